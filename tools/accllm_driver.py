@@ -1,0 +1,75 @@
+"""accllm: the driver that compiles a model end to end.
+
+    accllm compile [MODEL] -o DIR [--target sim|u280] [--simulate] [--stop-after STAGE]
+
+MODEL is a checkpoint directory (config.json + safetensors) or omitted for the built-in default
+model.  The flow is a fixed list of stages (`accllm.tools.compile_flow.STAGES`); a stage whose
+implementation has not landed yet stops the flow with a clear error (exit 2) unless
+`--stop-after` ends the flow before it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from accllm import __version__
+from accllm.tools.compile_flow import STAGES, FlowError, run_flow
+
+NOT_IMPLEMENTED = 2
+
+
+def build_arg_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="accllm", description="accllm compiler driver")
+    parser.add_argument("--version", action="version", version=f"accllm {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    comp = sub.add_parser(
+        "compile",
+        help="compile a model into an accelerator",
+        description="Run the compile flow: " + " -> ".join(s.name for s in STAGES),
+    )
+    comp.add_argument(
+        "model",
+        nargs="?",
+        default=None,
+        help="checkpoint directory (config.json + *.safetensors); default: built-in tiny Llama",
+    )
+    comp.add_argument("-o", "--output-dir", required=True, help="directory for all artefacts")
+    comp.add_argument("--target", choices=["sim", "u280"], default="sim")
+    comp.add_argument("--simulate", action="store_true", help="simulate the emitted accelerator")
+    comp.add_argument(
+        "--stop-after",
+        choices=[s.name for s in STAGES],
+        default=None,
+        help="end the flow after this stage",
+    )
+    comp.add_argument("--prompt-len", type=int, default=8, help="prompt tokens for the check run")
+    comp.add_argument("--decode-steps", type=int, default=24, help="decoded tokens for the check")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_arg_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 1
+    try:
+        if args.command == "compile":
+            return run_flow(args)
+    except FlowError as err:
+        sys.stderr.write(f"accllm: error: {err}\n")
+        return err.exit_code
+    except Exception as err:  # a bug; never show a bare traceback to users
+        if os.environ.get("ACCLLM_DEBUG"):
+            traceback.print_exc()
+        sys.stderr.write(f"accllm: internal error: {type(err).__name__}: {err}\n")
+        return 1
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

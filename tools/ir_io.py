@@ -1,0 +1,213 @@
+"""Reading MLIR text into xDSL with source locations, and MLIR-style diagnostics.
+
+Every accllm tool reads IR through here so that they share one behaviour:
+- each parsed op gets a `FileLineColLoc` (xDSL leaves ops without a location unless the text
+  spells `loc(...)`), so verifier and pass errors can be reported as `file:line:col: error: ...`;
+- `--split-input-file` chunks keep their line numbers;
+- `--verify-diagnostics` checks `// expected-error {{...}}` annotations the way mlir-opt does.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from accllm.passes.diagnostics import OpError
+from xdsl.context import Context
+from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
+from xdsl.ir import Operation
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+from xdsl.utils.lexer import Span
+
+SPLIT_MARKER = "// -----"
+
+
+@dataclass
+class Diagnostic:
+    """One error with a location (file, 1-based line and column)."""
+
+    file: str
+    line: int
+    col: int
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message}"
+
+
+class ToolError(Exception):
+    """A failure the tool reports as diagnostics and exit code 1."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__("\n".join(str(d) for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+class LocatingParser(Parser):
+    """xDSL's parser, recording where each op starts as its location."""
+
+    def parse_operation(self) -> Operation:
+        start: Span = self._current_token.span
+        try:
+            op = super().parse_operation()
+        except VerifyException as err:
+            # Attribute/type verifiers run while parsing; point at the op being parsed.
+            raise ParseError(start, str(err)) from err
+        if isinstance(op.location, UnknownLoc):
+            loc = start.get_location()
+            op.location = FileLineColLoc(StringAttr(loc.file), IntAttr(loc.line), IntAttr(loc.col))
+        return op
+
+
+def location_of(op: Operation, fallback_file: str) -> tuple[str, int, int]:
+    loc = op.location
+    if isinstance(loc, FileLineColLoc):
+        return loc.filename.data, loc.line.data, loc.column.data
+    return fallback_file, 0, 0
+
+
+def _first_line(msg: str) -> str:
+    return " ".join(msg.strip().split("\n")[0].split()) if msg.strip() else msg
+
+
+@dataclass
+class Chunk:
+    """A piece of the input (the whole file unless --split-input-file)."""
+
+    text: str
+    name: str
+    line_offset: int  # lines before this chunk in the file
+
+
+def read_input(path: str | None) -> tuple[str, str]:
+    """Return (text, name); no path or '-' reads standard input."""
+    if path is None or path == "-":
+        return sys.stdin.read(), "<stdin>"
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read(), path
+    except OSError as err:
+        raise ToolError(
+            [Diagnostic(path, 0, 0, f"cannot open input file: {err.strerror}")]
+        ) from err
+
+
+def split_chunks(text: str, name: str, split: bool) -> list[Chunk]:
+    if not split:
+        return [Chunk(text, name, 0)]
+    chunks, offset = [], 0
+    for piece in re.split(r"^// -----.*$", text, flags=re.MULTILINE):
+        chunks.append(Chunk(piece, name, offset))
+        offset += piece.count("\n")
+    return chunks
+
+
+def parse_chunk(ctx: Context, chunk: Chunk) -> ModuleOp:
+    """Parse one chunk; raise ToolError with a located diagnostic on failure."""
+    parser = LocatingParser(ctx, chunk.text, chunk.name)
+    try:
+        return parser.parse_module()
+    except ParseError as err:
+        span = err.span
+        loc = span.get_location()
+        raise ToolError(
+            [Diagnostic(loc.file, loc.line + chunk.line_offset, loc.col, _first_line(err.msg))]
+        ) from err
+
+
+def verify_module(module: ModuleOp, chunk: Chunk) -> None:
+    """Run xDSL's verifier op by op so that the failing op's location is known."""
+    for op in module.walk(reverse=True):  # nested ops first, as mlir-opt reports them
+        try:
+            op.verify(verify_nested_ops=False)
+        except (VerifyException, DiagnosticException) as err:
+            raise diagnostic_error(op, str(err).split("\n")[0], chunk) from err
+
+
+def diagnostic_error(op: Operation, message: str, chunk: Chunk) -> ToolError:
+    file, line, col = location_of(op, chunk.name)
+    if file == chunk.name and line:
+        line += chunk.line_offset
+    return ToolError([Diagnostic(file, line, col, f"'{op.name}' op {message}")])
+
+
+def run_guarded(chunk: Chunk, action: Callable[[], None]) -> None:
+    """Run a pass pipeline (or emitter) turning located exceptions into ToolError."""
+    try:
+        action()
+    except ToolError:
+        raise
+    except OpError as err:
+        raise diagnostic_error(err.op, err.message, chunk) from err
+    except (VerifyException, DiagnosticException) as err:
+        raise ToolError([Diagnostic(chunk.name, 0, 0, _first_line(str(err)))]) from err
+
+
+# --- mlir-opt style --verify-diagnostics --------------------------------------------------------
+
+_EXPECT = re.compile(
+    r"//\s*expected-(error|warning|remark|note)\s*(@(?:[+-]\d+|above|below))?\s*\{\{(.*?)\}\}"
+)
+
+
+@dataclass
+class Expectation:
+    severity: str
+    line: int  # absolute line in the file
+    text: str
+    matched: bool = field(default=False)
+
+
+def expectations(chunk: Chunk) -> list[Expectation]:
+    found = []
+    for i, line in enumerate(chunk.text.split("\n"), start=1):
+        for m in _EXPECT.finditer(line):
+            where = m.group(2)
+            target = i
+            if where in ("@above",):
+                target = i - 1
+            elif where in ("@below",):
+                target = i + 1
+            elif where:
+                target = i + int(where[1:])
+            found.append(Expectation(m.group(1), target + chunk.line_offset, m.group(3)))
+    return found
+
+
+def check_expected(chunk: Chunk, produced: list[Diagnostic]) -> list[str]:
+    """Match produced diagnostics against the chunk's annotations; return the mismatches."""
+    exp = expectations(chunk)
+    problems = []
+    for d in produced:
+        hit = next(
+            (
+                e
+                for e in exp
+                if not e.matched
+                and e.severity == d.severity
+                and e.line == d.line
+                and e.text in d.message
+            ),
+            None,
+        )
+        if hit is None:
+            problems.append(
+                f"{d.file}:{d.line}:{d.col}: error: unexpected {d.severity}: {d.message}"
+            )
+        else:
+            hit.matched = True
+    for e in exp:
+        if not e.matched:
+            problems.append(
+                f'{chunk.name}:{e.line}:0: error: expected {e.severity} "{e.text}" was not produced'
+            )
+    return problems
+
+
+def iter_chunks(path: str | None, split: bool) -> Iterator[Chunk]:
+    text, name = read_input(path)
+    yield from split_chunks(text, name, split)
