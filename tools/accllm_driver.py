@@ -11,14 +11,20 @@ implementation has not landed yet stops the flow with a clear error (exit 2) unl
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
 
 from accllm import __version__
-from accllm.tools.compile_flow import STAGES, FlowError, run_flow
+from accllm.tools.compile_flow import STAGES, run_flow
+from accllm.tools.errors import CommandError
 
 NOT_IMPLEMENTED = 2
+
+# Modules that add a subcommand: each has `register(subparsers)`, which adds its parser and sets
+# `func=<callable(args) -> int>` as the parser default.
+SUBCOMMAND_MODULES: list[str] = []
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -48,6 +54,9 @@ def build_arg_parser() -> argparse.ArgumentParser:
     )
     comp.add_argument("--prompt-len", type=int, default=8, help="prompt tokens for the check run")
     comp.add_argument("--decode-steps", type=int, default=24, help="decoded tokens for the check")
+    comp.set_defaults(func=run_flow)
+    for module in SUBCOMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 
@@ -58,17 +67,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 1
     try:
-        if args.command == "compile":
-            return run_flow(args)
-    except FlowError as err:
+        return args.func(args)
+    except CommandError as err:
         sys.stderr.write(f"accllm: error: {err}\n")
         return err.exit_code
+    except KeyboardInterrupt:
+        return 130
     except Exception as err:  # a bug; never show a bare traceback to users
         if os.environ.get("ACCLLM_DEBUG"):
             traceback.print_exc()
         sys.stderr.write(f"accllm: internal error: {type(err).__name__}: {err}\n")
         return 1
-    return 1
 
 
 if __name__ == "__main__":

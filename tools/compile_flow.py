@@ -15,11 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-class FlowError(Exception):
-    def __init__(self, message: str, exit_code: int = 1):
-        super().__init__(message)
-        self.exit_code = exit_code
+from accllm.tools.errors import CommandError
 
 
 @dataclass
@@ -93,7 +89,7 @@ def run_flow(args: argparse.Namespace) -> int:
     if missing:  # fail before doing any work
         first = missing[0]
         works = [s.name for s in STAGES[: STAGES.index(first)]]
-        raise FlowError(
+        raise CommandError(
             f"stage '{first.name}' ({first.description}) is not implemented yet [{first.issue}]; "
             f"the stages that work are: {', '.join(works)} (use --stop-after {works[-1]})",
             exit_code=2,
