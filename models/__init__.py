@@ -1,1 +1,1 @@
-
+"""Built-in models (the tiny seeded default Llama)."""

@@ -1,0 +1,265 @@
+"""Turn a float HF Llama model into the compressed integer parameters of the contract.
+
+Linear layers: 2:4 magnitude pruning per aligned block of 4 along K, then W2 group quantization
+with dyadic scales, packed into 256-bit words (contract.pack_2_4_w2). LM head: int8 per output
+channel, symmetric, dyadic scale. Embedding: int8 per row with a power-of-two exponent.
+RMSNorm: 16-bit gain mantissas with gamma * sqrt(H) folded in. RoPE: Q1.14 cos/sin tables.
+All arithmetic is delegated to accllm.numerics.contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from accllm.numerics import contract as ct
+
+
+@dataclass(frozen=True)
+class NormParams:
+    """Integer RMSNorm constants: gain mantissas [H], one gain shift, eps in units of 2^-32."""
+
+    gain: np.ndarray
+    shift: int
+    eps_q: int
+
+
+@dataclass(frozen=True)
+class CompressedLayer:
+    """One decoder layer: the two norms and the seven W2 linears."""
+
+    attn_norm: NormParams
+    q: ct.W2Linear
+    k: ct.W2Linear
+    v: ct.W2Linear
+    o: ct.W2Linear
+    mlp_norm: NormParams
+    gate: ct.W2Linear
+    up: ct.W2Linear
+    down: ct.W2Linear
+
+
+@dataclass(frozen=True)
+class CompressedModel:
+    """All integer parameters of a compressed Llama decoder plus the shapes the golden model
+    needs. ``embed_q``/``embed_exp``: int8 rows and their pow2 exponents; ``lm_q``/``lm_mult``/
+    ``lm_exp``: int8 LM head with dyadic per-row scale M * 2^-e; ``rope_inv_freq`` the float
+    inverse frequencies the RoPE tables were built from (for the float models)."""
+
+    hidden: int
+    n_heads: int
+    n_kv_heads: int
+    head_dim: int
+    vocab: int
+    max_positions: int
+    embed_q: np.ndarray
+    embed_exp: np.ndarray
+    layers: tuple[CompressedLayer, ...]
+    final_norm: NormParams
+    lm_q: np.ndarray
+    lm_mult: np.ndarray
+    lm_exp: np.ndarray
+    rope: ct.RopeTables
+    rope_inv_freq: np.ndarray
+    rms_eps: float
+
+
+def compress_linear(w, name: str, group: int = ct.NUMERICS.default_group) -> ct.W2Linear:
+    """2:4-prune and W2-quantize a float weight [N, K] (group size from contract.group_size_for,
+    which raises naming ``name`` if K fits no allowed group)."""
+    w = np.asarray(w, dtype=np.float64)
+    n, k = w.shape
+    g = ct.group_size_for(k, group, name)
+    patterns = ct.mask_to_patterns(ct.prune_2_4_mask(w))
+    pos = ct.patterns_to_positions(patterns).reshape(n, k // 2)
+    kept = np.take_along_axis(w, pos, axis=1).reshape(n, k // g, g // 2)
+    codes, zp, mant, exp = ct.quantize_w2_groups(kept)
+    packed = ct.pack_2_4_w2(codes.reshape(n, k // 4, 2), patterns)
+    return ct.W2Linear(
+        packed=packed,
+        zp=zp,
+        scale_mant=mant.astype(np.uint16),
+        scale_exp=exp.astype(np.int8),
+        in_features=k,
+        out_features=n,
+        group=g,
+    )
+
+
+def compress_norm(gamma, eps: float) -> NormParams:
+    """RMSNorm gains to integers (contract.rmsnorm_params)."""
+    gain, shift, eps_q = ct.rmsnorm_params(np.asarray(gamma, dtype=np.float64), eps)
+    return NormParams(gain, shift, eps_q)
+
+
+def _np(t) -> np.ndarray:
+    return t.detach().to("cpu").double().numpy()
+
+
+def compress_model(model, group: int = ct.NUMERICS.default_group) -> CompressedModel:
+    """Compress a HF ``LlamaForCausalLM`` (float) into a CompressedModel.
+
+    Raises for what the contract does not cover: biases, non-SiLU activations, RoPE scaling
+    other than the default (rope_type 'default' with attention scaling 1).
+    """
+    cfg = model.config
+    if getattr(cfg, "attention_bias", False) or getattr(cfg, "mlp_bias", False):
+        raise ValueError("compress_model: linear biases are not supported by the W2 contract")
+    if cfg.hidden_act != "silu":
+        raise ValueError(f"compress_model: activation {cfg.hidden_act!r} unsupported (only silu)")
+    rot = model.model.rotary_emb
+    if getattr(rot, "rope_type", "default") != "default" or float(rot.attention_scaling) != 1.0:
+        raise ValueError(f"compress_model: RoPE type {rot.rope_type!r} is not supported")
+    hd = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+    eps = float(cfg.rms_norm_eps)
+    layers = []
+    for i, layer in enumerate(model.model.layers):
+        a, m = layer.self_attn, layer.mlp
+
+        def lin(mod, nm, i=i):
+            return compress_linear(_np(mod.weight), f"layers.{i}.{nm}", group)
+
+        layers.append(
+            CompressedLayer(
+                attn_norm=compress_norm(_np(layer.input_layernorm.weight), eps),
+                q=lin(a.q_proj, "self_attn.q_proj"),
+                k=lin(a.k_proj, "self_attn.k_proj"),
+                v=lin(a.v_proj, "self_attn.v_proj"),
+                o=lin(a.o_proj, "self_attn.o_proj"),
+                mlp_norm=compress_norm(_np(layer.post_attention_layernorm.weight), eps),
+                gate=lin(m.gate_proj, "mlp.gate_proj"),
+                up=lin(m.up_proj, "mlp.up_proj"),
+                down=lin(m.down_proj, "mlp.down_proj"),
+            )
+        )
+    embed_q, embed_exp = ct.quantize_rows_pow2(_np(model.model.embed_tokens.weight))
+    lm_q, lm_mult, lm_exp = ct.quantize_int8_rows(_np(model.lm_head.weight))
+    return CompressedModel(
+        hidden=cfg.hidden_size,
+        n_heads=cfg.num_attention_heads,
+        n_kv_heads=cfg.num_key_value_heads,
+        head_dim=hd,
+        vocab=cfg.vocab_size,
+        max_positions=cfg.max_position_embeddings,
+        embed_q=embed_q.astype(np.int8),
+        embed_exp=embed_exp.astype(np.int8),
+        layers=tuple(layers),
+        final_norm=compress_norm(_np(model.model.norm.weight), eps),
+        lm_q=lm_q.astype(np.int8),
+        lm_mult=lm_mult.astype(np.uint16),
+        lm_exp=lm_exp.astype(np.int8),
+        rope=ct.rope_tables(_np(rot.inv_freq), cfg.max_position_embeddings),
+        rope_inv_freq=_np(rot.inv_freq),
+        rms_eps=eps,
+    )
+
+
+_LINEARS = {
+    "q": "self_attn.q_proj",
+    "k": "self_attn.k_proj",
+    "v": "self_attn.v_proj",
+    "o": "self_attn.o_proj",
+    "gate": "mlp.gate_proj",
+    "up": "mlp.up_proj",
+    "down": "mlp.down_proj",
+}
+_NORMS = {"attn_norm": "input_layernorm", "mlp_norm": "post_attention_layernorm"}
+
+
+def compressed_tensors(cm: CompressedModel) -> dict[str, np.ndarray]:
+    """Flat name -> array view of a CompressedModel (HF-style names plus a field suffix), the
+    parameter archive the IR refers to. Scalars (norm shift and eps, shapes) are stored as small
+    1-d arrays."""
+    t: dict[str, np.ndarray] = {
+        "model.embed_tokens.q": cm.embed_q,
+        "model.embed_tokens.exp": cm.embed_exp,
+        "lm_head.q": cm.lm_q,
+        "lm_head.mult": cm.lm_mult,
+        "lm_head.exp": cm.lm_exp,
+        "rope.cos_lo": cm.rope.cos_lo,
+        "rope.sin_lo": cm.rope.sin_lo,
+        "rope.cos_hi": cm.rope.cos_hi,
+        "rope.sin_hi": cm.rope.sin_hi,
+        "rope.inv_freq": cm.rope_inv_freq,
+        "meta.shape": np.array(
+            [cm.hidden, cm.n_heads, cm.n_kv_heads, cm.head_dim, cm.vocab, cm.max_positions],
+            dtype=np.int64,
+        ),
+        "meta.rms_eps": np.array([cm.rms_eps], dtype=np.float64),
+    }
+
+    def norm(prefix, p: NormParams):
+        t[f"{prefix}.gain"] = p.gain
+        t[f"{prefix}.shift_eps_q"] = np.array([p.shift, p.eps_q], dtype=np.int64)
+
+    norm("model.norm", cm.final_norm)
+    for i, ly in enumerate(cm.layers):
+        for field, hf in _NORMS.items():
+            norm(f"model.layers.{i}.{hf}", getattr(ly, field))
+        for field, hf in _LINEARS.items():
+            lin: ct.W2Linear = getattr(ly, field)
+            pre = f"model.layers.{i}.{hf}"
+            t[f"{pre}.packed"] = lin.packed
+            t[f"{pre}.zp"] = lin.zp
+            t[f"{pre}.scale_mant"] = lin.scale_mant
+            t[f"{pre}.scale_exp"] = lin.scale_exp
+            t[f"{pre}.shape"] = np.array([lin.in_features, lin.out_features, lin.group])
+    return {k: np.ascontiguousarray(v) for k, v in t.items()}
+
+
+def save_compressed(cm: CompressedModel, path) -> None:
+    """Write compressed_tensors(cm) to a safetensors file."""
+    from safetensors.numpy import save_file
+
+    save_file(compressed_tensors(cm), str(path))
+
+
+def load_compressed(path) -> CompressedModel:
+    """Read a file written by save_compressed back into a CompressedModel."""
+    from safetensors.numpy import load_file
+
+    t = load_file(str(path))
+    hidden, nh, nkv, hd, vocab, maxp = (int(v) for v in t["meta.shape"])
+
+    def norm(prefix):
+        shift, eps_q = (int(v) for v in t[f"{prefix}.shift_eps_q"])
+        return NormParams(t[f"{prefix}.gain"], shift, eps_q)
+
+    def lin(pre):
+        k, n, g = (int(v) for v in t[f"{pre}.shape"])
+        return ct.W2Linear(
+            t[f"{pre}.packed"],
+            t[f"{pre}.zp"],
+            t[f"{pre}.scale_mant"],
+            t[f"{pre}.scale_exp"],
+            k,
+            n,
+            g,
+        )
+
+    n_layers = 1 + max(int(k.split(".")[2]) for k in t if k.startswith("model.layers."))
+    layers = tuple(
+        CompressedLayer(
+            **{f: norm(f"model.layers.{i}.{hf}") for f, hf in _NORMS.items()},
+            **{f: lin(f"model.layers.{i}.{hf}") for f, hf in _LINEARS.items()},
+        )
+        for i in range(n_layers)
+    )
+    return CompressedModel(
+        hidden=hidden,
+        n_heads=nh,
+        n_kv_heads=nkv,
+        head_dim=hd,
+        vocab=vocab,
+        max_positions=maxp,
+        embed_q=t["model.embed_tokens.q"],
+        embed_exp=t["model.embed_tokens.exp"],
+        layers=layers,
+        final_norm=norm("model.norm"),
+        lm_q=t["lm_head.q"],
+        lm_mult=t["lm_head.mult"],
+        lm_exp=t["lm_head.exp"],
+        rope=ct.RopeTables(t["rope.cos_lo"], t["rope.sin_lo"], t["rope.cos_hi"], t["rope.sin_hi"]),
+        rope_inv_freq=t["rope.inv_freq"],
+        rms_eps=float(t["meta.rms_eps"][0]),
+    )
