@@ -39,6 +39,9 @@ def load_or_build(model_dir: str | None, default_dir: Path):
     if model_dir is not None:
         return load_checkpoint(model_dir), str(model_dir)
     from accllm.models.default import build_model, default_config, save_checkpoint
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the driver prints its own progress
 
     model = build_model(default_config(), seed=0)
     save_checkpoint(model, default_dir)

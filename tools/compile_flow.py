@@ -55,6 +55,8 @@ def _stage_reference(state: FlowState) -> None:
         state.artefacts["model"],
         prompt_len=state.args.prompt_len,
         decode_steps=state.args.decode_steps,
+        sinks=state.args.sink,
+        window=state.args.window,
         out_file=state.out / "reference.npz",
     )
     state.artefacts["reference"] = result
