@@ -624,16 +624,37 @@ def attention_lambda(
     rep = nh // nkv
     q, fq = quantize_act_pow2(q_fixed, C.res_frac)  # per (token, head)
     kv_of = np.arange(nh) // rep
-    kd = _i64(k_codes)[kv_of] - _i64(k_zp)[kv_of][..., None]  # [nh, N, hd]
-    dot = np.einsum("thd,hnd->thn", q, kd)
+    dot = attention_qk_dot(q, _i64(k_codes)[kv_of], _i64(k_zp)[kv_of])
     m, sh = attention_score_scale(hd)
     shift = fq[:, :, None] + _i64(k_exp)[kv_of][None] + sh - C.sm_frac
     s = requantize(dot, m, shift, C.res_bits)
     vis = lambda_visible(_i64(q_pos)[:, None], _i64(k_pos)[None, :], sinks, window)
     p = softmax_int(s, vis[:, None, :])  # [T, nh, N]
-    vdeq = kv4_dequantize(v_codes, v_zp, v_exp, C.res_frac)[kv_of]  # [nh, N, hd]
-    o = np.einsum("thn,hnd->thd", p, vdeq)
-    return saturate(round_shift(o, C.prob_frac), C.res_bits).reshape(t, nh * hd)
+    o = attention_pv(p, _i64(v_codes)[kv_of], _i64(v_zp)[kv_of], _i64(v_exp)[kv_of])
+    return o.reshape(t, nh * hd)
+
+
+def attention_qk_dot(q, k_codes, k_zp) -> np.ndarray:
+    """QK^T on KV4 keys: ``dot[t,h,n] = sum_d q[t,h,d] * (k_codes[h,n,d] - k_zp[h,n])``.
+
+    q int8 [T, H, hd], codes 0..15 [H, N, hd], zero points 0..15 [H, N]: 8 x 5-bit products,
+    |dot| <= 127*15*hd < 2^31 for hd <= 2^20. The scales (2^-fq, 2^-ek) are applied afterwards by
+    the score requantizer, so this is the attention MAC's exact integer output.
+    """
+    kd = _i64(k_codes) - _i64(k_zp)[..., None]
+    return np.einsum("thd,hnd->thn", _i64(q), kd)
+
+
+def attention_pv(p, v_codes, v_zp, v_exp) -> np.ndarray:
+    """P·V on KV4 values: ``o = saturate(round_shift(sum_n P[t,h,n] * vdeq[h,n,:], 15), 32)``.
+
+    P unsigned Q1.15 [T, H, N]; vdeq = kv4_dequantize(v_codes, v_zp, v_exp, 16) [H, N, hd] in
+    Q15.16. Output Q15.16 int32 [T, H, hd]. Sum of P over a row <= 2^15 + N, so the sum is bounded
+    by (2^15 + N) * max|vdeq| (< 2^63 for int32 vdeq and N < 2^15).
+    """
+    vdeq = kv4_dequantize(v_codes, v_zp, v_exp, C.res_frac)
+    o = np.einsum("thn,hnd->thd", _i64(p), vdeq)
+    return saturate(round_shift(o, C.prob_frac), C.res_bits)
 
 
 # --------------------------------------------------------------------------------------------
