@@ -1,0 +1,159 @@
+"""The one registry of rtl_lib primitives.
+
+Lint (`accllm.rtl_lib.sim.lint`), synthesis (`accllm.rtl_lib.synth`), the resource baseline,
+docs/rtl_lib.md and the backend's structural emitter all read this table, so a primitive exists
+for the tool flow exactly when it is listed here.
+
+To add a primitive: put its Verilog in `rtl_lib/<file>.sv` (one top module, parameters for widths
+and lanes, SystemVerilog subset read by both Verilator 5 and `yosys read_verilog -sv`), add a
+`Primitive(...)` entry to `PRIMITIVES` below, write `rtl_lib/tests/test_<name>.py`, and run
+`python -m accllm.rtl_lib.synth --update` to record its resources in the baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+RTL_DIR = Path(__file__).resolve().parent
+"""Directory holding the primitives' Verilog sources (this package's folder)."""
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """One synthesizable primitive of the accelerator.
+
+    Attributes:
+        name: registry key, also the name of its cocotb test (`tests/test_<name>.py`).
+        top: name of the top Verilog module.
+        sources: Verilog file names relative to `rtl_lib/`, dependencies first, top file last.
+        params: the default parameters; lint and the resource baseline use exactly these, and
+            they must equal the module's own parameter defaults (the lint test checks that the
+            design elaborates with them; `synth` applies them with `chparam`).
+        summary: one line saying what the primitive computes (used in docs and reports).
+    """
+
+    name: str
+    top: str
+    sources: tuple[str, ...]
+    params: Mapping[str, int] = field(default_factory=dict)
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def source_paths(self) -> list[Path]:
+        """Absolute paths of the Verilog sources, in compile order."""
+        return [RTL_DIR / s for s in self.sources]
+
+
+def _registry(*prims: Primitive) -> Mapping[str, Primitive]:
+    table: dict[str, Primitive] = {}
+    for p in prims:
+        if p.name in table:
+            raise ValueError(f"rtl_lib primitive {p.name!r} registered twice")
+        table[p.name] = p
+    return MappingProxyType(table)
+
+
+PRIMITIVES: Mapping[str, Primitive] = _registry(
+    # ---- datapath primitives -----------------------------------------------------------------
+    Primitive(
+        name="requantizer",
+        top="requantizer",
+        sources=("requantizer.sv",),
+        params={"LANES": 4, "ACC_W": 32, "MUL_W": 16, "SHIFT_W": 6, "OUT_W": 8},
+        summary="dyadic requantizer: saturate(round_shift(acc * m, s), OUT_W) per lane",
+    ),
+    Primitive(
+        name="w2_unpacker",
+        top="w2_unpacker",
+        sources=("w2_unpacker.sv",),
+        params={"WORD_W": 256, "OUT_BLOCKS": 4},
+        summary="256-bit HBM word -> OUT_BLOCKS 2:4 blocks (pattern code + two 2-bit codes)",
+    ),
+    Primitive(
+        name="sparse_mac_array",
+        top="sparse_mac_array",
+        sources=("sparse_mac_array.sv",),
+        params={"LANES": 4, "BLOCKS": 4, "PSUM_W": 20, "SCALE_W": 16, "ACC_W": 48},
+        summary="2:4-sparse W2 x A8 MAC, per-group partial sums scaled into a wide accumulator",
+    ),
+    Primitive(
+        name="attn_mac",
+        top="attn_mac",
+        sources=("attn_mac.sv",),
+        params={
+            "LANES": 8,
+            "P_W": 16,
+            "DEQ_W": 34,
+            "ACC_W": 64,
+            "OUT_W": 32,
+            "VFRAC": 16,
+            "PFRAC": 15,
+        },
+        summary="8x4-bit attention MAC: sum a * (code - zero_point) for QK^T and PV",
+    ),
+    Primitive(
+        name="axi_read_master",
+        top="axi_read_master",
+        sources=("axi_read_master.sv",),
+        params={"ADDR_W": 34, "DATA_W": 256, "LEN_W": 24, "MAX_BURST": 64, "MAX_OUTSTANDING": 4},
+        summary="AXI4 read master for one HBM channel: bursts -> AXI-stream of words",
+    ),
+    # ---- nonlinear units, KV-cache controller, sequencer (second RTL engineer) ----------------
+    Primitive(
+        name="kv_cache_ctrl",
+        top="kv_cache_ctrl",
+        sources=("mod_const.sv", "kv_cache_ctrl.sv"),
+        params={"SINK": 4, "WINDOW": 1020, "HEADS": 32, "HEAD_DIM": 128, "POS_W": 32},
+        summary="Λ KV cache: position -> sink/circular-window slot, KV4 writes, visible-slot list",
+    ),
+    Primitive(
+        name="sequencer",
+        top="sequencer",
+        sources=("sequencer.sv",),
+        params={"NUM_UNITS": 8, "PC_W": 10, "LOOP_DEPTH": 4, "OUTST_W": 4},
+        summary="runs a docs/isa.md instruction stream: dispatch to units, loops, barriers",
+    ),
+    Primitive(
+        name="silu_unit",
+        top="silu_unit",
+        sources=("sigmoid_rom.sv", "silu_unit.sv"),
+        params={"LANES": 2},
+        summary="SiLU x * sigmoid(x) in Q15.16: sigmoid LUT with linear interpolation",
+    ),
+    Primitive(
+        name="softmax_unit",
+        top="softmax_unit",
+        sources=("exp2_rom.sv", "softmax_unit.sv"),
+        params={"MAX_N": 1024},
+        summary="row softmax of base-2 logits with a visibility mask: 2^-x LUT, one division",
+    ),
+    Primitive(
+        name="rmsnorm_unit",
+        top="rmsnorm_unit",
+        sources=("rsqrt_rom.sv", "rmsnorm_unit.sv"),
+        params={"MAX_H": 4096},
+        summary="row RMSNorm in Q15.16: per-row shift, rsqrt LUT + 2 Newton steps, gain",
+    ),
+    Primitive(
+        name="rope_unit",
+        top="rope_unit",
+        sources=("rope_unit.sv",),
+        params={"HALF": 64, "MAX_POS": 4096, "POS_W": 32},
+        summary="RoPE of one (x[i], x[i+hd/2]) pair per beat: cos/sin tables, angle addition",
+    ),
+)
+
+
+def get(name: str) -> Primitive:
+    """The registered primitive `name`; raises KeyError listing the known names otherwise."""
+    try:
+        return PRIMITIVES[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown rtl_lib primitive {name!r}; registered: {', '.join(sorted(PRIMITIVES))}"
+        ) from None
