@@ -13,7 +13,12 @@ from xdsl.context import Context
 from xdsl.universe import Universe
 
 # dialect name -> (module, attribute)
-PROJECT_DIALECTS: dict[str, tuple[str, str]] = {}
+PROJECT_DIALECTS: dict[str, tuple[str, str]] = {
+    "smla": ("accllm.dialects.smla", "SMLA"),
+    "lattn": ("accllm.dialects.lattn", "LATTN"),
+    "torch": ("accllm.dialects.torch", "Torch"),
+    "hls": ("accllm.dialects.hls", "HLS"),
+}
 
 
 def _loader(module: str, attr: str):
