@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from accllm.numerics import contract as ct
 
 
@@ -64,25 +65,82 @@ class CompressedModel:
     rms_eps: float
 
 
-def compress_linear(w, name: str, group: int = ct.NUMERICS.default_group) -> ct.W2Linear:
-    """2:4-prune and W2-quantize a float weight [N, K] (group size from contract.group_size_for,
-    which raises naming ``name`` if K fits no allowed group)."""
+@dataclass(frozen=True)
+class W2Components:
+    """A W2 linear as unpacked integer arrays, named like the IR's `!smla.qweight` components.
+
+    codes: uint8 [N, K/2] kept codes in K order (2:4) or [N, K] (dense); meta: uint8 [N, K/4]
+    2:4 pattern codes (None when dense); zero_point: uint8 [N, K/G]; scale_mant: uint16
+    [N, K/G]; scale_exp: int8 [N]. weight[o, k] = S[o,g] * 2^-e[o] * (code - z[o,g]).
+    """
+
+    codes: np.ndarray
+    meta: np.ndarray | None
+    zero_point: np.ndarray
+    scale_mant: np.ndarray
+    scale_exp: np.ndarray
+    group: int
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Component name -> array (the order and names of `QWeightType.components()`)."""
+        out = {
+            "codes": self.codes,
+            "zero_point": self.zero_point,
+            "scale_mant": self.scale_mant,
+            "scale_exp": self.scale_exp,
+        }
+        if self.meta is not None:
+            out["meta"] = self.meta
+        return out
+
+
+def w2_components(
+    w, name: str, group: int = ct.NUMERICS.default_group, sparse: bool = True
+) -> W2Components:
+    """2:4-prune (``sparse``) and W2-quantize a float weight [N, K] into unpacked components.
+
+    The 2:4 mask is contract.prune_2_4_mask: on a weight that was already pruned (at most two
+    non-zeros per block, e.g. by Wanda) it keeps exactly the non-zeros, so the pruning decision
+    made earlier is preserved. The group size comes from contract.group_size_for, which raises
+    naming ``name`` if K fits no allowed group. ``sparse=False`` quantizes every weight (dense
+    W2: G codes per group).
+    """
     w = np.asarray(w, dtype=np.float64)
     n, k = w.shape
     g = ct.group_size_for(k, group, name)
-    patterns = ct.mask_to_patterns(ct.prune_2_4_mask(w))
-    pos = ct.patterns_to_positions(patterns).reshape(n, k // 2)
-    kept = np.take_along_axis(w, pos, axis=1).reshape(n, k // g, g // 2)
+    if sparse:
+        patterns = ct.mask_to_patterns(ct.prune_2_4_mask(w))
+        pos = ct.patterns_to_positions(patterns).reshape(n, k // 2)
+        kept = np.take_along_axis(w, pos, axis=1).reshape(n, k // g, g // 2)
+        meta = patterns.astype(np.uint8)
+    else:
+        kept = w.reshape(n, k // g, g)
+        meta = None
     codes, zp, mant, exp = ct.quantize_w2_groups(kept)
-    packed = ct.pack_2_4_w2(codes.reshape(n, k // 4, 2), patterns)
-    return ct.W2Linear(
-        packed=packed,
-        zp=zp,
+    return W2Components(
+        codes=codes.reshape(n, -1),
+        meta=meta,
+        zero_point=zp,
         scale_mant=mant.astype(np.uint16),
         scale_exp=exp.astype(np.int8),
+        group=g,
+    )
+
+
+def compress_linear(w, name: str, group: int = ct.NUMERICS.default_group) -> ct.W2Linear:
+    """2:4-prune and W2-quantize a float weight [N, K] (group size from contract.group_size_for,
+    which raises naming ``name`` if K fits no allowed group) into the packed HBM form."""
+    comp = w2_components(w, name, group)
+    n, k = np.shape(w)
+    packed = ct.pack_2_4_w2(comp.codes.reshape(n, k // 4, 2), comp.meta)
+    return ct.W2Linear(
+        packed=packed,
+        zp=comp.zero_point,
+        scale_mant=comp.scale_mant,
+        scale_exp=comp.scale_exp,
         in_features=k,
         out_features=n,
-        group=g,
+        group=comp.group,
     )
 
 
@@ -111,6 +169,7 @@ def compress_model(model, group: int = ct.NUMERICS.default_group) -> CompressedM
     if getattr(rot, "rope_type", "default") != "default" or float(rot.attention_scaling) != 1.0:
         raise ValueError(f"compress_model: RoPE type {rot.rope_type!r} is not supported")
     hd = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+    inv_freq = ct.rope_inv_freq(cfg.rope_parameters["rope_theta"], hd)
     eps = float(cfg.rms_norm_eps)
     layers = []
     for i, layer in enumerate(model.model.layers):
@@ -148,8 +207,8 @@ def compress_model(model, group: int = ct.NUMERICS.default_group) -> CompressedM
         lm_q=lm_q.astype(np.int8),
         lm_mult=lm_mult.astype(np.uint16),
         lm_exp=lm_exp.astype(np.int8),
-        rope=ct.rope_tables(_np(rot.inv_freq), cfg.max_position_embeddings),
-        rope_inv_freq=_np(rot.inv_freq),
+        rope=ct.rope_tables(inv_freq, cfg.max_position_embeddings),
+        rope_inv_freq=inv_freq,
         rms_eps=eps,
     )
 
@@ -263,3 +322,12 @@ def load_compressed(path) -> CompressedModel:
         rope_inv_freq=t["rope.inv_freq"],
         rms_eps=float(t["meta.rms_eps"][0]),
     )
+
+
+def wanda_mask_2_4(w, input_sq_sum) -> np.ndarray:
+    """2:4 mask by the Wanda score |W[o, k]| * ||X[:, k]||_2 (Sun et al. 2023, "A Simple and
+    Effective Pruning Approach for LLMs"): ``input_sq_sum`` [K] is the sum over calibration
+    tokens of each input feature squared. Block selection and ties are contract.prune_2_4_mask's
+    (keep the 2 largest scores of each aligned block of 4, lower index on ties)."""
+    norms = np.sqrt(np.asarray(input_sq_sum, dtype=np.float64))
+    return ct.prune_2_4_mask(np.abs(np.asarray(w, dtype=np.float64)) * norms[None, :])

@@ -781,6 +781,17 @@ class RopeTables:
     sin_hi: np.ndarray
 
 
+def rope_inv_freq(theta: float, head_dim: int) -> np.ndarray:
+    """RoPE inverse frequencies w_i = theta^(-2i/head_dim), i < head_dim/2, in float64.
+
+    The contract defines them from (theta, head_dim) alone, so the tables below depend on
+    nothing but the op's attributes (HF computes the same values in float32; the difference,
+    < 1 ulp of float32, is far below the Q1.14 table step)."""
+    if head_dim % 2:
+        raise ValueError(f"RoPE needs an even head_dim, got {head_dim}")
+    return float(theta) ** (-np.arange(0, head_dim, 2, dtype=np.float64) / head_dim)
+
+
 def rope_tables(inv_freq, max_positions: int) -> RopeTables:
     """Build RoPE tables from the model's inverse frequencies w_i (hd/2 of them):
     lo[p, i] = floor(2^14 * cos(p w_i) + 0.5) for p < 64, hi[q, i] likewise for angle 64 q w_i."""
