@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from accllm.models.default import build_model, default_config
 from accllm.numerics.compress import compress_model
 from accllm.numerics.fakequant import FakeQuantModel

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 import torch
+
 from accllm.numerics import contract as ct
 from accllm.numerics.compress import CompressedModel, NormParams
 

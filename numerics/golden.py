@@ -12,6 +12,7 @@ whose arrays are allocated once with S + W slots per head.
 from __future__ import annotations
 
 import numpy as np
+
 from accllm.numerics import contract as ct
 from accllm.numerics.compress import CompressedLayer, CompressedModel, NormParams
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from accllm.numerics import contract as ct
 from accllm.numerics.accuracy_report import compare
 from accllm.numerics.compress import compress_model
