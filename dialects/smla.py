@@ -261,7 +261,7 @@ def _check_range(name: str, v: np.ndarray, lo: int, hi: int) -> None:
         raise VerifyException(f"component '{name}' has values outside [{lo}, {hi}]")
 
 
-def _component_ranges(t: QWeightType | QTensorType) -> dict[str, tuple[int, int]]:
+def component_ranges(t: QWeightType | QTensorType) -> dict[str, tuple[int, int]]:
     """Legal integer range of each stored component (the contract's storage formats)."""
     if isinstance(t, QTensorType):
         if t.is_per_token():
@@ -293,7 +293,7 @@ def verify_inline_components(value: DictionaryAttr, t: QWeightType | QTensorType
         raise VerifyException(
             f"inline {t.name} needs exactly the components {sorted(comps)}, got {sorted(got)}"
         )
-    ranges = _component_ranges(t)
+    ranges = component_ranges(t)
     for name, shape in comps.items():
         v = _dense_ints(value.data[name], name)
         require_shape(f"component '{name}'", v.shape, shape)

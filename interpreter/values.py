@@ -28,7 +28,7 @@ from xdsl.ir import Attribute
 
 from accllm.dialects.lattn import KVCacheType
 from accllm.dialects.quant_types import META_INDEX, QTensorType, QWeightType, SparsityAttr
-from accllm.dialects.smla import _component_ranges as component_ranges
+from accllm.dialects.smla import component_ranges
 from accllm.numerics import contract as ct
 from accllm.numerics.golden import LambdaKVCache
 
