@@ -17,6 +17,7 @@ PROJECT_DIALECTS: dict[str, tuple[str, str]] = {
     "smla": ("accllm.dialects.smla", "SMLA"),
     "lattn": ("accllm.dialects.lattn", "LATTN"),
     "torch": ("accllm.dialects.torch", "Torch"),
+    "accel": ("accllm.dialects.accel", "ACCEL"),
     "hls": ("accllm.dialects.hls", "HLS"),
 }
 

@@ -7,7 +7,7 @@ torch-mlir's syntax, so torch-mlir output can be pasted into lit tests unchanged
     %int1 = torch.constant.int 1
     %w = torch.vtensor.literal(dense<...> : tensor<8x4xf32>) : !torch.vtensor<[8,4],f32>
     %l = torch.prim.ListConstruct %int1, %int1 : (!torch.int, !torch.int) -> !torch.list<int>
-    %y = torch.aten.linear %x, %w, %none : !torch.vtensor<[1,4],f32>, ... -> !torch.vtensor<[1,8],f32>
+    %y = torch.aten.linear %x, %w, %none : !torch.vtensor<[1,4],f32>, ... -> !torch.vtensor<...>
 
 Aten ops are defined by name only (`ATEN_OP_NAMES`): operands and results are untyped lists and
 their meaning is left to the conversion, which checks every op it reads.  An aten op missing here
@@ -246,7 +246,9 @@ class ConstantBoolOp(IRDLOperation):
     result = result_def(BoolType)
 
     def __init__(self, value: bool):
-        super().__init__(properties={"value": IntegerAttr(int(value), 1)}, result_types=[BoolType()])
+        super().__init__(
+            properties={"value": IntegerAttr(int(value), 1)}, result_types=[BoolType()]
+        )
 
     @classmethod
     def parse(cls, parser: Parser) -> ConstantBoolOp:
@@ -489,15 +491,15 @@ ATEN_OP_NAMES: tuple[str, ...] = (
 
 
 def _aten_op_class(overload: str) -> type[AtenOp]:
-    class_name = "Aten" + "".join(p[:1].upper() + p[1:] for p in overload.replace(".", "_").split("_"))
+    class_name = "Aten" + "".join(
+        p[:1].upper() + p[1:] for p in overload.replace(".", "_").split("_")
+    )
     cls = type(class_name, (AtenOp,), {"name": f"torch.aten.{overload}", "__doc__": None})
     cls.__doc__ = f"`torch.aten.{overload}` (semantics: PyTorch's aten::{overload})."
     return irdl_op_definition(cls)
 
 
-ATEN_OPS: dict[str, type[AtenOp]] = {
-    f"torch.aten.{n}": _aten_op_class(n) for n in ATEN_OP_NAMES
-}
+ATEN_OPS: dict[str, type[AtenOp]] = {f"torch.aten.{n}": _aten_op_class(n) for n in ATEN_OP_NAMES}
 
 
 Torch = Dialect(

@@ -14,8 +14,10 @@ class CheckpointError(Exception):
 
 
 def load_checkpoint(path: str | Path):
-    """Load a `LlamaForCausalLM`-compatible checkpoint from a local directory (safetensors only)."""
-    from transformers import AutoConfig, LlamaForCausalLM
+    """Load a Llama-family checkpoint (llama, mistral, qwen2) from a local directory.
+
+    Safetensors only; the model class is chosen by the config's model_type."""
+    from transformers import AutoConfig, AutoModelForCausalLM
 
     path = Path(path)
     if not (path / "config.json").is_file():
@@ -29,7 +31,8 @@ def load_checkpoint(path: str | Path):
             f"{path}: model_type '{config.model_type}' is not supported "
             f"(supported: {', '.join(sorted(supported))})"
         )
-    model = LlamaForCausalLM.from_pretrained(path, local_files_only=True, use_safetensors=True)
+    # The class follows model_type (Qwen2 has q/k/v biases that LlamaForCausalLM would drop).
+    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, use_safetensors=True)
     return model.eval()
 
 
@@ -38,8 +41,9 @@ def load_or_build(model_dir: str | None, default_dir: Path):
     (saved to `default_dir` so that later stages and users can read it as a checkpoint)."""
     if model_dir is not None:
         return load_checkpoint(model_dir), str(model_dir)
-    from accllm.models.default import build_model, default_config, save_checkpoint
     from transformers.utils import logging as hf_logging
+
+    from accllm.models.default import build_model, default_config, save_checkpoint
 
     hf_logging.disable_progress_bar()  # the driver prints its own progress
 
