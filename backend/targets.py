@@ -24,15 +24,22 @@ TARGETS: dict[str, Target] = {
         Target(
             "emit-verilog",
             "structural Verilog of the accelerator, its rtl_lib sources and memory images",
-            None,
+            "accllm.backend.verilog.emit:emit_verilog",
             "issue 8 (compressed IR to a simulated accelerator)",
         ),
-        Target("emit-hls", "Vitis-style HLS C++ with pragmas", None, "issue 9 (HLS C++ backend)"),
+        Target(
+            "emit-hls",
+            "Vitis-style HLS C++ with pragmas",
+            "accllm.backend.hls.emit:emit",
+            "issue 9 (HLS C++ backend)",
+        ),
         Target(
             "emit-report",
-            "compression / performance report (JSON)",
-            None,
-            "issues 6 and 10 (compression report, performance model)",
+            "compression report (JSON): sparsity, bits per weight with metadata/scales/zero "
+            "points, KV bytes per token, bytes per decoded token; the performance part is "
+            "issue 10 (performance model)",
+            "accllm.backend.compression_report:emit",
+            "issue 6 (compression report); performance part: issue 10",
         ),
     )
 }

@@ -33,6 +33,11 @@ def build_arg_parser() -> argparse.ArgumentParser:
             const=flag,
             help=target.description + status,
         )
+    parser.add_argument(
+        "--hls-testbench-dir",
+        metavar="DIR",
+        help="--emit-hls: also write the C testbench, weight image and Vitis tcl script in DIR",
+    )
     parser.add_argument("--version", action="version", version=f"accllm-translate {__version__}")
     return parser
 

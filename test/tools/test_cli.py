@@ -53,16 +53,23 @@ def test_opt_bad_pipeline_exit_1():
     assert "nested anchor 'func.func'" in r.stderr and "Traceback" not in r.stderr
 
 
-@pytest.mark.parametrize("flag", ["--emit-verilog", "--emit-hls", "--emit-report"])
-def test_translate_unimplemented_targets_exit_2_without_output(tmp_path, flag):
-    from accllm.backend.targets import TARGETS
+def test_translate_target_without_implementation_exits_2_without_output(
+    tmp_path, monkeypatch, capsys
+):
+    """The mechanism for targets whose issue has not landed (every registered target is
+    implemented today, so a placeholder entry is registered for the test)."""
+    from accllm.backend import targets
+    from accllm.tools import accllm_translate
 
-    if TARGETS[flag[2:]].entry is not None:
-        pytest.skip(f"{flag} is implemented; its own tests cover it")
+    monkeypatch.setitem(
+        targets.TARGETS, "emit-future", targets.Target("emit-future", "a future format", None, "X")
+    )
+    src = tmp_path / "in.mlir"
+    src.write_text(GOOD)
     out = tmp_path / "out"
-    r = run("accllm-translate", flag, "-o", str(out), stdin=GOOD)
-    assert r.returncode == 2
-    assert "not implemented yet" in r.stderr
+    code = accllm_translate.main(["--emit-future", str(src), "-o", str(out)])
+    assert code == 2
+    assert "--emit-future is not implemented yet (X)" in capsys.readouterr().err
     assert not out.exists()
 
 
