@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import singledispatch
 
-import numpy as np
 from xdsl.ir import Operation, SSAValue
 
 from accllm.dialects import lattn, smla
@@ -344,7 +343,7 @@ def _rope_table_names(op: smla.RoPEOp, ctx: Context) -> str:
     for name, text in ctx.tables.items():
         if text.startswith(f"// rope {sig}\n"):
             return name
-    tables = ct.rope_tables(theta ** (-np.arange(0, hd, 2, dtype=np.float64) / hd), maxp)
+    tables = ct.rope_tables(ct.rope_inv_freq(theta, hd), maxp)
     lines = [f"// rope {sig}"]
     for part in ("cos_lo", "sin_lo", "cos_hi", "sin_hi"):
         arr = getattr(tables, part)
