@@ -61,7 +61,8 @@ _CATEGORY_OF = [
     (re.compile(r"^MUXF[789]$"), "MUXF", 1),
 ]
 # Cells that carry no logic resource (clock buffers; -noiopad keeps I/O buffers out).
-_IGNORED = re.compile(r"^(BUFG|BUFGCE|GND|VCC)$")
+# $scopeinfo cells only record the hierarchy that `flatten` removed: no hardware.
+_IGNORED = re.compile(r"^(BUFG|BUFGCE|GND|VCC|\$scopeinfo)$")
 
 
 def categorize(cell_counts: Mapping[str, int]) -> dict[str, int]:

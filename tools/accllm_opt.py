@@ -187,12 +187,13 @@ def print_module(module: ModuleOp, args: argparse.Namespace) -> str:
     return out.getvalue()
 
 
-def process_chunks(args: argparse.Namespace, transform, stderr=sys.stderr) -> tuple[int, list[str]]:
+def process_chunks(args: argparse.Namespace, transform, stderr=None) -> tuple[int, list[str]]:
     """Parse/verify each chunk, apply `transform(module, chunk) -> str`, collect outputs.
 
     Returns (exit code, outputs).  With --verify-diagnostics, errors are matched against the
     chunk's annotations instead of being printed.
     """
+    stderr = stderr or sys.stderr  # looked up per call, so pytest's capture sees it
     ctx = Context(allow_unregistered=args.allow_unregistered_dialect)
     register_all_dialects(ctx)
     failed = False
