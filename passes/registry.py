@@ -14,10 +14,29 @@ from xdsl.passes import ModulePass
 from xdsl.universe import Universe
 
 # pass name -> (module, class)
-PROJECT_PASSES: dict[str, tuple[str, str]] = {}
+PROJECT_PASSES: dict[str, tuple[str, str]] = {
+    "lower-to-accel": ("accllm.passes.lower_to_accel", "LowerToAccel"),
+    "accllm-estimate": ("accllm.passes.estimate", "Estimate"),
+    "hls-annotate": ("accllm.passes.hls_annotate", "HlsAnnotate"),
+    "convert-torch-to-accllm": (
+        "accllm.passes.convert_torch_to_accllm",
+        "ConvertTorchToAccllm",
+    ),
+    "accllm-prune-2-4": ("accllm.passes.prune_2_4", "Prune24"),
+    "accllm-quantize": ("accllm.passes.quantize", "QuantizeW2A8KV4"),
+    "accllm-lambda-attention": ("accllm.passes.lambda_attention", "LambdaAttention"),
+    "accllm-fold-quantize-pairs": ("accllm.passes.fold_quantize_pairs", "FoldQuantizePairs"),
+}
 
 # pipeline name -> (description, pipeline in xDSL `-p` syntax)
-NAMED_PIPELINES: dict[str, tuple[str, str]] = {}
+NAMED_PIPELINES: dict[str, tuple[str, str]] = {
+    "accllm-compress": (
+        "AccLLM compression: 2:4 magnitude pruning, Λ attention (4 sinks + 1020 window), "
+        "W2A8KV4 quantization (G=128, adapting per layer), then folding redundant casts",
+        "accllm-prune-2-4{method=magnitude},accllm-lambda-attention{sink=4 window=1020},"
+        "accllm-quantize{weights=2 activations=8 kv=4 group=128},accllm-fold-quantize-pairs",
+    ),
+}
 
 
 def _loader(module: str, cls: str) -> Callable[[], type[ModulePass]]:

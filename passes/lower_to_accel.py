@@ -1,0 +1,569 @@
+"""lower-to-accel: compressed smla/lattn IR -> the accel hardware level.
+
+Each `func.func` of quantized smla/lattn ops becomes one `accel.schedule` (gemm when its
+activations carry more than one token = prefill, gemv for one token = decode), and the module
+gets the target's `accel.engine`, the `accel.hbm_region`s of every weight, metadata, table and KV
+cache, and the `accel.buffer`s of the activations:
+
+- weights: a 2:4 W2 linear's rows are split evenly over the weight channels (`tiling.split_rows`),
+  one region per channel sized by the contract's packed stream (`words_per_row`), plus a
+  metadata region (scales, zero points) on the misc channel; the int8 LM head likewise;
+- KV caches (`lattn.empty`): one region per layer, round-robin over the KV channels;
+- activations: liveness-based first-fit allocation in the on-chip activation buffer (a buffer is
+  reused once its last reader has been scheduled);
+- ordering: units run concurrently, so a `accel.barrier` is inserted before an instruction that
+  reads a buffer another unit wrote (RAW) or writes a buffer another unit still reads or writes
+  (WAR/WAW), and only then.
+
+Ops without a hardware mapping (float ops, dense W2 without 2:4, biases, ...) are errors naming
+the op.  Tiling arithmetic lives in `accllm.backend.tiling`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import arith, func
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseIntOrFPElementsAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    SymbolRefAttr,
+    TensorType,
+    i64,
+)
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+
+from accllm.backend import tiling
+from accllm.backend.target_desc import WORD_BYTES, EngineConfig, derive_engine, load_target
+from accllm.dialects import accel, lattn, smla
+from accllm.dialects.quant_types import ParamAttr, QTensorType, QWeightType, SparsityAttr
+from accllm.passes.diagnostics import error_at
+
+
+def _i(v: int) -> IntegerAttr:
+    return IntegerAttr(v, i64)
+
+
+def _ref(name: str) -> SymbolRefAttr:
+    return SymbolRefAttr(name)
+
+
+def _shape(v: SSAValue) -> tuple[int, ...]:
+    t = v.type
+    if isinstance(t, QTensorType):
+        return t.get_shape()
+    if isinstance(t, TensorType):
+        return tuple(t.get_shape())
+    return ()
+
+
+def _act_bytes(v: SSAValue) -> int:
+    """On-chip bytes of an activation in the buffer layout of `tiling.act_words`."""
+    t = v.type
+    assert isinstance(t, QTensorType)
+    shape = t.get_shape()
+    bits = 8 * -(-t.bits // 8)
+    words = tiling.act_words(math.prod(shape[:-1]), shape[-1], bits, t.is_per_token())
+    return words * WORD_BYTES
+
+
+@dataclass
+class _Allocator:
+    """HBM bump allocation per channel and first-fit allocation of the activation buffer."""
+
+    engine: EngineConfig
+    hbm_next: dict[int, int] = field(default_factory=dict)
+    live: dict[str, tuple[int, int]] = field(default_factory=dict)  # buffer -> (offset, bytes)
+
+    def hbm(self, channel: int, nbytes: int) -> int:
+        off = self.hbm_next.get(channel, 0)
+        self.hbm_next[channel] = off + nbytes
+        return off
+
+    def hbm_aligned(self, channels: range, nbytes: int) -> int:
+        """One offset for `nbytes` on every channel of `channels` (a linear's weight tiles: the
+        MAC unit sends one address to all its weight channels)."""
+        off = max(self.hbm_next.get(c, 0) for c in channels)
+        for c in channels:
+            self.hbm_next[c] = off + nbytes
+        return off
+
+    def buffer(self, nbytes: int, op: Operation) -> int:
+        offset = 0
+        for o, n in sorted(self.live.values()):
+            if offset + nbytes <= o:
+                break
+            offset = max(offset, o + n)
+        if offset + nbytes > self.engine.act_buffer_bytes:
+            raise error_at(
+                op,
+                f"live activations need {offset + nbytes} bytes, the engine's activation buffer "
+                f"holds {self.engine.act_buffer_bytes} (token tiling of long prompts is not "
+                "implemented)",
+            )
+        return offset
+
+
+@dataclass
+class _Lowering:
+    engine: EngineConfig
+    module: ModuleOp
+    resources: list[Operation] = field(default_factory=list)
+    alloc: _Allocator = field(init=False)
+    names: set[str] = field(default_factory=set)
+    # The KV region of each attention layer, in order: the cache identity shared by every
+    # schedule (prefill writes it, later decode steps read and extend the same bytes).
+    kv_by_layer: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.alloc = _Allocator(self.engine)
+
+    def fresh(self, hint: str) -> str:
+        name, n = hint, 0
+        while name in self.names:
+            n += 1
+            name = f"{hint}_{n}"
+        self.names.add(name)
+        return name
+
+    def region(
+        self,
+        hint: str,
+        kind: str,
+        channel: int,
+        words: int,
+        source: str | None,
+        offset: int | None = None,
+    ) -> str:
+        name = self.fresh(hint)
+        nbytes = words * WORD_BYTES
+        props = {
+            "sym_name": StringAttr(name),
+            "kind": StringAttr(kind),
+            "channel": _i(channel),
+            "offset": _i(self.alloc.hbm(channel, nbytes) if offset is None else offset),
+            "bytes": _i(nbytes),
+        }
+        if source is not None:
+            props["source"] = StringAttr(source)
+        self.resources.append(accel.HBMRegionOp.create(properties=props))
+        return name
+
+
+def _source(weight_op: Operation) -> str:
+    value = weight_op.properties.get("value")
+    if isinstance(value, ParamAttr):
+        return f"{value.file.data}:{value.key.data}"
+    return "inline"
+
+
+class _FuncLowering:
+    """Lowers one func.func into a schedule; state: value -> buffer, hazards per buffer."""
+
+    def __init__(self, low: _Lowering, fn: func.FuncOp):
+        self.low, self.fn = low, fn
+        self.eng = low.engine
+        self.buf: dict[SSAValue, str] = {}
+        self.region_of: dict[SSAValue, str] = {}  # weights / tables / caches -> region
+        self.weights: dict[SSAValue, Operation] = {}
+        self.kv_layer = 0  # attention layers of this function lowered so far
+        self.positions: dict[SSAValue, int] = {}  # constant RoPE positions -> first position
+        self.writer: dict[str, int] = {}  # buffer -> unit of its last unbarriered writer
+        self.readers: dict[str, set[int]] = {}  # buffer -> units still possibly reading it
+        self.body: list[Operation] = []
+        self.placed: dict[str, tuple[int, int]] = {}  # every buffer ever allocated
+        ops = list(fn.body.block.ops)
+        self.last_use: dict[SSAValue, int] = {}
+        for i, op in enumerate(ops):
+            for v in op.operands:
+                self.last_use[v] = i
+        self.ops = ops
+
+    # ---- resources -------------------------------------------------------------------------
+
+    def act(self, v: SSAValue, op: Operation) -> str:
+        if v in self.buf:
+            return self.buf[v]
+        if not isinstance(v.type, QTensorType):
+            raise error_at(op, f"activation of type {v.type} has no on-chip form (quantize first)")
+        nbytes = _act_bytes(v)
+        name = self.low.fresh(v.name_hint or "act")
+        offset = self.low.alloc.buffer(nbytes, op)
+        self.low.alloc.live[name] = (offset, nbytes)
+        # Bytes reused from dead buffers keep their pending accesses (WAR/WAW through reuse).
+        for old, (o, n) in self.placed.items():
+            if o < offset + nbytes and offset < o + n:
+                pending = self.readers.get(old, set()) | (
+                    {self.writer[old]} if old in self.writer else set()
+                )
+                self.readers.setdefault(name, set()).update(pending)
+        self.placed[name] = (offset, nbytes)
+        self.low.resources.append(
+            accel.BufferOp.create(
+                properties={
+                    "sym_name": StringAttr(name),
+                    "kind": StringAttr("act"),
+                    "offset": _i(offset),
+                    "bytes": _i(nbytes),
+                }
+            )
+        )
+        self.buf[v] = name
+        return name
+
+    def release_dead(self, index: int) -> None:
+        for v, name in list(self.buf.items()):
+            if self.last_use.get(v, -1) <= index and name in self.low.alloc.live:
+                del self.low.alloc.live[name]
+
+    def table(self, w: SSAValue, op: Operation, rows: int, row_words: int) -> str:
+        if w not in self.region_of:
+            hint = (w.name_hint or "table") + "_tab"
+            self.region_of[w] = self.low.region(
+                hint, "table", self.eng.misc_channel, rows * row_words, _source(self.weights[w])
+            )
+        return self.region_of[w]
+
+    # ---- ordering --------------------------------------------------------------------------
+
+    def issue(self, inst: accel.InstructionOp, reads: list[str], writes: list[str]) -> None:
+        u = inst.unit()
+        wait: set[int] = set()
+        for b in reads:
+            if b in self.writer and self.writer[b] != u:
+                wait.add(self.writer[b])
+        for b in writes:
+            wait |= {r for r in self.readers.get(b, set()) if r != u}
+            if b in self.writer and self.writer[b] != u:
+                wait.add(self.writer[b])
+        if wait:
+            self.body.append(
+                accel.BarrierOp.create(
+                    properties={"units": ArrayAttr([_i(x) for x in sorted(wait)])}
+                )
+            )
+            for b in list(self.writer):
+                if self.writer[b] in wait:
+                    del self.writer[b]
+            for b in self.readers:
+                self.readers[b] -= wait
+        for b in reads:
+            self.readers.setdefault(b, set()).add(u)
+        for b in writes:
+            self.writer[b] = u
+        self.body.append(inst)
+
+    # ---- ops -------------------------------------------------------------------------------
+
+    def linear(self, op: Operation, x: SSAValue, w: SSAValue, y: SSAValue, tokens: int) -> None:
+        wt = w.type
+        assert isinstance(wt, QWeightType)
+        n, k = wt.get_shape()
+        split = tiling.split_rows(n, self.eng)
+        src = _source(self.weights[w])
+        hint = w.name_hint or "w"
+        if wt.is_w2():
+            if not isinstance(wt.sparsity, SparsityAttr):
+                raise error_at(
+                    op, "dense W2 weights have no HBM stream format (the contract packs 2:4 only)"
+                )
+            precision, group = "w2", wt.group_size()
+            row_words = tiling.w2_weight_words(1, k)
+            meta_words = n * tiling.w2_meta_words_per_row(k, group)
+        else:
+            precision, group = "int8", k
+            row_words = tiling.int8_words_per_row(k)
+            meta_words = tiling.int8_meta_words(n)
+        tile_words = split.padded_rows * row_words
+        offset = self.low.alloc.hbm_aligned(range(split.channels_used), tile_words * WORD_BYTES)
+        regions = [
+            self.low.region(f"{hint}_c{c}", "weights", c, tile_words, src, offset)
+            for c in range(split.channels_used)
+        ]
+        meta = self.low.region(f"{hint}_meta", "metadata", self.eng.misc_channel, meta_words, src)
+        xin, yout = self.act(x, op), self.act(y, op)
+        inst = accel.LinearOp.create(
+            properties={
+                "mode": StringAttr("gemm" if tokens > 1 else "gemv"),
+                "precision": StringAttr(precision),
+                "weights": ArrayAttr([_ref(r) for r in regions]),
+                "metadata": _ref(meta),
+                "input": _ref(xin),
+                "output": _ref(yout),
+                "n": _i(n),
+                "k": _i(k),
+                "group": _i(group),
+                "tokens": _i(tokens),
+                "rows_per_channel": _i(split.rows_per_channel),
+            }
+        )
+        self.issue(inst, [xin], [yout])
+
+    def vector(
+        self,
+        op: Operation,
+        kind: str,
+        ins: list[SSAValue],
+        table: str | None,
+        position: int | None = None,
+    ) -> None:
+        y = op.results[0]
+        shape = _shape(y)
+        names = [self.act(v, op) for v in ins]
+        out = self.act(y, op)
+        props = {
+            "kind": StringAttr(kind),
+            "inputs": ArrayAttr([_ref(b) for b in names]),
+            "output": _ref(out),
+            "length": _i(shape[-1]),
+            "tokens": _i(math.prod(shape[:-1])),
+        }
+        if table is not None:
+            props["table"] = _ref(table)
+        if position is not None:
+            props["position"] = _i(position)
+        self.issue(accel.VectorOp.create(properties=props), names, [out])
+
+    def kv_region(self, op: Operation, heads: int, head_dim: int, sink: int, window: int) -> str:
+        """The region of this function's next attention layer: the layer's region from an
+        earlier schedule (same cache geometry required) or a new one, round-robin over the KV
+        channels."""
+        layer, self.kv_layer = self.kv_layer, self.kv_layer + 1
+        geometry = (heads, head_dim, sink, window)
+        if layer < len(self.low.kv_by_layer):
+            name, known = self.low.kv_by_layer[layer]
+            if known != geometry:
+                raise error_at(
+                    op,
+                    f"KV cache of attention layer {layer} has (heads, head_dim, sink, window) = "
+                    f"{geometry}, an earlier function used {known} for the same layer",
+                )
+            return name
+        ch = self.eng.weight_channels + layer % self.eng.kv_channels
+        words = tiling.kv_cache_words(heads, head_dim, sink, window)
+        name = self.low.region("kv", "kv", ch, words, None)
+        self.low.kv_by_layer.append((name, geometry))
+        return name
+
+    def cache_region(self, op: Operation, ct: lattn.KVCacheType) -> str:
+        return self.kv_region(op, ct.heads.data, ct.head_dim.data, ct.sink.data, ct.window.data)
+
+    def kv_append(self, op: Operation, kv: str, k: SSAValue, v: SSAValue) -> None:
+        kb, vb = self.act(k, op), self.act(v, op)
+        inst = accel.KVAppendOp.create(
+            properties={
+                "kv": _ref(kv),
+                "k": _ref(kb),
+                "v": _ref(vb),
+                "tokens": _i(math.prod(_shape(k)[:-1])),
+            }
+        )
+        self.issue(inst, [kb, vb], [kv])  # the cache region is written in HBM
+
+    def attention(
+        self, op: Operation, q: SSAValue, kv: str, geometry: tuple, tokens: int, heads: int
+    ) -> None:
+        kv_heads, head_dim, sink, window = geometry
+        qb, out = self.act(q, op), self.act(op.results[0], op)
+        inst = accel.AttentionOp.create(
+            properties={
+                "mode": StringAttr("gemm" if tokens > 1 else "gemv"),
+                "kv": _ref(kv),
+                "q": _ref(qb),
+                "output": _ref(out),
+                "heads": _i(heads),
+                "kv_heads": _i(kv_heads),
+                "head_dim": _i(head_dim),
+                "sink": _i(sink),
+                "window": _i(window),
+                "tokens": _i(tokens),
+            }
+        )
+        self.issue(inst, [qb, kv], [out])
+
+    def constant(self, op: arith.ConstantOp) -> None:
+        """Integer constants are RoPE positions (the only constant the compressed IR holds);
+        anything else, or positions that are not a contiguous run, has no hardware form."""
+        value = op.value
+        users = {u.operation.name for u in op.result.uses}
+        start = None
+        if isinstance(value, DenseIntOrFPElementsAttr) and users <= {"smla.rope"}:
+            start = _arange_start(np.asarray(value.get_values()))
+        if start is None:
+            raise error_at(
+                op,
+                "only a contiguous run of RoPE positions (p0, p0+1, ...) has an accel mapping "
+                "(the engine's position counter); this constant does not",
+            )
+        self.positions[op.result] = start
+
+    def prefill(self, op: Operation, tokens: int, appended: dict) -> None:
+        """Λ prefill: with an explicit lattn.append of the same k, v the cache is that one;
+        otherwise (the compression passes' form) the layer's cache region is created here and
+        the new tokens' K/V appended to it before attention reads them."""
+        q, k, v = op.operands
+        heads = _int_prop(op, "num_heads")
+        cache = appended.get((k, v))
+        if cache is not None:
+            ct = cache.type
+            geometry = (ct.heads.data, ct.head_dim.data, ct.sink.data, ct.window.data)
+            self.attention(op, q, self.region_of[cache], geometry, tokens, heads)
+            return
+        if "sink" not in op.properties or "window" not in op.properties:
+            raise error_at(op, "prefill without Λ sink/window: run accllm-lambda-attention first")
+        kv_heads = _int_prop(op, "num_kv_heads")
+        head_dim = _shape(q)[-1] // heads
+        geometry = (kv_heads, head_dim, _int_prop(op, "sink"), _int_prop(op, "window"))
+        kv = self.kv_region(op, *geometry)
+        self.kv_append(op, kv, k, v)
+        self.attention(op, q, kv, geometry, tokens, heads)
+
+    def lower(self) -> accel.ScheduleOp:
+        tokens = 1
+        for op in self.ops:
+            if isinstance(op, smla.WeightOp):  # tables and weights are not token rows
+                continue
+            for r in op.results:
+                if isinstance(r.type, QTensorType) and len(r.type.get_shape()) >= 2:
+                    tokens = max(tokens, math.prod(r.type.get_shape()[:-1]))
+        appended: dict[tuple[SSAValue, SSAValue], SSAValue] = {}
+        for i, op in enumerate(self.ops):
+            self.lower_op(op, tokens, appended)
+            self.release_dead(i)
+        mode = "gemm" if tokens > 1 else "gemv"
+        return accel.ScheduleOp.create(
+            properties={
+                "sym_name": StringAttr(self.low.fresh(f"{self.fn.sym_name.data}_{mode}")),
+                "mode": StringAttr(mode),
+                "tokens": _i(tokens),
+            },
+            regions=[Region(Block(self.body))],
+        )
+
+    def lower_op(self, op: Operation, tokens: int, appended: dict) -> None:
+        match op:
+            case smla.WeightOp():
+                self.weights[op.results[0]] = op
+            case smla.LinearOp() | smla.LMHeadOp():
+                if not isinstance(op.operands[1].type, QWeightType):
+                    raise error_at(op, "float linear: run the compression passes first")
+                if len(op.operands) > 2:
+                    raise error_at(op, "a linear with a bias has no MAC-array mapping yet")
+                self.linear(op, op.operands[0], op.operands[1], op.results[0], tokens)
+            case smla.EmbeddingOp():
+                table_t = op.operands[1].type
+                if not isinstance(table_t, QTensorType):
+                    raise error_at(op, "float embedding: run the compression passes first")
+                vocab, hidden = table_t.get_shape()
+                row_words = tiling.int8_words_per_row(hidden + 1)  # + the row's exponent byte
+                tab = self.table(op.operands[1], op, vocab, row_words)
+                self.vector(op, "embedding", [], tab)
+            case smla.RMSNormOp():
+                (h,) = _shape(op.operands[1])
+                tab = self.table(op.operands[1], op, 1, tiling.words_of(2 * h))
+                self.vector(op, "rmsnorm", [op.operands[0]], tab)
+            case smla.RequantizeOp():
+                self.vector(op, "requantize", [op.operands[0]], None)
+            case smla.RoPEOp():
+                # Constant positions (a prefill) are a contiguous run starting at `position`;
+                # runtime positions (a decode step's argument) come from the position register.
+                self.vector(op, "rope", [op.operands[0]], None, self.positions.get(op.operands[1]))
+            case smla.SiLUOp():
+                self.vector(op, "silu", [op.operands[0]], None)
+            case smla.SwiGLUOp() | smla.MulOp() | smla.AddOp():
+                kind = {smla.SwiGLUOp: "swiglu", smla.MulOp: "mul", smla.AddOp: "add"}[type(op)]
+                self.vector(op, kind, list(op.operands), None)
+            case arith.ConstantOp():
+                self.constant(op)
+            case lattn.EmptyOp():
+                self.region_of[op.results[0]] = self.cache_region(op, op.results[0].type)
+            case lattn.AppendOp():
+                cache, k, v = op.operands
+                if cache not in self.region_of:  # a cache passed in: the layer's persistent one
+                    self.region_of[cache] = self.cache_region(op, cache.type)
+                kv = self.region_of[cache]
+                self.region_of[op.results[0]] = kv
+                appended[(k, v)] = op.results[0]
+                self.kv_append(op, kv, k, v)
+            case lattn.PrefillOp():
+                self.prefill(op, tokens, appended)
+            case lattn.DecodeOp():
+                q, cache = op.operands
+                ct = cache.type
+                geometry = (ct.heads.data, ct.head_dim.data, ct.sink.data, ct.window.data)
+                heads = _int_prop(op, "num_heads")
+                self.attention(op, q, self.region_of[cache], geometry, 1, heads)
+            case func.ReturnOp():
+                pass
+            case _:
+                raise error_at(op, f"'{op.name}' has no accel mapping")
+
+
+def _arange_start(values: np.ndarray) -> int | None:
+    """First element of a 1-D run p0, p0+1, ...; None for anything else."""
+    if values.ndim != 1 or not len(values):
+        return None
+    start = int(values[0])
+    return start if np.array_equal(values, np.arange(start, start + len(values))) else None
+
+
+def _int_prop(op: Operation, name: str) -> int:
+    attr = op.properties.get(name) or op.attributes.get(name)
+    assert isinstance(attr, IntegerAttr)
+    return attr.value.data
+
+
+@dataclass(frozen=True)
+class LowerToAccel(ModulePass):
+    """Map compressed smla/lattn functions onto the target's engine (accel dialect)."""
+
+    name = "lower-to-accel"
+
+    target: str = "sim"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        funcs = [f for f in op.ops if isinstance(f, func.FuncOp)]
+        if not funcs:
+            raise error_at(op, "no func.func to lower")
+        features = [
+            _shape(r)[-1]
+            for f in funcs
+            for o in f.body.walk()
+            for r in o.results
+            if isinstance(r.type, QTensorType)
+        ]
+        engine = derive_engine(load_target(self.target), max(features, default=1))
+        low = _Lowering(engine, op)
+        schedules = [_FuncLowering(low, f).lower() for f in funcs]
+        eng_props = {
+            "sym_name": StringAttr("engine"),
+            "target": StringAttr(engine.target),
+            "channel_bytes": _i(load_target(self.target).hbm.channel_bytes),
+        }
+        for name in (
+            "channels",
+            "weight_channels",
+            "kv_channels",
+            "misc_channel",
+            "mac_lanes",
+            "mac_blocks",
+            "lanes_per_channel",
+            "attn_lanes",
+            "act_buffer_bytes",
+            "kv_buffer_bytes",
+            "gemm_tokens",
+        ):
+            eng_props[name] = _i(getattr(engine, name))
+        for f in funcs:
+            f.detach()
+            f.erase()
+        op.body.block.add_ops(
+            [accel.EngineOp.create(properties=eng_props), *low.resources, *schedules]
+        )

@@ -1,0 +1,230 @@
+"""accllm-prune-2-4: 2:4 semi-structured pruning of every `smla.linear` weight (model level).
+
+Each float weight [N, K] of an `smla.linear` is replaced by a weight of type
+`tensor<NxKxf32, #smla.sparsity<2:4>>` whose pruned entries are zero: in every aligned block of 4
+inputs the 2 entries with the largest score are kept (`contract.prune_2_4_mask`).
+
+* `method=magnitude`: score |W| (the contract's default; no data needed);
+* `method=wanda`: score |W[o,k]| * ||X[:,k]||_2 (`compress.wanda_mask_2_4`), X the linear's
+  input on a deterministic calibration batch (`numerics.calibration`), captured by running
+  the float IR itself with the interpreter (`accllm.interpreter.runner`).
+
+The LM head (`smla.lm_head`) stays dense (8-bit, quality-critical, per AccLLM).  Inline weights
+stay inline; parameter weights are streamed into a new archive (option `archive`, default
+`<source stem>.pruned.safetensors` beside the source), one tensor at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    BytesAttr,
+    DenseIntOrFPElementsAttr,
+    Float16Type,
+    Float32Type,
+    Float64Type,
+    FunctionType,
+    IntegerType,
+    ModuleOp,
+    TensorType,
+)
+from xdsl.ir import SSAValue
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import PassFailedException
+
+from accllm.dialects.quant_types import ParamAttr, SparsityAttr, is_float_tensor
+from accllm.dialects.smla import LinearOp, WeightOp
+from accllm.interpreter.runner import run_function
+from accllm.interpreter.values import InterpretError
+from accllm.numerics import contract as ct
+from accllm.numerics.calibration import calibration_ids
+from accllm.numerics.compress import wanda_mask_2_4
+from accllm.passes.diagnostics import error_at
+from accllm.passes.param_archive import ArchiveWriter, ParamReader, default_archive
+
+METHODS = ("magnitude", "wanda")
+_NP_FLOAT = {Float16Type: np.float16, Float32Type: np.float32, Float64Type: np.float64}
+
+
+def _np_dtype(t: TensorType) -> np.dtype:
+    for cls, dt in _NP_FLOAT.items():
+        if isinstance(t.element_type, cls):
+            return np.dtype(dt)
+    raise PassFailedException(f"accllm-prune-2-4: element type {t.element_type} is not supported")
+
+
+def prunable_linears(module: ModuleOp) -> list[LinearOp]:
+    """`smla.linear` ops in walk order whose float weight is not pruned yet."""
+    out = []
+    for op in module.walk():
+        if isinstance(op, LinearOp) and is_float_tensor(op.weight.type):
+            if not isinstance(op.weight.type.encoding, SparsityAttr):
+                out.append(op)
+    return out
+
+
+def linear_input_sq_sums(module: ModuleOp, n_seqs: int, seed: int) -> list[np.ndarray]:
+    """Per prunable linear (walk order), the sum over calibration tokens of each input feature
+    squared, from running the float IR with the interpreter.
+
+    A probe clone of the module returns the linears' inputs from its function (so the
+    interpreter's public `run_function` is all that is needed); each function must take one
+    token-id tensor [B, T] and is fed `calibration_ids` of that shape."""
+    probe = module.clone()
+    linears = prunable_linears(probe)
+    sums: list[np.ndarray | None] = [None] * len(linears)
+    fns = {op.parent_op() for op in linears}
+    for fn in fns:
+        if not isinstance(fn, func.FuncOp):
+            raise error_at(next(iter(fn.walk())), "wanda: linears must be inside a func.func")
+        mine = [i for i, op in enumerate(linears) if op.parent_op() is fn]
+        values: list[SSAValue] = []
+        for i in mine:
+            if linears[i].input not in values:
+                values.append(linears[i].input)
+        args = fn.function_type.inputs.data
+        if len(args) != 1 or not (
+            isinstance(args[0], TensorType) and isinstance(args[0].element_type, IntegerType)
+        ):
+            raise error_at(
+                fn,
+                "method=wanda runs the model on calibration tokens: the function must take "
+                "exactly one token-id tensor (use method=magnitude otherwise)",
+            )
+        ret = fn.body.blocks[-1].last_op
+        if not isinstance(ret, func.ReturnOp):
+            raise error_at(fn, "wanda: the function must end with func.return")
+        ret.operands = values
+        fn.function_type = FunctionType.from_lists(list(args), [v.type for v in values])
+        shape = tuple(args[0].get_shape())
+        vocab = _vocab_of(fn)
+        tokens = int(np.prod(shape))
+        ids = calibration_ids(vocab, tokens, n_seqs, seed)
+        acc = [np.zeros(v.type.get_shape()[-1]) for v in values]
+        base = ParamReader(module).base_dir
+        for seq in ids:
+            try:
+                outs = run_function(probe, fn.sym_name.data, [seq.reshape(shape)], base_dir=base)
+            except InterpretError as err:
+                raise error_at(
+                    err.op or fn, f"wanda calibration run failed: {err.message}"
+                ) from err
+            for j, x in enumerate(outs):
+                x = np.asarray(x, dtype=np.float64)
+                acc[j] += (x.reshape(-1, x.shape[-1]) ** 2).sum(0)
+        for i in mine:
+            sums[i] = acc[values.index(linears[i].input)]
+    return sums
+
+
+def _vocab_of(fn: func.FuncOp) -> int:
+    from accllm.dialects.smla import EmbeddingOp
+
+    for op in fn.walk():
+        if isinstance(op, EmbeddingOp):
+            return op.table.type.get_shape()[0]
+    raise error_at(fn, "wanda: no smla.embedding found, cannot tell the vocabulary size")
+
+
+@dataclass(frozen=True)
+class Prune24(ModulePass):
+    """2:4-prune every smla.linear weight (magnitude or Wanda scores); the LM head stays dense."""
+
+    name = "accllm-prune-2-4"
+
+    method: str = "magnitude"
+    # Wanda calibration: sequences of the function's token shape, and the generator's seed.
+    calibration_seqs: int = 4
+    calibration_seed: int = 0
+    # Output safetensors file for parameter-backed weights, relative to the IR directory;
+    # default: `<first source file stem>.pruned.safetensors` beside it.
+    archive: str = ""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.method not in METHODS:
+            raise PassFailedException(
+                f"accllm-prune-2-4: unknown method '{self.method}' (one of {', '.join(METHODS)})"
+            )
+        linears = prunable_linears(op)
+        for lin in linears:
+            k = lin.weight.type.get_shape()[-1]
+            if k % 4:
+                raise error_at(
+                    lin,
+                    f"2:4 pruning needs the input size K divisible by 4, got K={k}; pad the "
+                    "layer's inputs to a multiple of 4 or leave it out of the pipeline",
+                )
+            if not isinstance(lin.weight.owner, WeightOp):
+                raise error_at(lin, "the weight must be an smla.weight to be pruned offline")
+        sq = None
+        if self.method == "wanda" and linears:
+            sq = linear_input_sq_sums(op, self.calibration_seqs, self.calibration_seed)
+        _Pruner(op, self.archive).run(linears, sq)
+
+
+class _Pruner:
+    def __init__(self, module: ModuleOp, archive: str):
+        self.reader = ParamReader(module)
+        self.archive = archive
+        self.writer: ArchiveWriter | None = None
+        self.archive_name = ""
+
+    def run(self, linears: list[LinearOp], sq: list[np.ndarray] | None) -> None:
+        # Group by weight op: a weight shared by several linears is pruned once, with the
+        # activation statistics of all its users.
+        groups: dict[WeightOp, list[int]] = {}
+        for i, lin in enumerate(linears):
+            groups.setdefault(lin.weight.owner, []).append(i)
+        ok = False
+        try:
+            for wop, users in groups.items():
+                stats = None if sq is None else sum(sq[i] for i in users)
+                new = self.prune(wop, stats)
+                for i in users:
+                    linears[i].operands[1] = new
+            ok = True
+        finally:
+            if self.writer is not None:
+                self.writer.close() if ok else self.writer.abort()
+        for wop in groups:
+            if not wop.result.uses:
+                wop.detach()
+                wop.erase()
+
+    def prune(self, wop: WeightOp, stats: np.ndarray | None) -> SSAValue:
+        t: TensorType = wop.result.type
+        dt = _np_dtype(t)
+        src = wop.value
+        if isinstance(src, DenseIntOrFPElementsAttr):
+            w = np.asarray(src.get_values(), dtype=dt).reshape(t.get_shape())
+        elif isinstance(src, ParamAttr):
+            w = np.asarray(self.reader.get(wop, src), dtype=dt)
+        else:
+            raise error_at(wop, "float weights must be dense<...> or #smla.param to be pruned")
+        mask = ct.prune_2_4_mask(w) if stats is None else wanda_mask_2_4(w, stats)
+        pruned = np.where(mask, w, 0).astype(dt)
+        st = TensorType(t.element_type, t.get_shape(), SparsityAttr())
+        if isinstance(src, ParamAttr):
+            if self.writer is None:
+                self.archive_name = self.archive or default_archive(src.file.data, "pruned")
+                path = Path(self.archive_name)
+                if not path.is_absolute():
+                    path = self.reader.base_dir / path
+                self.writer = ArchiveWriter(path)
+            self.writer.add(src.key.data, pruned)
+            value = ParamAttr(self.archive_name, src.key.data)
+        else:
+            dense_t = TensorType(t.element_type, t.get_shape())
+            value = DenseIntOrFPElementsAttr(
+                dense_t, BytesAttr(pruned.astype(dt.newbyteorder("<")).tobytes())
+            )
+        new = WeightOp(value, st)
+        new.location = wop.location
+        new.result.name_hint = wop.result.name_hint
+        wop.parent_block().insert_op_after(new, wop)
+        return new.result

@@ -1,0 +1,47 @@
+// lower-to-accel on a compressed one-layer slice (prefill of 4 tokens, then a decode step) for
+// the sim target: 2 weight channels, KV on channel 2, tables/metadata on channel 3.
+// RUN: accllm-opt %s -p 'lower-to-accel{target="sim"}' | FileCheck %s
+// RUN: accllm-opt %s -p 'lower-to-accel{target="sim"}' | accllm-opt | FileCheck %s
+
+// CHECK: accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 2 : i64, mac_blocks = 9 : i64
+// 64 rows over 2 channels: 32 rows of words_per_row(64) = 1 word each = 1024 bytes per channel.
+// CHECK-DAG: accel.hbm_region @wq_c0 {kind = "weights", channel = 0 : i64, offset = 0 : i64, bytes = 1024 : i64, source = "tiny.w2.safetensors:q_proj"}
+// CHECK-DAG: accel.hbm_region @wq_c1 {kind = "weights", channel = 1 : i64, offset = 0 : i64, bytes = 1024 : i64, source = "tiny.w2.safetensors:q_proj"}
+// One metadata word per row (8 + 1 group * 18 bits): 64 * 32 bytes.
+// CHECK-DAG: accel.hbm_region @wq_meta {kind = "metadata", channel = 3 : i64, offset = {{[0-9]+}} : i64, bytes = 2048 : i64
+// KV4 cache: 2 (K,V) * 4 heads * words((4 + 12) slots * (8 + 2) bytes = 160 B -> 5 words).
+// CHECK-DAG: accel.hbm_region @kv {kind = "kv", channel = 2 : i64, offset = 0 : i64, bytes = 1280 : i64}
+// CHECK-LABEL: accel.schedule @layer_gemm attributes {mode = "gemm", tokens = 4 : i64} {
+// CHECK-NEXT:   accel.vector {kind = "rmsnorm", inputs = [@x], output = @h, length = 64 : i64, tokens = 4 : i64, table = @gain_tab}
+// CHECK-NEXT:   accel.barrier {units = [3 : i64]}
+// CHECK-NEXT:   accel.vector {kind = "requantize", inputs = [@h], output = @a8
+// CHECK-NEXT:   accel.barrier {units = [6 : i64]}
+// CHECK-NEXT:   accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], metadata = @wq_meta, input = @a8, output = @q, n = 64 : i64, k = 64 : i64, group = 64 : i64, tokens = 4 : i64, rows_per_channel = 32 : i64}
+// CHECK-NEXT:   accel.barrier {units = [0 : i64]}
+// CHECK-NEXT:   accel.kv_append {kv = @kv, k = @q, v = @q, tokens = 4 : i64}
+// The attention unit reads the cache the KV controller just wrote: a barrier on unit 2.
+// CHECK-NEXT:   accel.barrier {units = [2 : i64]}
+// CHECK-NEXT:   accel.attention {mode = "gemm", kv = @kv, q = @q, output = @o
+// CHECK:        accel.vector {kind = "add", inputs = [@x, @o], output = @r
+// CHECK-LABEL: accel.schedule @step_gemv attributes {mode = "gemv", tokens = 1 : i64} {
+// CHECK-NEXT:   accel.kv_append {kv = @kv_1, k = @qt, v = @qt, tokens = 1 : i64}
+// CHECK-NEXT:   accel.barrier {units = [2 : i64]}
+// CHECK-NEXT:   accel.attention {mode = "gemv"
+func.func @layer(%x: !smla.qtensor<4x64xsi32, frac=16>) -> !smla.qtensor<4x64xsi32, frac=16> {
+  %gain = smla.weight #smla.param<"tiny.w2.safetensors", "model.norm.weight"> : !smla.qtensor<64xsi16, frac=14>
+  %wq = smla.weight #smla.param<"tiny.w2.safetensors", "q_proj"> : !smla.qweight<64x64, ui2, group=64, sparse=2:4>
+  %h = smla.rmsnorm %x, %gain epsilon = 1.0e-06 : !smla.qtensor<4x64xsi32, frac=16>, !smla.qtensor<64xsi16, frac=14> -> !smla.qtensor<4x64xsi32, frac=16>
+  %a8 = smla.requantize %h : !smla.qtensor<4x64xsi32, frac=16> -> !smla.qtensor<4x64xsi8, per_token>
+  %q = smla.linear %a8, %wq {acc_bits = 48} : !smla.qtensor<4x64xsi8, per_token>, !smla.qweight<64x64, ui2, group=64, sparse=2:4> -> !smla.qtensor<4x64xsi32, frac=16>
+  %c0 = lattn.empty : !lattn.kv_cache<heads=4, head_dim=16, sink=4, window=12, ui4>
+  %c1 = lattn.append %c0, %q, %q : !lattn.kv_cache<heads=4, head_dim=16, sink=4, window=12, ui4>, !smla.qtensor<4x64xsi32, frac=16>, !smla.qtensor<4x64xsi32, frac=16>
+  %o = lattn.prefill %q, %q, %q {num_heads = 4, num_kv_heads = 4, causal, sink = 4, window = 12} : !smla.qtensor<4x64xsi32, frac=16>, !smla.qtensor<4x64xsi32, frac=16>, !smla.qtensor<4x64xsi32, frac=16> -> !smla.qtensor<4x64xsi32, frac=16>
+  %r = smla.add %x, %o : !smla.qtensor<4x64xsi32, frac=16>, !smla.qtensor<4x64xsi32, frac=16> -> !smla.qtensor<4x64xsi32, frac=16>
+  func.return %r : !smla.qtensor<4x64xsi32, frac=16>
+}
+
+func.func @step(%qt: !smla.qtensor<1x64xsi32, frac=16>, %cache: !lattn.kv_cache<heads=4, head_dim=16, sink=4, window=12, ui4>) -> !smla.qtensor<1x64xsi32, frac=16> {
+  %c1 = lattn.append %cache, %qt, %qt : !lattn.kv_cache<heads=4, head_dim=16, sink=4, window=12, ui4>, !smla.qtensor<1x64xsi32, frac=16>, !smla.qtensor<1x64xsi32, frac=16>
+  %o = lattn.decode %qt, %c1 {num_heads = 4} : !smla.qtensor<1x64xsi32, frac=16>, !lattn.kv_cache<heads=4, head_dim=16, sink=4, window=12, ui4> -> !smla.qtensor<1x64xsi32, frac=16>
+  func.return %o : !smla.qtensor<1x64xsi32, frac=16>
+}
