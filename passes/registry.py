@@ -28,13 +28,25 @@ PROJECT_PASSES: dict[str, tuple[str, str]] = {
     "accllm-fold-quantize-pairs": ("accllm.passes.fold_quantize_pairs", "FoldQuantizePairs"),
 }
 
+
+def compress_pipeline(
+    sink: int = 4, window: int = 1020, group: int = 128, method: str = "magnitude"
+) -> str:
+    """The AccLLM compression passes in xDSL `-p` syntax (the driver passes its own S, W)."""
+    return (
+        f"accllm-prune-2-4{{method={method}}},"
+        f"accllm-lambda-attention{{sink={sink} window={window}}},"
+        f"accllm-quantize{{weights=2 activations=8 kv=4 group={group}}},"
+        "accllm-fold-quantize-pairs"
+    )
+
+
 # pipeline name -> (description, pipeline in xDSL `-p` syntax)
 NAMED_PIPELINES: dict[str, tuple[str, str]] = {
     "accllm-compress": (
         "AccLLM compression: 2:4 magnitude pruning, Λ attention (4 sinks + 1020 window), "
         "W2A8KV4 quantization (G=128, adapting per layer), then folding redundant casts",
-        "accllm-prune-2-4{method=magnitude},accllm-lambda-attention{sink=4 window=1020},"
-        "accllm-quantize{weights=2 activations=8 kv=4 group=128},accllm-fold-quantize-pairs",
+        compress_pipeline(),
     ),
 }
 

@@ -13,6 +13,12 @@ import sys
 import traceback
 from io import StringIO
 
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass, PassPipeline
+from xdsl.printer import Printer
+from xdsl.utils.exceptions import ArgSpecParseError
+
 from accllm import __version__
 from accllm.dialects.registry import register_all_dialects
 from accllm.passes.registry import NAMED_PIPELINES, PROJECT_PASSES, all_passes
@@ -27,11 +33,6 @@ from accllm.tools.ir_io import (
     verify_module,
 )
 from accllm.tools.pipeline_syntax import PipelineSyntaxError, expand_xdsl, mlir_to_xdsl
-from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.passes import ModulePass, PassPipeline
-from xdsl.printer import Printer
-from xdsl.utils.exceptions import ArgSpecParseError
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,9 +16,10 @@ import inspect
 import sys
 from pathlib import Path
 
-from accllm.dialects.registry import PROJECT_DIALECTS
 from xdsl.ir import Dialect, TypeAttribute
 from xdsl.irdl import OptOperandDef, OptPropertyDef, VarOperandDef
+
+from accllm.dialects.registry import PROJECT_DIALECTS
 
 DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "dialects.md"
 
