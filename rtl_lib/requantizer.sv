@@ -30,22 +30,17 @@ module requantizer #(
   localparam logic signed [OUT_W-1:0] OUT_MIN = {1'b1, {(OUT_W - 1) {1'b0}}};
 
   logic ce;
-  logic v1, v2, v3;
-  assign ce      = !v3 || m_ready;
-  assign s_ready = ce;
-  assign m_valid = v3;
-
-  always_ff @(posedge clk) begin
-    if (rst) begin
-      v1 <= 1'b0;
-      v2 <= 1'b0;
-      v3 <= 1'b0;
-    end else if (ce) begin
-      v1 <= s_valid;
-      v2 <= v1;
-      v3 <= v2;
-    end
-  end
+  pipe_valid #(
+      .DEPTH(3)
+  ) u_pipe (
+      .clk,
+      .rst,
+      .s_valid,
+      .s_ready,
+      .m_valid,
+      .m_ready,
+      .ce
+  );
 
   for (genvar l = 0; l < LANES; l++) begin : g_lane
     logic signed [PROD_W-1:0] prod1;

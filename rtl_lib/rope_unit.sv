@@ -56,21 +56,23 @@ module rope_unit #(
     end
   end
 
-  logic ce, v1, v2, v3;
-  assign ce = !v3 || m_ready;
-  assign s_ready = ce;
-  assign m_valid = v3;
+  logic ce;
+  pipe_valid #(
+      .DEPTH(3)
+  ) u_pipe (
+      .clk,
+      .rst,
+      .s_valid,
+      .s_ready,
+      .m_valid,
+      .m_ready,
+      .ce
+  );
 
   always_ff @(posedge clk) begin
     if (rst) begin
-      v1 <= 1'b0;
-      v2 <= 1'b0;
-      v3 <= 1'b0;
       pos_error <= 1'b0;
     end else if (ce) begin
-      v1 <= s_valid;
-      v2 <= v1;
-      v3 <= v2;
       if (s_valid && (s_pos >> 6) >= POS_W'(NHI)) pos_error <= 1'b1;
     end
   end

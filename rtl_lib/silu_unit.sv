@@ -21,22 +21,17 @@ module silu_unit #(
   localparam logic signed [21:0] NLUT = 22'sd1024;  // 2 * sig_range << sig_step_bits
 
   logic ce;
-  logic v1, v2, v3;
-  assign ce = !v3 || m_ready;
-  assign s_ready = ce;
-  assign m_valid = v3;
-
-  always_ff @(posedge clk) begin
-    if (rst) begin
-      v1 <= 1'b0;
-      v2 <= 1'b0;
-      v3 <= 1'b0;
-    end else if (ce) begin
-      v1 <= s_valid;
-      v2 <= v1;
-      v3 <= v2;
-    end
-  end
+  pipe_valid #(
+      .DEPTH(3)
+  ) u_pipe (
+      .clk,
+      .rst,
+      .s_valid,
+      .s_ready,
+      .m_valid,
+      .m_ready,
+      .ce
+  );
 
   for (genvar l = 0; l < LANES; l++) begin : g_lane
     logic signed [31:0] x0, x1, x2;
