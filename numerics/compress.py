@@ -81,6 +81,19 @@ class W2Components:
     scale_exp: np.ndarray
     group: int
 
+    @classmethod
+    def from_linear(cls, lin: ct.W2Linear) -> W2Components:
+        """The components of a packed contract weight (unpacks the 2:4 W2 stream)."""
+        codes, patterns = ct.unpack_2_4_w2(lin.packed, lin.in_features)
+        return cls(
+            codes=codes.reshape(lin.out_features, -1).astype(np.uint8),
+            meta=patterns.astype(np.uint8),
+            zero_point=np.asarray(lin.zp, dtype=np.uint8),
+            scale_mant=np.asarray(lin.scale_mant, dtype=np.uint16),
+            scale_exp=np.asarray(lin.scale_exp, dtype=np.int8),
+            group=lin.group,
+        )
+
     def arrays(self) -> dict[str, np.ndarray]:
         """Component name -> array (the order and names of `QWeightType.components()`)."""
         out = {

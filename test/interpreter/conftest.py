@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from accllm.numerics import contract as ct
-from accllm.numerics.compress import CompressedModel, compress_model
+from accllm.numerics.compress import CompressedModel, W2Components, compress_model
 
 F32_FILE = "tiny.f32.safetensors"
 W2_FILE = "tiny.w2.safetensors"
@@ -29,18 +29,6 @@ _LINEARS = {
     "down": "mlp.down_proj",
 }
 _NORMS = {"attn_norm": "input_layernorm", "mlp_norm": "post_attention_layernorm"}
-
-
-def w2_component_arrays(lin: ct.W2Linear) -> dict[str, np.ndarray]:
-    """`!smla.qweight<NxK, ui2, group=G, sparse=2:4>` components of a packed contract weight."""
-    codes, patterns = ct.unpack_2_4_w2(lin.packed, lin.in_features)
-    return {
-        "codes": codes.reshape(lin.out_features, -1).astype(np.uint8),
-        "meta": patterns.astype(np.uint8),
-        "zero_point": np.asarray(lin.zp, dtype=np.uint8),
-        "scale_mant": np.asarray(lin.scale_mant, dtype=np.uint16),
-        "scale_exp": np.asarray(lin.scale_exp, dtype=np.int8),
-    }
 
 
 def compressed_archive(cm: CompressedModel) -> dict[str, np.ndarray]:
@@ -57,7 +45,7 @@ def compressed_archive(cm: CompressedModel) -> dict[str, np.ndarray]:
         for field, hf in _NORMS.items():
             t[f"model.layers.{i}.{hf}.values"] = getattr(layer, field).gain.astype(np.int16)
         for field, hf in _LINEARS.items():
-            for comp, arr in w2_component_arrays(getattr(layer, field)).items():
+            for comp, arr in W2Components.from_linear(getattr(layer, field)).arrays().items():
                 t[f"model.layers.{i}.{hf}.{comp}"] = arr
     return {k: np.ascontiguousarray(v) for k, v in t.items()}
 

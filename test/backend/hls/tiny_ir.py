@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from accllm.numerics import contract as ct
-from accllm.numerics.compress import CompressedModel, NormParams
+from accllm.numerics.compress import CompressedModel, NormParams, W2Components
 
 ARCHIVE = "tiny.w2a8kv4.safetensors"
 _LINEARS = ("q", "k", "v", "o", "gate", "up", "down")
@@ -34,14 +34,8 @@ def archive_tensors(cm: CompressedModel) -> dict[str, np.ndarray]:
         t[f"l{i}.attn_norm.values"] = layer.attn_norm.gain.astype(np.int16)
         t[f"l{i}.mlp_norm.values"] = layer.mlp_norm.gain.astype(np.int16)
         for name in _LINEARS:
-            lin: ct.W2Linear = getattr(layer, name)
-            codes, patterns = ct.unpack_2_4_w2(lin.packed, lin.in_features)
-            pre = f"l{i}.{name}"
-            t[f"{pre}.codes"] = codes.reshape(lin.out_features, -1).astype(np.uint8)
-            t[f"{pre}.meta"] = patterns.astype(np.uint8)
-            t[f"{pre}.zero_point"] = lin.zp.astype(np.uint8)
-            t[f"{pre}.scale_mant"] = lin.scale_mant.astype(np.uint16)
-            t[f"{pre}.scale_exp"] = lin.scale_exp.astype(np.int8)
+            for comp, arr in W2Components.from_linear(getattr(layer, name)).arrays().items():
+                t[f"l{i}.{name}.{comp}"] = arr
     return t
 
 
