@@ -12,7 +12,7 @@ import sys
 from xdsl.dialects.builtin import ModuleOp
 
 from accllm import __version__
-from accllm.backend.targets import TARGETS
+from accllm.backend.translate_targets import TARGETS
 from accllm.tools.accllm_opt import add_input_arguments, process_chunks, write_output
 from accllm.tools.ir_io import Chunk, run_guarded
 

@@ -229,7 +229,7 @@ def render_kernel_file(design: Design) -> str:
 
 
 def emit(module: ModuleOp, args) -> str:
-    """accllm-translate entry point (backend/targets.py)."""
+    """accllm-translate entry point (backend/translate_targets.py)."""
     source = getattr(args, "input_file", None)
     base_dir = Path(source).parent if source else Path.cwd()
     design = build_design(module, base_dir, Path(source).name if source else "")

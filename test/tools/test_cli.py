@@ -58,7 +58,7 @@ def test_translate_target_without_implementation_exits_2_without_output(
 ):
     """The mechanism for targets whose issue has not landed (every registered target is
     implemented today, so a placeholder entry is registered for the test)."""
-    from accllm.backend import targets
+    from accllm.backend import translate_targets as targets
     from accllm.tools import accllm_translate
 
     monkeypatch.setitem(
