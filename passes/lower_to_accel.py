@@ -40,7 +40,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
-from accllm.backend import tiling
+from accllm.backend import accel_program, tiling
 from accllm.backend.target_desc import WORD_BYTES, EngineConfig, derive_engine, load_target
 from accllm.dialects import accel, lattn, smla
 from accllm.dialects.quant_types import ParamAttr, QTensorType, QWeightType, SparsityAttr
@@ -276,7 +276,7 @@ class _FuncLowering:
                 )
             precision, group = "w2", wt.group_size()
             row_words = tiling.w2_weight_words(1, k)
-            meta_words = n * tiling.w2_meta_words_per_row(k, group)
+            meta_words = accel_program.meta_region_words(n, k, group, split)
         else:
             precision, group = "int8", k
             row_words = tiling.int8_words_per_row(k)

@@ -63,7 +63,7 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
     Primitive(
         name="requantizer",
         top="requantizer",
-        sources=("requantizer.sv",),
+        sources=("pipe_valid.sv", "requantizer.sv"),
         params={"LANES": 4, "ACC_W": 32, "MUL_W": 16, "SHIFT_W": 6, "OUT_W": 8},
         summary="dyadic requantizer: saturate(round_shift(acc * m, s), OUT_W) per lane",
     ),
@@ -121,7 +121,7 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
     Primitive(
         name="silu_unit",
         top="silu_unit",
-        sources=("sigmoid_rom.sv", "silu_unit.sv"),
+        sources=("pipe_valid.sv", "sigmoid_rom.sv", "silu_unit.sv"),
         params={"LANES": 2},
         summary="SiLU x * sigmoid(x) in Q15.16: sigmoid LUT with linear interpolation",
     ),
@@ -142,9 +142,40 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
     Primitive(
         name="rope_unit",
         top="rope_unit",
-        sources=("rope_unit.sv",),
+        sources=("pipe_valid.sv", "rope_unit.sv"),
         params={"HALF": 64, "MAX_POS": 4096, "POS_W": 32},
         summary="RoPE of one (x[i], x[i+hd/2]) pair per beat: cos/sin tables, angle addition",
+    ),
+    # ---- engine glue (accel-to-hw) --------------------------------------------------------------
+    Primitive(
+        name="linear_unit",
+        top="linear_unit",
+        sources=("w2_unpacker.sv", "sparse_mac_array.sv", "linear_unit.sv"),
+        params={
+            "CH": 2,
+            "LANES": 3,
+            "BLOCKS": 4,
+            "MAX_K": 128,
+            "MW": 1,
+            "ADDR_W": 34,
+            "ACT_AW": 12,
+            "DESC_AW": 8,
+        },
+        summary="MAC unit: W2A8 linear descriptors -> weight/metadata streams, MAC, Q15.16 rows",
+    ),
+    Primitive(
+        name="rom",
+        top="rom",
+        sources=("rom.sv",),
+        params={"WIDTH": 64, "DEPTH": 256},
+        summary="$readmemh-initialised ROM (program, descriptors), one-cycle read",
+    ),
+    Primitive(
+        name="act_ram",
+        top="act_ram",
+        sources=("act_ram.sv",),
+        params={"WORDS": 4096},
+        summary="two-port 256-bit activation buffer with 32-bit lane writes",
     ),
 )
 

@@ -3,13 +3,17 @@
 module rom #(
     parameter int WIDTH = 64,
     parameter int DEPTH = 256,
-    parameter string IMAGE = "program.hex"
+    parameter IMAGE = ""  // $readmemh file; "" = all zero (yosys reads no `string` type)
 ) (
     input  logic                     clk,
     input  logic [$clog2(DEPTH)-1:0] addr,
     output logic [        WIDTH-1:0] rdata
 );
   logic [WIDTH-1:0] mem[DEPTH];
-  initial $readmemh(IMAGE, mem);
+  if (IMAGE != "") begin : g_image
+    initial $readmemh(IMAGE, mem);
+  end else begin : g_zero
+    initial for (int i = 0; i < DEPTH; i++) mem[i] = '0;
+  end
   always_ff @(posedge clk) rdata <= mem[addr];
 endmodule

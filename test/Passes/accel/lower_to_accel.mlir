@@ -3,12 +3,13 @@
 // RUN: accllm-opt %s -p 'lower-to-accel{target="sim"}' | FileCheck %s
 // RUN: accllm-opt %s -p 'lower-to-accel{target="sim"}' | accllm-opt | FileCheck %s
 
-// CHECK: accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 2 : i64, mac_blocks = 9 : i64
-// 64 rows over 2 channels: 32 rows of words_per_row(64) = 1 word each = 1024 bytes per channel.
-// CHECK-DAG: accel.hbm_region @wq_c0 {kind = "weights", channel = 0 : i64, offset = 0 : i64, bytes = 1024 : i64, source = "tiny.w2.safetensors:q_proj"}
-// CHECK-DAG: accel.hbm_region @wq_c1 {kind = "weights", channel = 1 : i64, offset = 0 : i64, bytes = 1024 : i64, source = "tiny.w2.safetensors:q_proj"}
-// One metadata word per row (8 + 1 group * 18 bits): 64 * 32 bytes.
-// CHECK-DAG: accel.hbm_region @wq_meta {kind = "metadata", channel = 3 : i64, offset = {{[0-9]+}} : i64, bytes = 2048 : i64
+// CHECK: accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 6 : i64, mac_blocks = 4 : i64, lanes_per_channel = 3 : i64
+// 64 rows over 2 channels: 32 rows, in 11 passes of 3 lanes = 33 row slots of words_per_row(64)
+// = 1 word each = 1056 bytes per channel, at the same offset on both channels.
+// CHECK-DAG: accel.hbm_region @wq_c0 {kind = "weights", channel = 0 : i64, offset = 0 : i64, bytes = 1056 : i64, source = "tiny.w2.safetensors:q_proj"}
+// CHECK-DAG: accel.hbm_region @wq_c1 {kind = "weights", channel = 1 : i64, offset = 0 : i64, bytes = 1056 : i64, source = "tiny.w2.safetensors:q_proj"}
+// One metadata word per row slot (8 + 1 group * 18 bits): 11 passes * 2 channels * 3 lanes.
+// CHECK-DAG: accel.hbm_region @wq_meta {kind = "metadata", channel = 3 : i64, offset = {{[0-9]+}} : i64, bytes = 2112 : i64
 // KV4 cache: 2 (K,V) * 4 heads * words((4 + 12) slots * (8 + 2) bytes = 160 B -> 5 words).
 // CHECK-DAG: accel.hbm_region @kv {kind = "kv", channel = 2 : i64, offset = 0 : i64, bytes = 1280 : i64}
 // CHECK-LABEL: accel.schedule @layer_gemm attributes {mode = "gemm", tokens = 4 : i64} {
@@ -24,7 +25,8 @@
 // CHECK-NEXT:   accel.attention {mode = "gemm", kv = @kv, q = @q, output = @o
 // CHECK:        accel.vector {kind = "add", inputs = [@x, @o], output = @r
 // CHECK-LABEL: accel.schedule @step_gemv attributes {mode = "gemv", tokens = 1 : i64} {
-// CHECK-NEXT:   accel.kv_append {kv = @kv_1, k = @qt, v = @qt, tokens = 1 : i64}
+// The decode step appends to the layer's cache region of the prefill (cache identity).
+// CHECK-NEXT:   accel.kv_append {kv = @kv, k = @qt, v = @qt, tokens = 1 : i64}
 // CHECK-NEXT:   accel.barrier {units = [2 : i64]}
 // CHECK-NEXT:   accel.attention {mode = "gemv"
 func.func @layer(%x: !smla.qtensor<4x64xsi32, frac=16>) -> !smla.qtensor<4x64xsi32, frac=16> {

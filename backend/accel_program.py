@@ -1,0 +1,161 @@
+"""Binary forms of the accel level: MAC-unit descriptors and the HBM images of W2 layers.
+
+One definition, read by the netlist emitter (`passes/accel_to_hw.py`) and by the simulation
+harnesses; the RTL (`rtl_lib/linear_unit.sv`) slices the same fields.
+
+* `LinearDescriptor`: one 256-bit word per `accel.linear`, held in the descriptor ROM; the
+  sequencer's DISPATCH to the `mac` unit carries its index (docs/isa.md: payload meaning is the
+  unit's).
+* `w2_weight_image` / `w2_meta_image`: the words a W2 layer occupies in its weight regions
+  (lane-interleaved rows, `tiling.RowSplit`) and in its metadata region (records ordered pass,
+  channel, lane).
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass, fields
+
+import numpy as np
+
+from accllm.backend import tiling
+from accllm.numerics import contract as ct
+
+# (field, bits), least significant first: the layout `linear_unit.sv` unpacks.
+LINEAR_FIELDS: tuple[tuple[str, int], ...] = (
+    ("w_base", 32),  # word address of the layer's weight tile, the same on every weight channel
+    ("meta_base", 32),  # word address of the metadata records on the misc channel
+    ("x_base", 24),  # activation-buffer word of token 0's A8 row
+    ("fx_base", 24),  # activation-buffer word of the per-token exponents
+    ("y_base", 24),  # activation-buffer word of token 0's Q15.16 output row
+    ("k", 20),
+    ("rows_per_channel", 20),
+    ("n", 20),
+    ("meta_words", 12),  # words per metadata record
+    ("tokens", 16),
+    ("group_beats", 16),  # MAC beats per W2 group: G / (4 * mac_blocks)
+    ("words_per_row", 16),
+)
+assert sum(b for _, b in LINEAR_FIELDS) == ct.NUMERICS.word_bits
+
+
+class EncodingError(ValueError):
+    """A layer the MAC unit's descriptor or layouts cannot express."""
+
+
+@dataclass(frozen=True)
+class LinearDescriptor:
+    w_base: int
+    meta_base: int
+    x_base: int
+    fx_base: int
+    y_base: int
+    k: int
+    rows_per_channel: int
+    n: int
+    meta_words: int
+    tokens: int
+    group_beats: int
+    words_per_row: int
+
+    def pack(self) -> int:
+        """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
+        word, shift = 0, 0
+        for (name, bits), value in zip(LINEAR_FIELDS, astuple(self), strict=True):
+            if not 0 <= value < 1 << bits:
+                raise EncodingError(f"descriptor field {name}={value} does not fit {bits} bits")
+            word |= value << shift
+            shift += bits
+        return word
+
+
+assert [f.name for f in fields(LinearDescriptor)] == [n for n, _ in LINEAR_FIELDS]
+
+
+def linear_descriptor(
+    *,
+    w_base_bytes: int,
+    meta_base_bytes: int,
+    x_base: int,
+    y_base: int,
+    n: int,
+    k: int,
+    group: int,
+    tokens: int,
+    split: tiling.RowSplit,
+    mac_blocks: int,
+) -> LinearDescriptor:
+    """The descriptor of a W2 linear with the given HBM byte offsets and activation-buffer words
+    (x_base: the A8 input laid out by `tiling.act_words`; y_base: the int32 output)."""
+    if k % 32 or n % 8:
+        raise EncodingError(f"the MAC unit needs k % 32 == 0 and n % 8 == 0, got n={n}, k={k}")
+    if group % (4 * mac_blocks):
+        raise EncodingError(f"group {group} is not a whole number of {mac_blocks}-block beats")
+    wb = tiling.WORD_BITS // 8
+    return LinearDescriptor(
+        w_base=w_base_bytes // wb,
+        meta_base=meta_base_bytes // wb,
+        x_base=x_base,
+        fx_base=x_base + tokens * tiling.act_row_words(k, 8),
+        y_base=y_base,
+        k=k,
+        rows_per_channel=split.rows_per_channel,
+        n=n,
+        meta_words=tiling.w2_meta_words_per_row(k, group),
+        tokens=tokens,
+        group_beats=group // (4 * mac_blocks),
+        words_per_row=ct.words_per_row(k),
+    )
+
+
+def _row_slot(split: tiling.RowSplit, c: int, slot: int) -> int:
+    """Layer row held by row slot `slot` of channel c, or -1 for padding."""
+    row = c * split.rows_per_channel + slot
+    return row if slot < split.rows_per_channel else -1
+
+
+def w2_weight_image(lin: ct.W2Linear, split: tiling.RowSplit) -> list[list[int]]:
+    """Per weight channel, the words of the layer's tile: pass, word, lane order; padding rows
+    (past the channel's rows or the layer's end) are zero words."""
+    rows = ct.words_to_ints(lin.packed)  # [N][words_per_row] ints
+    wpr = ct.words_per_row(lin.in_features)
+    out = []
+    for c in range(split.channels_used):
+        words = []
+        for p in range(split.passes):
+            for w in range(wpr):
+                for lane in range(split.lanes):
+                    r = _row_slot(split, c, p * split.lanes + lane)
+                    words.append(rows[r][w] if 0 <= r < lin.out_features else 0)
+        out.append(words)
+    return out
+
+
+def w2_meta_record(zp, mant, exp: int, words: int) -> list[int]:
+    """One row's metadata record: exponent byte, then (zero point, mantissa) per group."""
+    bits, shift = int(exp), tiling.META_EXP_BITS
+    for z, m in zip(zp, mant, strict=True):
+        bits |= (int(z) | int(m) << ct.NUMERICS.w_bits) << shift
+        shift += tiling.META_GROUP_BITS
+    mask = (1 << tiling.WORD_BITS) - 1
+    return [(bits >> (tiling.WORD_BITS * i)) & mask for i in range(words)]
+
+
+def w2_meta_image(lin: ct.W2Linear, split: tiling.RowSplit) -> list[int]:
+    """The layer's metadata region: records ordered pass, channel, lane (zero for padding)."""
+    mw = tiling.w2_meta_words_per_row(lin.in_features, lin.group)
+    zp, mant, exp = (np.asarray(a, dtype=np.int64) for a in (lin.zp, lin.scale_mant, lin.scale_exp))
+    out: list[int] = []
+    for p in range(split.passes):
+        for c in range(split.channels_used):
+            for lane in range(split.lanes):
+                r = _row_slot(split, c, p * split.lanes + lane)
+                if 0 <= r < lin.out_features:
+                    out += w2_meta_record(zp[r], mant[r], int(exp[r]), mw)
+                else:
+                    out += [0] * mw
+    return out
+
+
+def meta_region_words(n: int, k: int, group: int, split: tiling.RowSplit) -> int:
+    """Words of a layer's metadata region in the `w2_meta_image` layout."""
+    return split.passes * split.channels_used * split.lanes * tiling.w2_meta_words_per_row(k, group)

@@ -1,0 +1,1 @@
+"""Simulation harnesses of generated accelerators (cocotb models of what surrounds them)."""

@@ -1,0 +1,105 @@
+"""Tiling arithmetic of the engine: the one place that says how a layer maps onto it.
+
+Sizes of the HBM images (packed weights from the contract's `words_per_row`, per-row metadata,
+int8 rows, the KV4 cache) and the split of a linear layer's output rows over the weight
+channels.  Everything is in 256-bit stream words (`WORD_BYTES` bytes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accllm.backend.target_desc import WORD_BYTES, EngineConfig
+from accllm.numerics.contract import NUMERICS, words_per_row
+
+WORD_BITS = NUMERICS.word_bits
+# Per-row metadata of a W2 layer: the row's scale exponent (8 bits), then per group its zero
+# point (2 bits) and scale mantissa (16 bits), LSB-first, the row padded to a word boundary.
+META_EXP_BITS = 8
+META_GROUP_BITS = NUMERICS.w_bits + NUMERICS.scale_mant_bits
+# KV4 per (token, head): head_dim 4-bit codes (contract kv4_pack), zero point and exponent bytes.
+KV_SCALE_BYTES = 2
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def words_of(nbytes: int) -> int:
+    return ceil_div(nbytes, WORD_BYTES)
+
+
+def w2_weight_words(n: int, k: int) -> int:
+    """Stream words of an [n, k] 2:4 W2 matrix (contract pack_2_4_w2: rows word-aligned)."""
+    return n * words_per_row(k)
+
+
+def w2_meta_words_per_row(k: int, group: int) -> int:
+    """Metadata words per output row: exponent + (zero point, mantissa) per group."""
+    return ceil_div(META_EXP_BITS + (k // group) * META_GROUP_BITS, WORD_BITS)
+
+
+def int8_words_per_row(k: int) -> int:
+    """Words per row of an int8 matrix (the LM head, the embedding table): 32 codes per word."""
+    return ceil_div(k, WORD_BYTES)
+
+
+def int8_meta_words(n: int) -> int:
+    """Words of per-row (16-bit mantissa, 8-bit exponent) pairs, one 32-bit slot per row."""
+    return ceil_div(n * 4, WORD_BYTES)
+
+
+def kv_cache_words(heads: int, head_dim: int, sink: int, window: int) -> int:
+    """Words of one layer's KV4 cache: K and V, S+W slots per head, each slot's packed codes
+    plus its zero point and exponent, every (head, K|V) slot array word-aligned."""
+    slot_bytes = head_dim // 2 + KV_SCALE_BYTES
+    return 2 * heads * words_of((sink + window) * slot_bytes)
+
+
+@dataclass(frozen=True)
+class RowSplit:
+    """Output rows of a linear layer over the weight channels: channel c holds rows
+    [c * rows_per_channel, ...) (the last channel may hold fewer); each channel's `lanes` lanes
+    take `lanes` consecutive rows per pass, `passes` passes in all.
+
+    HBM layout of a channel's weights (what the MAC unit streams): pass by pass, word by word,
+    lane by lane -- word w of the pass's row l sits at ((p * words_per_row + w) * lanes + l),
+    so the lanes receive their rows' words in lockstep; rows past the layer's end are zero."""
+
+    rows_per_channel: int
+    channels_used: int
+    passes: int
+    lanes: int
+
+    def rows_on(self, c: int, n: int) -> int:
+        return max(0, min(self.rows_per_channel, n - c * self.rows_per_channel))
+
+    @property
+    def padded_rows(self) -> int:
+        """Row slots per channel (whole passes of `lanes` rows)."""
+        return self.passes * self.lanes
+
+
+def split_rows(n: int, engine: EngineConfig) -> RowSplit:
+    """Spread n output rows evenly over the weight channels (GEMV is bandwidth bound, so every
+    channel should stream the same number of words)."""
+    per = ceil_div(n, engine.weight_channels)
+    used = ceil_div(n, per)
+    lanes = engine.lanes_per_channel
+    return RowSplit(per, used, ceil_div(per, lanes), lanes)
+
+
+def act_row_words(length: int, bits: int) -> int:
+    """Activation-buffer words of one token row: `length` elements of `bits` (8 or 32)."""
+    return words_of(length * bits // 8)
+
+
+def act_words(tokens: int, length: int, bits: int, per_token: bool) -> int:
+    """Activation-buffer words of a [tokens, length] activation: the token rows, then (A8,
+    per-token exponent) one signed exponent byte per token, packed 32 to a word."""
+    return tokens * act_row_words(length, bits) + (words_of(tokens) if per_token else 0)
+
+
+def token_tiles(tokens: int, engine: EngineConfig) -> int:
+    """GEMM (prefill) tiles of at most `gemm_tokens` tokens; GEMV (decode) is one token."""
+    return ceil_div(tokens, engine.gemm_tokens)

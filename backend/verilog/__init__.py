@@ -1,0 +1,1 @@
+"""IR-driven SystemVerilog emission for xDSL's hw/comb/seq netlists (legalise, then print)."""

@@ -1,0 +1,501 @@
+"""`accel`: the hardware level — engine, HBM regions, on-chip buffers and a schedule.
+
+A module at this level holds, at its top:
+
+* one `accel.engine` (the engine configuration derived from the target,
+  `accllm.backend.target_desc.derive_engine`);
+* `accel.hbm_region`s: what lives where in HBM (channel, byte offset, size, kind, source);
+* `accel.buffer`s: the on-chip activation buffer carved into named pieces;
+* `accel.schedule`s: ordered instruction ops (`accel.linear`, `accel.attention`,
+  `accel.kv_append`, `accel.vector`, `accel.barrier`), each bound to one engine unit (`UNITS`),
+  which the sequencer (docs/isa.md) dispatches in order.
+
+Instructions name regions and buffers by symbol; their verifiers check that the symbols exist,
+have the right kind, and that sizes fit (tiles, modes, channels).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    SymbolNameConstraint,
+    SymbolRefAttr,
+)
+from xdsl.ir import Dialect, Operation
+from xdsl.irdl import (
+    IRDLOperation,
+    ParsePropInAttrDict,
+    irdl_op_definition,
+    opt_prop_def,
+    prop_def,
+    region_def,
+    traits_def,
+)
+from xdsl.traits import NoTerminator, SymbolOpInterface, SymbolTable
+from xdsl.utils.exceptions import VerifyException
+
+from accllm.backend.tiling import w2_meta_words_per_row, w2_weight_words
+from accllm.numerics.contract import NUMERICS
+
+WORD_BYTES = NUMERICS.word_bits // 8
+REGION_KINDS = ("weights", "metadata", "kv", "table", "program")
+BUFFER_KINDS = ("act", "kv_stage")
+MODES = ("gemm", "gemv")
+PRECISIONS = ("w2", "int8")
+VECTOR_KINDS = (
+    "embedding",
+    "rmsnorm",
+    "requantize",
+    "rope",
+    "silu",
+    "swiglu",
+    "mul",
+    "add",
+)
+
+# Engine units (sequencer unit indices, docs/isa.md DISPATCH). One unit drives all weight
+# channels of the MAC array, so the unit count stays within the ISA's 16.
+UNITS: dict[str, int] = {
+    "mac": 0,  # sparse MAC array + weight AXI masters/unpackers (accel.linear)
+    "attn": 1,  # attention MAC + softmax + KV reads (accel.attention)
+    "kv": 2,  # KV cache controller writes (accel.kv_append)
+    "norm": 3,  # rmsnorm_unit
+    "act": 4,  # silu_unit (silu, swiglu, mul)
+    "rope": 5,  # rope_unit
+    "vec": 6,  # requantizer, residual add, embedding gather
+}
+VECTOR_UNIT = {
+    "embedding": "vec",
+    "rmsnorm": "norm",
+    "requantize": "vec",
+    "rope": "rope",
+    "silu": "act",
+    "swiglu": "act",
+    "mul": "act",
+    "add": "vec",
+}
+
+
+def _int(op: Operation, name: str) -> int:
+    attr = op.properties.get(name)
+    assert isinstance(attr, IntegerAttr)
+    return attr.value.data
+
+
+def _require_positive(op: Operation, *names: str) -> None:
+    for n in names:
+        if _int(op, n) <= 0:
+            raise VerifyException(f"{n} must be > 0, got {_int(op, n)}")
+
+
+def _choice(value: StringAttr, allowed: tuple[str, ...], what: str) -> str:
+    if value.data not in allowed:
+        raise VerifyException(f"{what} must be one of {list(allowed)}, got '{value.data}'")
+    return value.data
+
+
+def _top(op: Operation) -> ModuleOp:
+    cur: Operation | None = op
+    while cur is not None and not isinstance(cur, ModuleOp):
+        cur = cur.parent_op()
+    if cur is None:
+        raise VerifyException("must be nested in a builtin.module")
+    return cur
+
+
+def engine_of(op: Operation) -> EngineOp:
+    """The module's one accel.engine."""
+    engines = [o for o in _top(op).ops if isinstance(o, EngineOp)]
+    if len(engines) != 1:
+        raise VerifyException(
+            f"the module must hold exactly one accel.engine, found {len(engines)}"
+        )
+    return engines[0]
+
+
+def _lookup(op: Operation, ref: SymbolRefAttr, cls: type, kind: tuple[str, ...] | None = None):
+    target = SymbolTable.lookup_symbol(op, ref)
+    if not isinstance(target, cls):
+        raise VerifyException(f"{ref} does not name an '{cls.name}'")
+    if kind is not None and target.kind.data not in kind:
+        raise VerifyException(f"{ref} is a '{target.kind.data}' {cls.name}, expected {list(kind)}")
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# Resources
+# --------------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class EngineOp(IRDLOperation):
+    """The engine configuration of the target (see `target_desc.EngineConfig`): HBM channels
+    and their assignment, MAC array lanes/blocks, attention lanes, on-chip buffer sizes and the
+    prefill (GEMM) tile height."""
+
+    name = "accel.engine"
+
+    sym_name = prop_def(SymbolNameConstraint())
+    target = prop_def(StringAttr)
+    channels = prop_def(IntegerAttr)
+    weight_channels = prop_def(IntegerAttr)
+    kv_channels = prop_def(IntegerAttr)
+    misc_channel = prop_def(IntegerAttr)
+    mac_lanes = prop_def(IntegerAttr)
+    mac_blocks = prop_def(IntegerAttr)
+    lanes_per_channel = prop_def(IntegerAttr)
+    attn_lanes = prop_def(IntegerAttr)
+    act_buffer_bytes = prop_def(IntegerAttr)
+    kv_buffer_bytes = prop_def(IntegerAttr)
+    gemm_tokens = prop_def(IntegerAttr)
+    channel_bytes = prop_def(IntegerAttr)
+
+    traits = traits_def(SymbolOpInterface())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$sym_name attr-dict"
+
+    def get(self, name: str) -> int:
+        return _int(self, name)
+
+    def verify_(self) -> None:
+        _require_positive(self, *[n for n in self.properties if n not in ("sym_name", "target")])
+        if NUMERICS.blocks_per_word % self.get("mac_blocks"):
+            raise VerifyException(
+                f"mac_blocks must divide the {NUMERICS.blocks_per_word} blocks of a stream word, "
+                f"got {self.get('mac_blocks')}"
+            )
+        if self.get("weight_channels") + self.get("kv_channels") + 1 > self.get("channels"):
+            raise VerifyException("weight_channels + kv_channels + 1 exceeds channels")
+        if self.get("misc_channel") >= self.get("channels"):
+            raise VerifyException("misc_channel is not a channel of the engine")
+        if self.get("mac_lanes") != self.get("lanes_per_channel") * self.get("weight_channels"):
+            raise VerifyException("mac_lanes must equal lanes_per_channel * weight_channels")
+
+
+@irdl_op_definition
+class HBMRegionOp(IRDLOperation):
+    """A contiguous byte range of one HBM channel holding one thing: packed weights of a channel
+    tile, per-row metadata, a layer's KV cache, a table, or the program.  `source` names the
+    parameter it is filled from (`file:key`) when it holds model data.  Offsets and sizes are
+    whole stream words; regions of one channel must not overlap (checked by the engine)."""
+
+    name = "accel.hbm_region"
+
+    sym_name = prop_def(SymbolNameConstraint())
+    kind = prop_def(StringAttr)
+    channel = prop_def(IntegerAttr)
+    offset = prop_def(IntegerAttr)
+    bytes = prop_def(IntegerAttr)
+    source = opt_prop_def(StringAttr)
+
+    traits = traits_def(SymbolOpInterface())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$sym_name attr-dict"
+
+    def verify_(self) -> None:
+        _choice(self.kind, REGION_KINDS, "kind")
+        _require_positive(self, "bytes")
+        off, size = _int(self, "offset"), _int(self, "bytes")
+        if off < 0 or off % WORD_BYTES or size % WORD_BYTES:
+            raise VerifyException(
+                f"offset and bytes must be non-negative multiples of the {WORD_BYTES}-byte word"
+            )
+        eng = engine_of(self)
+        ch = _int(self, "channel")
+        if not 0 <= ch < eng.get("channels"):
+            raise VerifyException(f"channel {ch} outside the engine's {eng.get('channels')}")
+        if off + size > eng.get("channel_bytes"):
+            raise VerifyException(
+                f"region ends at byte {off + size}, beyond the channel's {eng.get('channel_bytes')}"
+            )
+        for other in _top(self).ops:
+            if other is self or not isinstance(other, HBMRegionOp):
+                continue
+            if _int(other, "channel") != ch:
+                continue
+            o_off, o_size = _int(other, "offset"), _int(other, "bytes")
+            if off < o_off + o_size and o_off < off + size:
+                raise VerifyException(f"overlaps @{other.sym_name.data} on channel {ch}")
+
+
+@irdl_op_definition
+class BufferOp(IRDLOperation):
+    """A named piece of the on-chip activation buffer (`offset`, `bytes`), holding one live
+    activation; pieces whose lifetimes do not overlap may share bytes (the allocator decides)."""
+
+    name = "accel.buffer"
+
+    sym_name = prop_def(SymbolNameConstraint())
+    kind = prop_def(StringAttr)
+    offset = prop_def(IntegerAttr)
+    bytes = prop_def(IntegerAttr)
+
+    traits = traits_def(SymbolOpInterface())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$sym_name attr-dict"
+
+    def verify_(self) -> None:
+        _choice(self.kind, BUFFER_KINDS, "kind")
+        _require_positive(self, "bytes")
+        end = _int(self, "offset") + _int(self, "bytes")
+        limit_name = "act_buffer_bytes" if self.kind.data == "act" else "kv_buffer_bytes"
+        limit = engine_of(self).get(limit_name)
+        if _int(self, "offset") < 0 or end > limit:
+            raise VerifyException(f"buffer ends at byte {end}, beyond {limit_name} = {limit}")
+
+
+# --------------------------------------------------------------------------------------------
+# The schedule and its instructions
+# --------------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class ScheduleOp(IRDLOperation):
+    """An ordered instruction stream (one sequencer program): `mode` gemm = prefill of
+    `tokens` tokens, gemv = one decode step."""
+
+    name = "accel.schedule"
+
+    sym_name = prop_def(SymbolNameConstraint())
+    mode = prop_def(StringAttr)
+    tokens = prop_def(IntegerAttr)
+    body = region_def("single_block")
+
+    traits = traits_def(SymbolOpInterface(), NoTerminator())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$sym_name attr-dict-with-keyword $body"
+
+    def verify_(self) -> None:
+        mode = _choice(self.mode, MODES, "mode")
+        _require_positive(self, "tokens")
+        if mode == "gemv" and _int(self, "tokens") != 1:
+            raise VerifyException("a gemv (decode) schedule runs exactly one token")
+        for op in self.body.block.ops:
+            if not isinstance(op, InstructionOp):
+                raise VerifyException(f"'{op.name}' is not an accel instruction")
+
+
+class InstructionOp(IRDLOperation):
+    """Base of the schedule's instructions: each runs on one engine unit."""
+
+    UNIT: ClassVar[str]
+
+    def unit(self) -> int:
+        return UNITS[self.UNIT]
+
+    def schedule(self) -> ScheduleOp:
+        parent = self.parent_op()
+        if not isinstance(parent, ScheduleOp):
+            raise VerifyException("must be inside an accel.schedule")
+        return parent
+
+    def buffers(self, *names: str) -> None:
+        for n in names:
+            _lookup(self, self.properties[n], BufferOp, ("act",))
+
+
+@irdl_op_definition
+class LinearOp(InstructionOp):
+    """y[tokens, n] = x[tokens, k] @ W^T on the MAC array (unit `mac`).  `weights` lists one
+    region per weight channel in use, channel c holding rows [c * rows_per_channel, ...);
+    `metadata` the per-row scales; `mode` gemm (prefill tile) or gemv (decode)."""
+
+    name = "accel.linear"
+    UNIT: ClassVar[str] = "mac"
+
+    mode = prop_def(StringAttr)
+    precision = prop_def(StringAttr)
+    weights = prop_def(ArrayAttr[SymbolRefAttr])
+    metadata = prop_def(SymbolRefAttr)
+    input = prop_def(SymbolRefAttr)
+    output = prop_def(SymbolRefAttr)
+    n = prop_def(IntegerAttr)
+    k = prop_def(IntegerAttr)
+    group = prop_def(IntegerAttr)
+    tokens = prop_def(IntegerAttr)
+    rows_per_channel = prop_def(IntegerAttr)
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "attr-dict"
+
+    def verify_(self) -> None:
+        mode = _choice(self.mode, MODES, "mode")
+        prec = _choice(self.precision, PRECISIONS, "precision")
+        _require_positive(self, "n", "k", "group", "tokens", "rows_per_channel")
+        n, k, per = _int(self, "n"), _int(self, "k"), _int(self, "rows_per_channel")
+        tokens = _int(self, "tokens")
+        if (mode == "gemv") != (tokens == 1):
+            raise VerifyException(f"mode {mode} with {tokens} tokens (gemv is exactly one token)")
+        eng = engine_of(self)
+        if tokens > eng.get("gemm_tokens"):
+            raise VerifyException(
+                f"{tokens} tokens exceed the engine's GEMM tile of {eng.get('gemm_tokens')}"
+            )
+        if k % _int(self, "group"):
+            raise VerifyException(f"group {_int(self, 'group')} does not divide k = {k}")
+        regions = [_lookup(self, r, HBMRegionOp, ("weights",)) for r in self.weights.data]
+        if -(-n // per) != len(regions):
+            raise VerifyException(
+                f"{n} rows at {per} per channel need {-(-n // per)} weight regions, "
+                f"got {len(regions)}"
+            )
+        channels = [_int(r, "channel") for r in regions]
+        if len(set(channels)) != len(channels) or any(
+            c >= eng.get("weight_channels") for c in channels
+        ):
+            raise VerifyException(f"weight regions must be on distinct weight channels: {channels}")
+        words = w2_weight_words(per, k) if prec == "w2" else per * -(-k // WORD_BYTES)
+        for r in regions:
+            if _int(r, "bytes") < words * WORD_BYTES:
+                raise VerifyException(
+                    f"@{r.sym_name.data} holds {_int(r, 'bytes')} bytes, a tile of {per} rows "
+                    f"needs {words * WORD_BYTES}"
+                )
+        meta = _lookup(self, self.metadata, HBMRegionOp, ("metadata",))
+        if prec == "w2":
+            need = n * w2_meta_words_per_row(k, _int(self, "group")) * WORD_BYTES
+            if _int(meta, "bytes") < need:
+                raise VerifyException(f"metadata region holds {_int(meta, 'bytes')}, need {need}")
+        self.buffers("input", "output")
+
+
+@irdl_op_definition
+class AttentionOp(InstructionOp):
+    """Λ attention of one layer on the attention unit: `mode` gemm = causal prefill of `tokens`
+    queries, gemv = one decode query; reads K/V (KV4) of the visible slots from `kv`."""
+
+    name = "accel.attention"
+    UNIT: ClassVar[str] = "attn"
+
+    mode = prop_def(StringAttr)
+    kv = prop_def(SymbolRefAttr)
+    q = prop_def(SymbolRefAttr)
+    output = prop_def(SymbolRefAttr)
+    heads = prop_def(IntegerAttr)
+    kv_heads = prop_def(IntegerAttr)
+    head_dim = prop_def(IntegerAttr)
+    sink = prop_def(IntegerAttr)
+    window = prop_def(IntegerAttr)
+    tokens = prop_def(IntegerAttr)
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "attr-dict"
+
+    def verify_(self) -> None:
+        mode = _choice(self.mode, MODES, "mode")
+        _require_positive(self, "heads", "kv_heads", "head_dim", "window", "tokens")
+        if (mode == "gemv") != (_int(self, "tokens") == 1):
+            raise VerifyException(f"mode {mode} with {_int(self, 'tokens')} tokens")
+        if _int(self, "heads") % _int(self, "kv_heads"):
+            raise VerifyException("heads must be a multiple of kv_heads (GQA)")
+        _lookup(self, self.kv, HBMRegionOp, ("kv",))
+        self.buffers("q", "output")
+
+
+@irdl_op_definition
+class KVAppendOp(InstructionOp):
+    """Quantize (KV4) and write `tokens` tokens' K and V into their Λ slots of `kv` (unit
+    `kv`, the KV cache controller)."""
+
+    name = "accel.kv_append"
+    UNIT: ClassVar[str] = "kv"
+
+    kv = prop_def(SymbolRefAttr)
+    k = prop_def(SymbolRefAttr)
+    v = prop_def(SymbolRefAttr)
+    tokens = prop_def(IntegerAttr)
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "attr-dict"
+
+    def verify_(self) -> None:
+        _require_positive(self, "tokens")
+        _lookup(self, self.kv, HBMRegionOp, ("kv",))
+        self.buffers("k", "v")
+
+
+@irdl_op_definition
+class VectorOp(InstructionOp):
+    """An element/row-wise step on a nonlinear or vector unit (`VECTOR_UNIT[kind]`):
+    embedding gather, RMSNorm, requantization, RoPE, SiLU, SwiGLU, mul, residual add over
+    `tokens` rows of `length` elements.  `table` names the HBM table it reads, if any."""
+
+    name = "accel.vector"
+    UNIT: ClassVar[str] = "vec"
+
+    kind = prop_def(StringAttr)
+    inputs = prop_def(ArrayAttr[SymbolRefAttr])
+    output = prop_def(SymbolRefAttr)
+    table = opt_prop_def(SymbolRefAttr)
+    # RoPE only: the absolute position of the first token when known at compile time (prefill);
+    # absent = the engine's runtime position register (decode).
+    position = opt_prop_def(IntegerAttr)
+    length = prop_def(IntegerAttr)
+    tokens = prop_def(IntegerAttr)
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "attr-dict"
+
+    def unit(self) -> int:
+        return UNITS[VECTOR_UNIT[self.kind.data]]
+
+    def verify_(self) -> None:
+        kind = _choice(self.kind, VECTOR_KINDS, "kind")
+        _require_positive(self, "length", "tokens")
+        arity = {"add": 2, "mul": 2, "swiglu": 2}.get(kind, 1)
+        if kind == "embedding":
+            arity = 0 if self.table is not None else 1
+        if len(self.inputs.data) != arity:
+            raise VerifyException(f"'{kind}' takes {arity} input buffer(s)")
+        for ref in self.inputs.data:
+            _lookup(self, ref, BufferOp, ("act",))
+        if kind in ("embedding", "rmsnorm") and self.table is None:
+            raise VerifyException(f"'{kind}' needs a table (HBM region)")
+        if self.table is not None:
+            _lookup(self, self.table, HBMRegionOp, ("table",))
+        if self.position is not None and (kind != "rope" or self.position.value.data < 0):
+            raise VerifyException("only 'rope' takes a position, and it must be >= 0")
+        self.buffers("output")
+
+
+@irdl_op_definition
+class BarrierOp(InstructionOp):
+    """Wait until every command dispatched so far to the `units` (UNITS indices) completed."""
+
+    name = "accel.barrier"
+    UNIT: ClassVar[str] = "mac"
+
+    units = prop_def(ArrayAttr[IntegerAttr])
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "attr-dict"
+
+    def unit_set(self) -> list[int]:
+        return [u.value.data for u in self.units.data]
+
+    def verify_(self) -> None:
+        units = self.unit_set()
+        if not units or any(u not in UNITS.values() for u in units):
+            raise VerifyException(f"units must be a non-empty subset of {sorted(UNITS.values())}")
+
+
+ACCEL = Dialect(
+    "accel",
+    [
+        EngineOp,
+        HBMRegionOp,
+        BufferOp,
+        ScheduleOp,
+        LinearOp,
+        AttentionOp,
+        KVAppendOp,
+        VectorOp,
+        BarrierOp,
+    ],
+    [],
+)

@@ -1,0 +1,33 @@
+// Every accel op round-trips in custom and generic form: a one-layer-ish schedule on the sim
+// engine (2 weight channels, 1 lane of 9 blocks each).
+// RUN: accllm-opt %s | FileCheck %s
+// RUN: accllm-opt %s | accllm-opt | FileCheck %s
+// RUN: accllm-opt %s --print-op-generic | accllm-opt | FileCheck %s
+
+// CHECK: accel.engine @engine {target = "sim", channels = 4 : i64
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+// CHECK: accel.hbm_region @wq_c0 {kind = "weights", channel = 0 : i64, offset = 0 : i64, bytes = 1024 : i64, source = "tiny.safetensors:q_proj"}
+accel.hbm_region @wq_c0 {kind = "weights", channel = 0, offset = 0, bytes = 1024, source = "tiny.safetensors:q_proj"}
+accel.hbm_region @wq_c1 {kind = "weights", channel = 1, offset = 0, bytes = 1024, source = "tiny.safetensors:q_proj"}
+accel.hbm_region @wq_meta {kind = "metadata", channel = 3, offset = 0, bytes = 2048}
+accel.hbm_region @norm0 {kind = "table", channel = 3, offset = 2048, bytes = 256}
+accel.hbm_region @kv0 {kind = "kv", channel = 2, offset = 0, bytes = 8192}
+// CHECK: accel.buffer @x {kind = "act", offset = 0 : i64, bytes = 256 : i64}
+accel.buffer @x {kind = "act", offset = 0, bytes = 256}
+accel.buffer @h {kind = "act", offset = 256, bytes = 256}
+accel.buffer @q {kind = "act", offset = 512, bytes = 1024}
+// CHECK: accel.schedule @prefill attributes {mode = "gemm", tokens = 4 : i64} {
+accel.schedule @prefill attributes {mode = "gemm", tokens = 4} {
+  // CHECK-NEXT: accel.vector {kind = "rmsnorm", inputs = [@x], output = @h, table = @norm0, length = 64 : i64, tokens = 4 : i64}
+  accel.vector {kind = "rmsnorm", inputs = [@x], output = @h, table = @norm0, length = 64, tokens = 4}
+  // CHECK-NEXT: accel.barrier {units = [3 : i64]}
+  accel.barrier {units = [3]}
+  // CHECK-NEXT: accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], metadata = @wq_meta, input = @h, output = @q, n = 64 : i64, k = 64 : i64, group = 64 : i64, tokens = 4 : i64, rows_per_channel = 32 : i64}
+  accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], metadata = @wq_meta, input = @h, output = @q, n = 64, k = 64, group = 64, tokens = 4, rows_per_channel = 32}
+  // CHECK-NEXT: accel.kv_append {kv = @kv0, k = @q, v = @q, tokens = 4 : i64}
+  accel.kv_append {kv = @kv0, k = @q, v = @q, tokens = 4}
+  // CHECK-NEXT: accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @h, heads = 4 : i64, kv_heads = 4 : i64, head_dim = 16 : i64, sink = 4 : i64, window = 12 : i64, tokens = 4 : i64}
+  accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @h, heads = 4, kv_heads = 4, head_dim = 16, sink = 4, window = 12, tokens = 4}
+  // CHECK-NEXT: accel.vector {kind = "add", inputs = [@x, @h], output = @x, length = 64 : i64, tokens = 4 : i64}
+  accel.vector {kind = "add", inputs = [@x, @h], output = @x, length = 64, tokens = 4}
+}

@@ -1,0 +1,88 @@
+// Each verifier of the accel dialect, one error per chunk.
+// RUN: accllm-opt %s --split-input-file --verify-diagnostics
+
+// expected-error @+1 {{mac_blocks must divide the 36 blocks of a stream word, got 8}}
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 8, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+// expected-error @+1 {{offset and bytes must be non-negative multiples of the 32-byte word}}
+accel.hbm_region @w {kind = "weights", channel = 0, offset = 16, bytes = 1024}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @a {kind = "weights", channel = 0, offset = 0, bytes = 1024}
+// expected-error @+1 {{overlaps @a on channel 0}}
+accel.hbm_region @b {kind = "weights", channel = 0, offset = 992, bytes = 64}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+// expected-error @+1 {{channel 4 outside the engine's 4}}
+accel.hbm_region @w {kind = "kv", channel = 4, offset = 0, bytes = 32}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+// expected-error @+1 {{buffer ends at byte 4128, beyond act_buffer_bytes = 4096}}
+accel.buffer @x {kind = "act", offset = 4096, bytes = 32}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+// expected-error @+1 {{a gemv (decode) schedule runs exactly one token}}
+accel.schedule @decode attributes {mode = "gemv", tokens = 2} {
+  accel.barrier {units = [0]}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @w0 {kind = "weights", channel = 0, offset = 0, bytes = 64}
+accel.hbm_region @w1 {kind = "weights", channel = 1, offset = 0, bytes = 1024}
+accel.hbm_region @m {kind = "metadata", channel = 3, offset = 0, bytes = 2048}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemv", tokens = 1} {
+  // expected-error @+1 {{@w0 holds 64 bytes, a tile of 32 rows needs 1024}}
+  accel.linear {mode = "gemv", precision = "w2", weights = [@w0, @w1], metadata = @m, input = @h, output = @h, n = 64, k = 64, group = 64, tokens = 1, rows_per_channel = 32}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @w0 {kind = "weights", channel = 0, offset = 0, bytes = 1024}
+accel.hbm_region @m {kind = "metadata", channel = 3, offset = 0, bytes = 2048}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{64 rows at 32 per channel need 2 weight regions, got 1}}
+  accel.linear {mode = "gemm", precision = "w2", weights = [@w0], metadata = @m, input = @h, output = @h, n = 64, k = 64, group = 64, tokens = 4, rows_per_channel = 32}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @w0 {kind = "weights", channel = 0, offset = 0, bytes = 1024}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{@w0 is a 'weights' accel.hbm_region, expected ['kv']}}
+  accel.kv_append {kv = @w0, k = @h, v = @h, tokens = 4}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{'add' takes 2 input buffer(s)}}
+  accel.vector {kind = "add", inputs = [@h], output = @h, length = 64, tokens = 4}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{units must be a non-empty subset of [0, 1, 2, 3, 4, 5, 6]}}
+  accel.barrier {units = [9]}
+}
