@@ -6,8 +6,8 @@ Works on the hardware level (accel schedules, as lowered) and on the model / com
 on the module, `accllm.estimate` (decode tokens/s at the full Λ window, prefill tokens/s, HBM
 bytes per token and utilisation, roofline tokens/s, resource fit); `report=PATH` writes the whole
 estimate as JSON and `plot=PATH` draws the roofline (PNG).  Options `encoding`,
-`double_buffer`, `striping`, `act_onchip`, `attn_lanes`, `softmax_units`, `vector_lanes` are
-the design choices of docs/performance.md.
+`double_buffer`, `striping`, `act_onchip`, `attn_lanes`, `softmax_units`, `vector_lanes`,
+`write_lanes` are the design choices of docs/performance.md.
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f64, i64
+from xdsl.dialects.builtin import (
+    DictionaryAttr,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    f64,
+    i64,
+)
 from xdsl.passes import ModulePass
 
 from accllm.backend.perf.cost import PerfOptions
@@ -70,6 +78,7 @@ class Estimate(ModulePass):
     attn_lanes: int = 0
     softmax_units: int = 1
     vector_lanes: int = 1
+    write_lanes: int = 1
     group: int = 128
     sink: int = 4
     window: int = 0  # 0: the IR's Λ window (float IR: 1020, the accllm-compress default)
@@ -80,14 +89,22 @@ class Estimate(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         try:
-            options = PerfOptions(self.encoding, self.double_buffer, self.striping,
-                                  self.act_onchip, self.attn_lanes, self.softmax_units,
-                                  self.vector_lanes)
+            options = PerfOptions(
+                self.encoding,
+                self.double_buffer,
+                self.striping,
+                self.act_onchip,
+                self.attn_lanes,
+                self.softmax_units,
+                self.vector_lanes,
+                self.write_lanes,
+            )
             contexts = tuple(int(c) for c in self.contexts.split(","))
             prompts = tuple(int(p) for p in self.prompts.split(","))
             assumed = Assumed(self.group, self.sink, self.window or Assumed.window)
-            report = estimate_module(op, self.target, options, assumed, self.sink, self.window,
-                                     contexts, prompts)
+            report = estimate_module(
+                op, self.target, options, assumed, self.sink, self.window, contexts, prompts
+            )
         except (EstimateError, WorkloadError, TargetError, ValueError) as err:
             raise error_at(op, f"accllm-estimate: {err}") from err
         op.attributes["accllm.estimate"] = DictionaryAttr(

@@ -1,0 +1,1 @@
+"""Performance and resource model of the generated accelerator (docs/performance.md)."""

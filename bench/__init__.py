@@ -1,0 +1,1 @@
+"""Benchmark scripts (print figures, write results/*.json); never run as tests."""
