@@ -17,18 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from accllm.dialects.quant_types import FLOAT_TYPES, shape_str
-from accllm.dialects.smla import (
-    FLOAT,
-    REQUANT_ACC_BITS,
-    form_of,
-    require_residual,
-    require_same_float,
-    require_shape,
-    shape_of,
-    type_str,
-)
-from accllm.numerics.contract import NUMERICS
 from xdsl.dialects.builtin import I64, IntAttr, IntegerAttr, IntegerType, Signedness, UnitAttr
 from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute, TypeAttribute
 from xdsl.irdl import (
@@ -48,6 +36,19 @@ from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
+
+from accllm.dialects.quant_types import FLOAT_TYPES, shape_str
+from accllm.dialects.smla import (
+    FLOAT,
+    REQUANT_ACC_BITS,
+    form_of,
+    require_residual,
+    require_same_float,
+    require_shape,
+    shape_of,
+    type_str,
+)
+from accllm.numerics.contract import NUMERICS
 
 # Keys one softmax row may see: the denominator Z <= keys * 2^exp2_frac must stay below
 # 2^recip_bits so that the reciprocal R = floor(2^recip_bits / Z) is non-zero.

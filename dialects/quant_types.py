@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from accllm.numerics.contract import NUMERICS
 from xdsl.dialects.builtin import (
     ArrayAttr,
     BFloat16Type,
@@ -33,6 +32,8 @@ from xdsl.irdl import irdl_attr_definition
 from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
+
+from accllm.numerics.contract import NUMERICS
 
 FLOAT_TYPES = (Float16Type, BFloat16Type, Float32Type, Float64Type)
 

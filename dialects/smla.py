@@ -17,17 +17,6 @@ from __future__ import annotations
 from io import StringIO
 
 import numpy as np
-from accllm.dialects.quant_types import (
-    ParamAttr,
-    QTensorType,
-    QWeightType,
-    SparsityAttr,
-    is_a8,
-    is_float_tensor,
-    is_residual,
-    shape_str,
-)
-from accllm.numerics.contract import NUMERICS, PATTERN_POSITIONS
 from xdsl.dialects.builtin import (
     I64,
     DenseIntOrFPElementsAttr,
@@ -56,6 +45,18 @@ from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
+
+from accllm.dialects.quant_types import (
+    ParamAttr,
+    QTensorType,
+    QWeightType,
+    SparsityAttr,
+    is_a8,
+    is_float_tensor,
+    is_residual,
+    shape_str,
+)
+from accllm.numerics.contract import NUMERICS, PATTERN_POSITIONS
 
 # The dyadic requantizer (contract `requantize`) takes a signed 32-bit accumulator so that
 # acc * 16-bit multiplier fits the 48-bit DSP accumulator.

@@ -17,10 +17,11 @@ from collections import deque
 import cocotb
 import numpy as np
 import pytest
+from cocotb.triggers import ReadOnly, RisingEdge, with_timeout
+
 from accllm.numerics import contract
 from accllm.rtl_lib import sim
 from accllm.rtl_lib.stream import StreamSink, StreamSource, clock_and_reset
-from cocotb.triggers import ReadOnly, RisingEdge, with_timeout
 
 
 class AxiSlaveMemory:

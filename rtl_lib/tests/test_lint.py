@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from accllm.rtl_lib import primitives, sim
 
 

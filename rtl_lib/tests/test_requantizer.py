@@ -12,10 +12,11 @@ import random
 import cocotb
 import numpy as np
 import pytest
+from cocotb.triggers import with_timeout
+
 from accllm.numerics import contract
 from accllm.rtl_lib import sim
 from accllm.rtl_lib.stream import StreamSink, StreamSource, clock_and_reset, pack, unpack
-from cocotb.triggers import with_timeout
 
 
 def _vectors(n: int, acc_w: int, mul_w: int) -> list[tuple[int, int, int]]:

@@ -14,10 +14,11 @@ import random
 import cocotb
 import numpy as np
 import pytest
+from cocotb.triggers import with_timeout
+
 from accllm.numerics import contract
 from accllm.rtl_lib import sim
 from accllm.rtl_lib.stream import StreamSink, StreamSource, clock_and_reset, unpack
-from cocotb.triggers import with_timeout
 
 FIELDS = ["m_pattern", "m_code_lo", "m_code_hi", "m_illegal", "m_first"]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from accllm.tools import gen_dialect_docs
 from xdsl.ir import TypeAttribute
+
+from accllm.tools import gen_dialect_docs
 
 
 def _headings() -> set[str]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from xdsl.dialects.builtin import IntegerType, Signedness
+from xdsl.utils.exceptions import VerifyException
+
 from accllm.dialects import lattn, smla
 from accllm.dialects.quant_types import QWeightType, SparsityAttr
 from accllm.numerics import contract
-from xdsl.dialects.builtin import IntegerType, Signedness
-from xdsl.utils.exceptions import VerifyException
 
 UI2 = IntegerType(2, Signedness.UNSIGNED)
 SI8 = IntegerType(8, Signedness.SIGNED)

@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+
 from accllm.models.default import build_model, default_config, save_checkpoint
 from accllm.numerics.compress import compress_model
 from accllm.numerics.fakequant import FakeQuantModel

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+
 from accllm.numerics import contract as ct
 
 Q16 = 65536.0
