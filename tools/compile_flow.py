@@ -111,6 +111,13 @@ def _stage_compress(state: FlowState) -> None:
             f"compressed IR differs from the integer golden model at token {t}, logit {v}: "
             f"{got[t, v]} != {ref.prefill_logits[t, v]} ({len(diff)} differences)"
         )
+    kv, moved = report["kv_cache"], report["decode_bytes_per_token"]
+    print(
+        f"  linear weights: {report['linear_bits_per_weight']} bits/weight (codes, 2:4 metadata, "
+        f"scales, zero points, word padding); KV cache {kv['bytes_per_token']:.0f} B/token, "
+        f"{kv['bytes_at_context']:.0f} B at the Λ context; {moved['total']:.0f} B moved per "
+        "decoded token"
+    )
     state.summary["compress"] = {"ir": str(out), "ir_vs_golden": "bit-exact"}
     print(
         f"  wrote {out} and compression_report.json; interpreter on the compressed IR == "
