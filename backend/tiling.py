@@ -103,3 +103,14 @@ def act_words(tokens: int, length: int, bits: int, per_token: bool) -> int:
 def token_tiles(tokens: int, engine: EngineConfig) -> int:
     """GEMM (prefill) tiles of at most `gemm_tokens` tokens; GEMV (decode) is one token."""
     return ceil_div(tokens, engine.gemm_tokens)
+
+
+def kv_entries(heads: int, sink: int, window: int) -> int:
+    """Records of one layer's Λ cache in the attention unit's KV memory: one {V, K} KV4 record
+    per (KV head, slot), at head * (sink + window) + slot (`rtl_lib/kv_cache_ctrl.sv`)."""
+    return heads * (sink + window)
+
+
+def kv_entry_base(layer: int, heads: int, sink: int, window: int) -> int:
+    """First KV-memory record of the `layer`-th KV region (regions packed in layer order)."""
+    return layer * kv_entries(heads, sink, window)
