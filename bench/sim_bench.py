@@ -1,13 +1,19 @@
 """Simulated cycles per second of the RTL under Verilator + cocotb.
 
-    python -m accllm.bench.sim_bench [--cycles 20000]
+    python -m accllm.bench.sim_bench [--cycles 20000] [--tokens 16]
 
-Runs rtl_lib's sparse_mac_array (default parameters; the largest datapath primitive) with a
-full-rate input stream (valid every cycle, output always ready) for the given cycles, once
-free-running (clock only: Verilator's own speed plus cocotb's clock) and once driven (inputs
-written every cycle from Python: what a cocotb testbench costs).  The whole-accelerator
-simulation is not available yet; this is the per-primitive figure.  Writes
-results/sim_bench.json.
+1. rtl_lib's sparse_mac_array (default parameters) with a full-rate input stream (valid every
+   cycle, output always ready) for the given cycles, once free-running (clock only: Verilator's
+   own speed plus cocotb's clock) and once driven (inputs written every cycle from Python: what
+   a cocotb testbench costs).
+2. The MAC unit, rtl_lib's linear_unit, as the estimator's validation runs it
+   (`backend.sim.linear_unit_run`, sim target engine 2 channels x 3 lanes x 4 blocks, the sim
+   target's HBM timing): W2 layers of the validation's sizes run back to back with `--tokens`
+   tokens each, every output checked against the contract; cycles per second of the descriptor
+   runs (the behavioural HBM, descriptor ROM and activation buffer are Python coroutines
+   stepped every cycle).
+
+The whole-accelerator simulation is not available yet.  Writes results/sim_bench.json.
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cycles", type=int, default=20000)
+    ap.add_argument("--tokens", type=int, default=16, help="tokens per linear_unit layer")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "t.json"
@@ -76,16 +83,46 @@ def main() -> None:
         f"sparse_mac_array (Verilator + cocotb): {free:,.0f} cycles/s free-running, "
         f"{driven:,.0f} cycles/s with Python-driven inputs"
     )
+    lu = linear_unit_bench(args.tokens)
+    print(
+        f"linear_unit (Verilator + cocotb, Python HBM model): {lu['cycles']:,} cycles in "
+        f"{lu['wall_s']:.2f} s = {lu['cycles_per_s']:,} cycles/s ({lu['layers']})"
+    )
     write_results(
         "sim_bench",
         {
-            "command": f"python -m accllm.bench.sim_bench --cycles {args.cycles}",
+            "command": (
+                f"python -m accllm.bench.sim_bench --cycles {args.cycles} --tokens {args.tokens}"
+            ),
             "design": "rtl_lib sparse_mac_array, default parameters",
             "cycles": args.cycles,
             "cycles_per_s_free": round(free),
             "cycles_per_s_driven": round(driven),
+            "linear_unit": lu,
         },
     )
+
+
+def linear_unit_bench(tokens: int) -> dict:
+    """linear_unit on the sim target's engine and HBM timing: simulated cycles per second."""
+    from accllm.backend.sim import linear_unit_run as lur
+    from accllm.backend.target_desc import derive_engine, load_target
+
+    target = load_target("sim")
+    eng = derive_engine(target)
+    ch, lanes, blocks = eng.weight_channels, eng.lanes_per_channel, eng.mac_blocks
+    layers = [(64, 128, 64, tokens), (40, 128, 128, tokens), (96, 96, 32, tokens)]
+    jobs = lur.packed_jobs(layers, ch, lanes)
+    params = lur.unit_parameters(ch, lanes, blocks, jobs)
+    run = lur.simulate(params, jobs, lur.timing_for_target(target))
+    return {
+        "design": f"rtl_lib linear_unit {params}",
+        "layers": ", ".join(f"N={n} K={k} G={g} T={t}" for n, k, g, t in layers),
+        "descriptor_cycles": run.cycles,
+        "cycles": run.run_cycles,
+        "wall_s": round(run.run_s, 3),
+        "cycles_per_s": round(run.run_cycles / run.run_s),
+    }
 
 
 if __name__ == "__main__":

@@ -134,18 +134,38 @@ def weight_words_per_row(k: int, precision: str, encoding: str) -> int:
     return tiling.ceil_div(k // 4, INDEX2_BLOCKS_PER_WORD)
 
 
+def stream_round_cycles(lanes: int, rate: float, beats: int) -> float:
+    """Cycles between the starts of two consecutive word rounds (one word per lane) of a weight
+    channel in linear_unit (steady state).
+
+    Each lane's w2_unpacker holds one word and takes the next only in the cycle its last beat
+    leaves, and the channel's words arrive in lane order, so round r + 1 cannot be prefetched:
+    lane 0's word enters with round r's last beat, lane 1's the cycle after (the channel had
+    time to bank a credit), lanes 2.. one per 1/rate cycles, and the MAC fires the round's
+    `beats` once every lane holds its word.  A slow channel sets the pace instead
+    (`lanes / rate`).
+    """
+    if lanes == 1:
+        return max(1 / rate, beats)
+    return max(lanes / rate, beats + 1 + (lanes - 2) / rate)
+
+
 def linear_cost(s: Step, m: Machine, tokens: int) -> Cost:
     """A linear on the MAC unit (rtl_lib/linear_unit.sv), phase by phase.
 
-    Per command: accept + descriptor read (2 cycles) and the done pulse (1).  Per pass (each
-    channel's lanes take `lanes_per_channel` rows): the pass's metadata records (channels x
-    lanes x MW words) from the misc channel.  Per pass and token: the token's int8 row from the
-    activation buffer (k/32 words + the exponent byte), the weight command, the pass's weights
-    (lanes x words_per_row per channel; prefill re-streams them per token, GEMV-shaped) through
-    the unpackers (36/BLOCKS beats per word) into the MAC array, then the channels x lanes
-    results written one lane per cycle.  Without double buffering the phases run one after the
-    other and every HBM stream pays its fill; with it the next phase's streams are prefetched
-    and the phases overlap (the slowest sets the pace).
+    Without double buffering this is the RTL's state machine cycle for cycle (validated against
+    Verilator on the sim-like targets: test/backend/test_perf_validation.py):
+    per command S_IDLE accept + S_DESC (2 cycles) and S_DONE (1); per pass S_META_CMD, the fill,
+    then the pass's records (every weight channel x lanes x MW words) on the misc channel; per
+    pass and token S_XLOAD (k/32) + S_FX (1), S_W_CMD (1), the fill, the first word round, the
+    remaining rounds of the row's words (`stream_round_cycles`), the MAC pipeline, then S_WRITE
+    one lane of every weight channel per cycle (padding lanes included).  Words reach the unit
+    at most one per cycle per channel (256-bit ports), whatever the HBM could deliver.  Prefill
+    re-streams the weights per token (the unit is GEMV-shaped).
+
+    With double buffering (a what-if of a unit that prefetches the next phase's streams while
+    the current one runs and consumes a channel's full rate) the phases overlap and the slowest
+    sets the pace.
     """
     eng = m.engine
     split = tiling.split_rows(s.n, eng)
@@ -154,27 +174,38 @@ def linear_cost(s: Step, m: Machine, tokens: int) -> Cost:
     if s.precision == "w2":
         mw = tiling.w2_meta_words_per_row(s.k, s.group)
         meta_words = s.n * mw
-        beats = wpr * math.ceil(m.blocks_per_word() / eng.mac_blocks)  # padding beats included
+        beats_per_word = math.ceil(m.blocks_per_word() / eng.mac_blocks)  # padding beats too
     else:
         mw, meta_words = 0, tiling.int8_meta_words(s.n)
-        beats = wpr  # int8 path: assumed one word per lane per beat (not in rtl_lib yet)
-    ch = split.channels_used
-    # Metadata of one pass: all channels' records on the misc channel, or (striping) each
-    # channel's own records beside its weights.
-    meta = (lanes * mw if m.options.striping else ch * lanes * mw) / m.wpc
-    xload = tiling.ceil_div(s.k, WORD_BYTES) + 1
-    stream = lanes * wpr / m.wpc
-    write = math.ceil(ch * lanes / m.options.write_lanes)
+        beats_per_word = 1  # int8 path: assumed one word per lane per beat (not in rtl_lib yet)
+    beats = wpr * beats_per_word
+    xload = tiling.ceil_div(s.k, WORD_BYTES) + 1  # S_XLOAD: k/32 words, S_FX: exponent byte
     if m.options.double_buffer:
+        ch = split.channels_used
+        # Metadata of one pass: all channels' records on the misc channel, or (striping) each
+        # channel's own records beside its weights.
+        meta = (lanes * mw if m.options.striping else ch * lanes * mw) / m.wpc
+        stream = lanes * wpr / m.wpc
+        write = math.ceil(ch * lanes / m.options.write_lanes)
         per_token = max(xload, stream, beats, write)
         per_pass = max(meta, per_token * tokens)
         cycles = split.passes * per_pass + 2 * m.fill_cycles() + UNPACK_LAT + MAC_LAT
     else:
         fill = m.fill_cycles()
-        per_token = xload + 1 + fill + max(stream, beats) + UNPACK_LAT + MAC_LAT + 1 + write
-        per_pass = 1 + fill + meta + per_token * tokens
-        cycles = split.passes * per_pass
-    cycles += 3
+        rate = min(m.wpc, 1.0)  # linear_unit's w_data / m_data: one 256-bit word per cycle
+        ch = eng.weight_channels  # the unit runs every channel's lanes, used or not
+        records = (lanes if m.options.striping else ch * lanes) * mw
+        # S_META_CMD, the fill, the first record's handshake, the others at the channel's rate.
+        meta = 1 + fill + 1 + (records - 1) / rate if records else 0
+        # S_W_CMD, the fill, lane 0's handshake, the first round's other lanes, the unpacker's
+        # cycle and the round's beats; then the row's other rounds; the MAC pipeline's latency
+        # (S_MAC leaves on the cycle the accumulators are valid).
+        rounds = 1 + fill + 1 + (lanes - 1) / rate + UNPACK_LAT + beats_per_word - 1
+        rounds += (wpr - 1) * stream_round_cycles(lanes, rate, beats_per_word)
+        write = math.ceil(ch * lanes / m.options.write_lanes)  # S_WRITE
+        per_token = xload + rounds + MAC_LAT + write
+        cycles = split.passes * (meta + per_token * tokens)
+    cycles += 3  # S_IDLE accept + S_DESC, S_DONE
     read = (s.n * wpr * tokens + meta_words) * WORD_BYTES
     return Cost(cycles, read, 0.0)
 

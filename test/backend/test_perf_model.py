@@ -53,13 +53,19 @@ def test_linear_bytes_are_the_contract_storage():
 
 
 def test_linear_gemv_phases_without_double_buffering():
-    # 152 rows per channel -> 9 passes of 18 lanes.  Per pass: 1 (meta command) + 67 (fill:
-    # 64 HBM + 3 AXI) + 27*18*3/2 = 729 (metadata on the misc channel); per token: 129
-    # (128 activation words + exponent) + 1 (weight command) + 67 (fill) + max(18*29/2 = 261,
-    # 29*9 = 261) + 1 + 4 (unpacker, MAC) + 1 (handshake) + 486 (one lane written per cycle).
-    per_token = 129 + 1 + 67 + 261 + 5 + 1 + 486
-    per_pass = 1 + 67 + 729 + per_token
-    assert linear_cost(Q_PROJ, machine(), 1).cycles == pytest.approx(9 * per_pass + 3)
+    # 152 rows per channel -> 9 passes of 18 lanes; the unit takes one word per cycle per channel
+    # (rate 1, although u280 could deliver ~2).  Per pass, metadata: 1 (S_META_CMD) + 67 (fill:
+    # 64 HBM + 3 AXI) + 1 (first record) + 27*18*3 - 1 = 1457 (the other records: every weight
+    # channel's lanes, 3 words per row at K=4096, G=128).  Per token: 129 (128 activation words
+    # + exponent); the first round 1 (S_W_CMD) + 67 (fill) + 1 (lane 0) + 17 (lanes 1..17) +
+    # 1 (unpacker) + 8 (the round's other MAC beats) = 95; 28 more rounds of max(18 words,
+    # 9 beats + 1 + 16) = 26 cycles (an unpacker takes its next word only with its last beat);
+    # 4 (MAC pipeline); 486 (S_WRITE: one lane of every channel per cycle).
+    per_pass_meta = 1 + 67 + 1 + (27 * 18 * 3 - 1)
+    per_token = 129 + (1 + 67 + 1 + 17 + 1 + 8) + 28 * 26 + 4 + 486
+    assert linear_cost(Q_PROJ, machine(), 1).cycles == pytest.approx(
+        9 * (per_pass_meta + per_token) + 3
+    )
 
 
 def test_linear_gemv_double_buffered_is_bandwidth_bound():

@@ -1,0 +1,153 @@
+"""The estimator's linear cost against Verilator cycle counts of the MAC unit (issue 10, item 2).
+
+What is validated: the cycles `accllm.backend.perf.estimate.schedule_cycles` gives an
+`accel.schedule` holding one W2 `accel.linear`, against the cycles `rtl_lib/linear_unit.sv` takes
+for the same descriptor under Verilator, within 5 % on every configuration.  This is the MAC
+unit only, until the whole-accelerator simulation exists (the netlist `passes/accel_to_hw.py`
+and the attention / vector units are being built; docs/hardware.md): the schedule model
+(sequencer issue, barriers, concurrent units) and the attention / vector costs are not covered.
+
+Each configuration is a sim-like target (the shipped `sim`, and `sim` with other HBM channel
+counts, bandwidths, AXI widths and latencies) and one linear layer; together they vary what the
+cost model must capture: channels and lanes (1 x 2 up to 2 x 9, from `derive_engine`), words
+per cycle (0.125 to 1, including a fractional 0.375), HBM latency (8 to 32 cycles), K (128 to
+512, one to four words per row), G (32 to 128, one or two metadata words per row), N (rows
+that do not fill the last pass) and tokens (decode and prefill tiles of 2 to 4).
+
+Both sides start from the same IR: a compressed `smla.linear` lowered by `lower-to-accel` for
+the target.  Estimator: `schedule_cycles(module, target)` (the public API; it never sees the
+simulation).  Simulation: the module's `accel.engine`, `accel.linear` and region / buffer
+addresses become the linear_unit parameters and descriptor (`backend.accel_program`), random
+weights and activations are laid out as the backend lays them out, the behavioural HBM serves
+them at the target's latency (+ axi_read_master's) and words per cycle
+(`backend.sim.linear_unit_run`), and every output is checked bit for bit against
+`contract.linear_w2a8` (a run with a wrong output fails before any cycle is compared).
+
+Run: `.venv/bin/pytest -s test/backend/test_perf_validation.py` (prints the table; the first
+run builds 5 Verilator models, ~1 to 2 minutes on 2 cores; later runs reuse them).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from xdsl.context import Context
+
+from accllm.backend.perf.estimate import schedule_cycles
+from accllm.backend.sim import linear_unit_run as lur
+from accllm.backend.target_desc import TARGETS_DIR, load_target
+from accllm.dialects.registry import register_all_dialects
+from accllm.passes.lower_to_accel import LowerToAccel
+from accllm.tools.ir_io import Chunk, parse_chunk, verify_module
+
+TOLERANCE = 0.05
+
+# (target name, HBM fields changed from backend/targets/sim.json, (tokens, n, k, group))
+CONFIGS = [
+    ("sim", {}, (4, 64, 128, 64)),
+    (
+        "sim-narrow",
+        dict(channels=3, channel_bandwidth_gbps=0.4, latency_cycles=8),
+        (1, 48, 256, 32),
+    ),
+    ("sim-wide", dict(channels=4, channel_bandwidth_gbps=1.6, latency_cycles=32), (2, 80, 512, 32)),
+    (
+        "sim-fast",
+        dict(channels=4, channel_bandwidth_gbps=3.2, latency_cycles=24, axi_data_bits=512),
+        (3, 72, 256, 64),
+    ),
+    ("sim-odd", dict(channels=3, channel_bandwidth_gbps=1.2, latency_cycles=24), (2, 40, 384, 128)),
+]
+
+
+def linear_ir(tokens: int, n: int, k: int, group: int) -> str:
+    """A compressed function holding one 2:4 W2 linear (A8 per-token input, Q15.16 output)."""
+    x = f"!smla.qtensor<{tokens}x{k}xsi8, per_token>"
+    y = f"!smla.qtensor<{tokens}x{n}xsi32, frac=16>"
+    w = f"!smla.qweight<{n}x{k}, ui2, group={group}, sparse=2:4>"
+    return (
+        f"func.func @lin(%a8: {x}) -> {y} {{\n"
+        f'  %w = smla.weight #smla.param<"v.safetensors", "w"> : {w}\n'
+        f"  %y = smla.linear %a8, %w {{acc_bits = 48}} : {x}, {w} -> {y}\n"
+        f"  func.return %y : {y}\n"
+        f"}}\n"
+    )
+
+
+def lowered(target: str, shape: tuple[int, int, int, int]):
+    """The accel module `lower-to-accel{target}` makes of `linear_ir(*shape)`."""
+    ctx = Context()
+    register_all_dialects(ctx)
+    chunk = Chunk(linear_ir(*shape), "linear.mlir", 0)
+    module = parse_chunk(ctx, chunk)
+    verify_module(module, chunk)
+    LowerToAccel(target=target).apply(ctx, module)
+    module.verify()
+    return module
+
+
+def target_file(tmp_path, name: str, hbm: dict) -> str:
+    """Path of `sim` with the HBM fields in `hbm` changed (the shipped file when none are)."""
+    if not hbm:
+        return str(TARGETS_DIR / "sim.json")
+    raw = json.loads((TARGETS_DIR / "sim.json").read_text())
+    raw["name"] = name
+    raw["description"] = f"sim with HBM {hbm} (estimator validation)"
+    raw["hbm"] = {**raw["hbm"], **hbm}
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(raw))
+    return str(path)
+
+
+def validate(tmp_path) -> list[dict]:
+    """One row per configuration: engine, timing, layer, estimated and simulated cycles."""
+    rows = []
+    for name, hbm, shape in CONFIGS:
+        target = target_file(tmp_path, name, hbm)
+        module = lowered(target, shape)
+        est = schedule_cycles(module, target)
+        assert len(est) == 1, est
+        engine, jobs = lur.jobs_from_module(module)
+        assert len(jobs) == 1, jobs
+        params = lur.unit_parameters(engine["CH"], engine["LANES"], engine["BLOCKS"], jobs)
+        timing = lur.timing_for_target(load_target(target))
+        run = lur.simulate(params, jobs, timing)
+        est_c, sim_c = next(iter(est.values())), run.cycles[0]
+        rows.append(
+            {
+                "target": name,
+                "engine": f"{params['CH']}x{params['LANES']}x{params['BLOCKS']}",
+                "wpc": timing.weight_wpc,
+                "latency": timing.latency,
+                "layer": "T={} N={} K={} G={}".format(*shape),
+                "est": est_c,
+                "sim": sim_c,
+                "err": (est_c - sim_c) / sim_c,
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    head = (
+        "| target | ch x lanes x blocks | words/cycle | read latency | layer | est | sim | error |"
+    )
+    lines = [head, "|---|---|---:|---:|---|---:|---:|---:|"]
+    for r in rows:
+        lines.append(
+            f"| {r['target']} | {r['engine']} | {r['wpc']:g} | {r['latency']} | {r['layer']} "
+            f"| {r['est']} | {r['sim']} | {100 * r['err']:+.1f} % |"
+        )
+    return "\n".join(lines)
+
+
+@pytest.mark.rtl
+@pytest.mark.slow
+def test_linear_cost_within_5_percent_of_verilator(tmp_path):
+    rows = validate(tmp_path)
+    text = table(rows)
+    print("\nestimator vs Verilator, linear_unit cycles per descriptor\n" + text)
+    assert len(rows) >= 3
+    bad = [r["target"] for r in rows if abs(r["err"]) > TOLERANCE]
+    assert not bad, f"estimate off by more than 5 % on {bad}:\n{text}"
