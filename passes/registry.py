@@ -16,6 +16,7 @@ from xdsl.universe import Universe
 # pass name -> (module, class)
 PROJECT_PASSES: dict[str, tuple[str, str]] = {
     "lower-to-accel": ("accllm.passes.lower_to_accel", "LowerToAccel"),
+    "accel-to-hw": ("accllm.passes.accel_to_hw", "AccelToHw"),
     "accllm-estimate": ("accllm.passes.estimate", "Estimate"),
     "hls-annotate": ("accllm.passes.hls_annotate", "HlsAnnotate"),
     "convert-torch-to-accllm": (

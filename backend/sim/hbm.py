@@ -8,6 +8,12 @@ them.  A channel's contents are a dict word address -> 256-bit int (absent = 0);
 addresses are word aligned.  `serve` runs a set of channels in one coroutine so that channels
 sharing vector ports (`index` = their slot) are driven with one write per port and cycle.
 Counters record commands and words per channel.
+
+`AxiHbm` serves the same memory through an AXI4 read slave (AR / R channels of one port, as
+`rtl_lib/axi_read_master.sv` and the accelerator top `accllm_top` expose them, named
+`<prefix>arvalid` ... `<prefix>rlast`): a burst of arlen + 1 words is queued when its address
+is accepted, its first beat `latency` cycles later, then beats at `words_per_cycle`, in order
+(single ID), `rlast` on a burst's last beat, `rresp` OKAY.  `serve_axi` runs a set of them.
 """
 
 from __future__ import annotations
@@ -113,3 +119,73 @@ async def serve(dut, clk, channels: Sequence[HbmChannel]) -> None:
                 data[p.data] |= ch._offer << (slot * WORD_BITS)
         for name, v in {**valid, **data}.items():
             getattr(dut, name).value = v
+
+
+@dataclass
+class AxiHbm:
+    """One HBM channel behind an AXI4 read port `prefix` (ports `<prefix>arvalid`, ...)."""
+
+    prefix: str
+    words: dict[int, int]
+    latency: int
+    words_per_cycle: float
+    words_read: int = 0
+    bursts: int = 0
+    first_request: int | None = None  # cycle of the first accepted burst
+    last_beat: int | None = None  # cycle of the last delivered beat
+    _queue: list[tuple[int, int, bool]] = field(default_factory=list)  # (ready cycle, word, last)
+    _credit: float = 0.0
+    _offer: tuple[int, bool] | None = None
+
+    def step(self, cycle: int, ar: tuple[int, int] | None, moved: bool) -> None:
+        """Advance one clock edge given the AR handshake (addr, len) and R beat of the cycle."""
+        if ar is not None:
+            addr, arlen = ar
+            self.bursts += 1
+            if self.first_request is None:
+                self.first_request = cycle
+            base = addr // WORD_BYTES
+            self._queue += [
+                (cycle + self.latency, self.words.get(base + i, 0), i == arlen)
+                for i in range(arlen + 1)
+            ]
+        if moved:
+            self._queue.pop(0)
+            self.words_read += 1
+            self.last_beat = cycle
+            self._offer = None
+        self._credit = min(self._credit + self.words_per_cycle, 1.0)
+        if self._offer is None and self._queue and self._queue[0][0] <= cycle:
+            if self._credit >= 1.0:
+                self._credit -= 1.0
+                self._offer = self._queue[0][1:]
+
+
+async def serve_axi(dut, clk, channels: Sequence[AxiHbm]) -> None:
+    """Run AXI4 read slaves `channels` forever (start with cocotb.start_soon); arready is
+    always high (the model queues any number of bursts)."""
+    cycle = 0
+    for ch in channels:
+        getattr(dut, ch.prefix + "arready").value = 1
+        getattr(dut, ch.prefix + "rvalid").value = 0
+        getattr(dut, ch.prefix + "rresp").value = 0
+        getattr(dut, ch.prefix + "rlast").value = 0
+        getattr(dut, ch.prefix + "rdata").value = 0
+    while True:
+        await ReadOnly()
+        seen = []
+        for ch in channels:
+
+            def get(port, ch=ch):
+                return int(getattr(dut, ch.prefix + port).value)
+
+            ar = (get("araddr"), get("arlen")) if get("arvalid") else None
+            seen.append((ar, bool(get("rvalid") and get("rready"))))
+        await RisingEdge(clk)
+        cycle += 1
+        for ch, (ar, moved) in zip(channels, seen, strict=True):
+            ch.step(cycle, ar, moved)
+            offer = ch._offer
+            getattr(dut, ch.prefix + "rvalid").value = int(offer is not None)
+            getattr(dut, ch.prefix + "rdata").value = offer[0] if offer else 0
+            getattr(dut, ch.prefix + "rlast").value = int(bool(offer and offer[1]))

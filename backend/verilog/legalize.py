@@ -10,8 +10,10 @@ everything the printer would otherwise have to guess:
 - ports of modules must already be legal identifiers (they are the interface: renaming them
   would silently break the instantiating code), and so must module names;
 - instance parameters (the `parameters` dictionary attribute of `hw.instance`, since xDSL's
-  instance syntax has no parameter list) must be integers declared by the instantiated
-  `hw.module.extern`.
+  instance syntax has no parameter list) must be declared by the instantiated
+  `hw.module.extern` and match the declared type: an integer for an integer parameter, a string
+  for a parameter declared `none` (CIRCT's type of string parameters, e.g. a `$readmemh` image
+  file name); strings must be printable as a plain SystemVerilog string literal.
 
 Failures are `OpError`s naming the op (`passes/diagnostics.py: error_at`).
 """
@@ -27,13 +29,18 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     IntegerType,
     ModuleOp,
+    NoneType,
     Signedness,
+    StringAttr,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from accllm.passes.diagnostics import error_at
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Characters a string parameter may hold: printable ASCII without quote or backslash, so the
+# printed literal needs no escapes (file names, modes).
+_PLAIN_STRING = re.compile(r"^[ !#-\[\]-~]*$")
 
 # IEEE 1800-2017 Annex B keywords that a name hint could plausibly spell.
 SV_KEYWORDS = frozenset(
@@ -145,13 +152,13 @@ def _ports(op: hw.HWModuleOp | hw.HWModuleExternOp) -> tuple[list[str], list[str
 def _check_instance(inst: hw.InstanceOp, externs: dict[str, hw.HWModuleExternOp]) -> None:
     target = inst.module_name.root_reference.data
     params = inst.attributes.get("parameters")
-    declared: set[str] = set()
+    declared: dict[str, Attribute] = {}
     if target in externs and externs[target].parameters is not None:
-        declared = {p.port_name.data for p in externs[target].parameters.data}
+        declared = {p.port_name.data: p.type for p in externs[target].parameters.data}
     if params is None:
         return
     if not isinstance(params, DictionaryAttr):
-        raise error_at(inst, "'parameters' must be a dictionary of integer values")
+        raise error_at(inst, "'parameters' must be a dictionary of integer or string values")
     for name, value in params.data.items():
         if name not in declared:
             raise error_at(
@@ -159,7 +166,18 @@ def _check_instance(inst: hw.InstanceOp, externs: dict[str, hw.HWModuleExternOp]
                 f"parameter '{name}' is not declared by @{target} "
                 f"(declared: {sorted(declared) or 'none'})",
             )
-        if not isinstance(value, IntegerAttr):
+        if isinstance(declared[name], NoneType):
+            if not isinstance(value, StringAttr):
+                raise error_at(
+                    inst, f"parameter '{name}' is declared as a string (none), got {value}"
+                )
+            if not _PLAIN_STRING.match(value.data):
+                raise error_at(
+                    inst,
+                    f"string parameter '{name}' = {value.data!r} holds a quote, backslash or "
+                    "non-printable character",
+                )
+        elif not isinstance(value, IntegerAttr):
             raise error_at(inst, f"parameter '{name}' must be an integer, got {value}")
 
 

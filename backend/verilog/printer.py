@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import singledispatchmethod
 
 from xdsl.dialects import comb, hw, seq
-from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp
+from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp, StringAttr
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from accllm.backend.verilog.legalize import UNUSED_SINK, ModuleNames, bit_width, legalize
@@ -64,12 +64,24 @@ def literal(value: int, width: int) -> str:
     return f"{width}'h{value % (1 << width):x}"
 
 
+def param_literal(value: Attribute) -> str:
+    """An instance parameter value (legalize checked it): an integer, or a string literal."""
+    if isinstance(value, StringAttr):
+        return f'"{value.data}"'
+    assert isinstance(value, IntegerAttr)
+    return str(value.value.data)
+
+
 class VerilogPrinter:
     """Prints one legalised hw.module; `emit(op)` is dispatched on the op's class."""
 
-    def __init__(self, mod: hw.HWModuleOp, names: ModuleNames):
+    def __init__(
+        self, mod: hw.HWModuleOp, names: ModuleNames, verilog_names: dict[str, str] | None = None
+    ):
         self.mod = mod
         self.names = names
+        # extern symbol -> the Verilog module it stands for (its `verilogName`, if any)
+        self.verilog_names = verilog_names or {}
         self.decls: list[str] = []
         self.body: list[str] = []
         self.used_bits: dict[SSAValue, set[int]] = {}
@@ -109,9 +121,10 @@ class VerilogPrinter:
     @emit.register
     def _(self, op: hw.InstanceOp) -> None:
         params = op.attributes.get("parameters")
-        head = f"  {op.module_name.root_reference.data}"
+        target = op.module_name.root_reference.data
+        head = f"  {self.verilog_names.get(target, target)}"
         if params is not None and params.data:
-            items = [f".{k}({v.value.data})" for k, v in params.data.items()]
+            items = [f".{k}({param_literal(v)})" for k, v in params.data.items()]
             head += " #(" + ", ".join(items) + ")"
         conns = [
             f".{port.data}({self.name(v)})"
@@ -262,8 +275,13 @@ class VerilogPrinter:
 
 def print_modules(module: ModuleOp) -> dict[str, str]:
     """Module name -> its SystemVerilog text, for every hw.module in `module` (in order)."""
+    verilog_names = {
+        op.sym_name.data: op.verilog_name.data
+        for op in module.ops
+        if isinstance(op, hw.HWModuleExternOp) and op.verilog_name is not None
+    }
     return {
-        mod.sym_name.data: VerilogPrinter(mod, names).print()
+        mod.sym_name.data: VerilogPrinter(mod, names, verilog_names).print()
         for mod, names in legalize(module).items()
     }
 

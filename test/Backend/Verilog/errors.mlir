@@ -56,3 +56,30 @@ hw.module @poweron(in %clk : !seq.clock, in %d : i8, out o : i8) {
   %q = seq.compreg %d, %clk powerOn %z : i8
   hw.output %q : i8
 }
+
+// -----
+
+hw.module.extern @rom<WIDTH: i32, IMAGE: none>(in %addr : i4, out rdata : i8)
+hw.module @intforstring(in %a : i4, out o : i8) {
+  // expected-error @+1 {{parameter 'IMAGE' is declared as a string (none), got 3 : i32}}
+  %q = hw.instance "r" @rom(addr: %a : i4) -> (rdata: i8) {parameters = {IMAGE = 3 : i32}}
+  hw.output %q : i8
+}
+
+// -----
+
+hw.module.extern @rom<WIDTH: i32, IMAGE: none>(in %addr : i4, out rdata : i8)
+hw.module @stringforint(in %a : i4, out o : i8) {
+  // expected-error @+1 {{parameter 'WIDTH' must be an integer, got "8"}}
+  %q = hw.instance "r" @rom(addr: %a : i4) -> (rdata: i8) {parameters = {WIDTH = "8"}}
+  hw.output %q : i8
+}
+
+// -----
+
+hw.module.extern @rom<WIDTH: i32, IMAGE: none>(in %addr : i4, out rdata : i8)
+hw.module @quoted(in %a : i4, out o : i8) {
+  // expected-error @+1 {{string parameter 'IMAGE' = 'a"b.hex' holds a quote, backslash or non-printable character}}
+  %q = hw.instance "r" @rom(addr: %a : i4) -> (rdata: i8) {parameters = {IMAGE = "a\"b.hex"}}
+  hw.output %q : i8
+}

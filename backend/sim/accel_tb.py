@@ -1,0 +1,87 @@
+"""cocotb bench of the accelerator top (run by `accllm.backend.sim.accelerator.run_accelerator`).
+
+The job (`AccelJob` JSON, path in $ACCLLM_ACCEL_JOB) says what to load, which programs to run
+and what to read back; the result (`AccelRun` JSON) goes to $ACCLLM_ACCEL_RESULT.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cocotb
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+
+from accllm.backend.sim.accelerator import JOB_ENV, AccelJob, AccelRun
+from accllm.backend.sim.hbm import AxiHbm, serve_axi
+from accllm.rtl_lib.stream import clock_and_reset
+
+ALL_LANES = 0xFF
+
+
+@cocotb.test()
+async def run_programs(dut):
+    job = AccelJob.from_json(Path(os.environ[JOB_ENV]).read_text())
+    dut.start.value = 0
+    dut.prog_base.value = 0
+    dut.host_we.value = 0
+    dut.host_lane_we.value = 0
+    dut.host_addr.value = 0
+    dut.host_wdata.value = 0
+    chans = [
+        AxiHbm(f"hbm{c}_", job.hbm.get(c, {}), job.latency, job.words_per_cycle)
+        for c in job.channels
+    ]
+    await clock_and_reset(dut)
+    cocotb.start_soon(serve_axi(dut, dut.clk, chans))
+
+    # 1. inputs through the host port
+    for addr, word in sorted(job.act_in.items()):
+        dut.host_addr.value = addr
+        dut.host_wdata.value = word
+        dut.host_we.value = 1
+        dut.host_lane_we.value = ALL_LANES
+        await RisingEdge(dut.clk)
+    dut.host_we.value = 0
+    dut.host_lane_we.value = 0
+
+    # 2. the programs, one after the other
+    cycles = []
+    for base in job.programs:
+        dut.prog_base.value = base
+        dut.start.value = 1
+        await RisingEdge(dut.clk)
+        dut.start.value = 0
+        n = 1
+        while True:
+            await ReadOnly()
+            if int(dut.error.value):
+                raise AssertionError(
+                    f"sequencer error code {int(dut.err_code.value)} at "
+                    f"pc {int(dut.err_pc.value)} of the program at {base}"
+                )
+            assert not int(dut.hbm_err.value), "an AXI read returned an error response"
+            if int(dut.done.value):
+                break
+            await RisingEdge(dut.clk)
+            n += 1
+            assert n < job.max_cycles, f"program at {base} did not finish in {n} cycles"
+        cycles.append(n)
+        await RisingEdge(dut.clk)
+
+    # 3. outputs through the host port (read data one cycle after the address)
+    act: dict[int, int] = {}
+    for start, count in job.reads:
+        for addr in range(start, start + count):
+            dut.host_addr.value = addr
+            await RisingEdge(dut.clk)
+            await ReadOnly()
+            act[addr] = int(dut.host_rdata.value)
+            await FallingEdge(dut.clk)  # back to a phase where inputs may change
+    run = AccelRun(
+        cycles=cycles,
+        act=act,
+        words_read={c: ch.words_read for c, ch in zip(job.channels, chans, strict=True)},
+        bursts={c: ch.bursts for c, ch in zip(job.channels, chans, strict=True)},
+    )
+    Path(os.environ["ACCLLM_ACCEL_RESULT"]).write_text(run.to_json())

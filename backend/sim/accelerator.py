@@ -1,0 +1,150 @@
+"""Whole-accelerator simulation: the emitted top (accel-to-hw + `--emit-verilog`) under
+Verilator/cocotb, its AXI ports served by the behavioural HBM model.
+
+`run_accelerator(design_dir, top, job)` builds the design listed in `design_dir/filelist.f`
+(cached by `accllm.rtl_lib.sim.build`: same sources + parameters = same binary) and runs the
+cocotb bench `accllm.backend.sim.accel_tb` with the simulator's working directory in
+`design_dir`, where the ROM images (`$readmemh` files) are.  The bench:
+
+1. loads `job.act_in` into the activation buffer through the host port (cycles not counted);
+2. runs each program base of `job.programs` in turn (`prog_base`, a `start` pulse, until
+   `done`; an `error` from the sequencer or an AXI error fails the run), counting cycles from
+   `start` to `done` per program;
+3. reads back the activation-buffer words of `job.reads` through the host port.
+
+The AXI channels are `backend/sim/hbm.AxiHbm` with the target's latency and per-channel words
+per cycle (`accel_job` derives both from the target description).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from accllm.rtl_lib import sim
+
+JOB_ENV = "ACCLLM_ACCEL_JOB"
+TB_MODULE = "accllm.backend.sim.accel_tb"
+
+
+@dataclass
+class AccelJob:
+    """What one simulation run does (JSON-serialisable; ints as hex strings for the images)."""
+
+    channels: list[int]  # HBM channels with an AXI port on the top
+    hbm: dict[int, dict[int, int]]  # channel -> word address -> word
+    act_in: dict[int, int]  # activation-buffer word -> value, loaded before the first program
+    programs: list[int]  # program bases to run, in order
+    reads: list[tuple[int, int]]  # (first word, count) read back after the last program
+    latency: int = 16
+    words_per_cycle: float = 1.0
+    max_cycles: int = 2_000_000
+
+    def to_json(self) -> str:
+        d = asdict(self)
+        d["hbm"] = {str(c): {str(a): f"{w:x}" for a, w in m.items()} for c, m in self.hbm.items()}
+        d["act_in"] = {str(a): f"{w:x}" for a, w in self.act_in.items()}
+        return json.dumps(d)
+
+    @classmethod
+    def from_json(cls, text: str) -> AccelJob:
+        d = json.loads(text)
+        d["hbm"] = {int(c): {int(a): int(w, 16) for a, w in m.items()} for c, m in d["hbm"].items()}
+        d["act_in"] = {int(a): int(w, 16) for a, w in d["act_in"].items()}
+        d["reads"] = [tuple(r) for r in d["reads"]]
+        return cls(**d)
+
+
+@dataclass
+class AccelRun:
+    """Result of a run: cycles per program, the words read back, HBM traffic per channel."""
+
+    cycles: list[int]
+    act: dict[int, int]
+    words_read: dict[int, int] = field(default_factory=dict)
+    bursts: dict[int, int] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        d = asdict(self)
+        d["act"] = {str(a): f"{w:x}" for a, w in self.act.items()}
+        return json.dumps(d)
+
+    @classmethod
+    def from_json(cls, text: str) -> AccelRun:
+        d = json.loads(text)
+        d["act"] = {int(a): int(w, 16) for a, w in d["act"].items()}
+        d["words_read"] = {int(c): n for c, n in d["words_read"].items()}
+        d["bursts"] = {int(c): n for c, n in d["bursts"].items()}
+        return cls(**d)
+
+
+def accel_job(
+    target_name: str,
+    channels,
+    hbm,
+    act_in,
+    programs,
+    reads,
+) -> AccelJob:
+    """An `AccelJob` with the HBM timing of target `target_name`: its read latency, and the
+    stream words per cycle one channel delivers at the engine clock (`derive_engine`'s rule,
+    capped at one word per cycle since the top's AXI ports carry one 256-bit word per beat)."""
+    from accllm.backend.target_desc import load_target
+
+    t = load_target(target_name)
+    bytes_per_cycle = t.hbm.channel_bandwidth_gbps * 1e9 / (t.clock_mhz * 1e6)
+    return AccelJob(
+        channels=list(channels),
+        hbm=hbm,
+        act_in=act_in,
+        programs=list(programs),
+        reads=list(reads),
+        latency=t.hbm.latency_cycles,
+        words_per_cycle=min(1.0, bytes_per_cycle / 32),
+    )
+
+
+def _sources(design_dir: Path) -> list[Path]:
+    names = (design_dir / "filelist.f").read_text().split()
+    return [design_dir / n for n in names]
+
+
+def run_accelerator(design_dir: str | os.PathLike, top: str, job: AccelJob) -> AccelRun:
+    """Simulate the emitted design in `design_dir` (see module doc); raises AssertionError with
+    the bench's message if the run fails (sequencer error, AXI error, timeout)."""
+    from cocotb_tools.runner import get_runner
+
+    design_dir = Path(design_dir).resolve()
+    bdir = sim.build(top, _sources(design_dir))
+    sim.verilator_executable()  # puts the venv's verilator first on PATH for the runner
+    with tempfile.TemporaryDirectory(prefix="accel-run-") as tdir:
+        job_file, result_file = Path(tdir) / "job.json", Path(tdir) / "result.json"
+        job_file.write_text(job.to_json())
+        results = Path(tdir) / "results.xml"
+        try:
+            get_runner("verilator").test(
+                test_module=TB_MODULE,
+                hdl_toplevel=top,
+                hdl_toplevel_lang="verilog",
+                build_dir=bdir,
+                test_dir=design_dir,  # $readmemh opens the ROM images relative to it
+                results_xml=str(results),
+                extra_env={JOB_ENV: str(job_file), "ACCLLM_ACCEL_RESULT": str(result_file)},
+                seed=1,
+            )
+        except SystemExit:
+            pass  # the runner exits on failures under pytest; the results file says which
+        failures = []
+        if results.exists():
+            for case in ET.parse(results).getroot().iter("testcase"):
+                for bad in list(case.iter("failure")) + list(case.iter("error")):
+                    failures.append(bad.get("message") or (bad.text or "").strip())
+        if failures or not result_file.exists():
+            raise AssertionError(
+                f"accelerator simulation of {top} failed: {'; '.join(failures) or 'no result'}"
+            )
+        return AccelRun.from_json(result_file.read_text())

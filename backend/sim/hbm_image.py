@@ -1,0 +1,106 @@
+"""The HBM contents of an accel-level module: what the host loads before the accelerator runs.
+
+Every `accel.hbm_region` with model data names its parameter (`source = "file:key"`); this reads
+the parameter's integer components (`key.codes`, `key.meta`, ... as the compression passes
+write them, resolved like `#smla.param`: relative to the IR file's directory) and lays them out
+with `accllm.backend.accel_program` at the region's channel and offset:
+
+- W2 weight tiles of an `accel.linear` (one region per weight channel) and its metadata
+  region (`w2_weight_image`, `w2_meta_image`, with the linear's row split);
+- KV regions start empty (all zero words: nothing is visible before the first append).
+
+A region whose layout has no encoder yet (embedding / RMSNorm tables, the int8 LM head) is an
+error naming it, so a simulation never runs on silently missing data.  The result maps a channel
+to {word address: 256-bit int} (absent words are zero), the form `backend/sim/hbm.py` serves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from accllm.backend import accel_program, tiling
+from accllm.backend.target_desc import WORD_BYTES
+from accllm.dialects import accel
+from accllm.interpreter.params import ParamStore
+from accllm.interpreter.values import InterpretError
+from accllm.numerics import contract as ct
+from accllm.passes.diagnostics import error_at
+from accllm.passes.param_archive import ir_base_dir
+
+# Component names of a 2:4 W2 weight in a parameter archive (QWeightType.components()).
+_W2_COMPONENTS = ("codes", "meta", "zero_point", "scale_mant", "scale_exp")
+
+
+def load_w2_linear(store: ParamStore, source: str, n: int, k: int, group: int) -> ct.W2Linear:
+    """The packed contract form of the 2:4 W2 weight `source` ("file:key") of shape [n, k]."""
+    file, key = source.rsplit(":", 1)
+    comps = {c: np.asarray(store.get(file, f"{key}.{c}"), dtype=np.int64) for c in _W2_COMPONENTS}
+    meta = comps["meta"]
+    if meta.shape == (n, k // 2):  # index metadata (two kept positions per block) -> patterns
+        mask = np.zeros((n, k // 4, 4), dtype=bool)
+        np.put_along_axis(mask, meta.reshape(n, k // 4, 2), True, axis=-1)
+        meta = ct.mask_to_patterns(mask.reshape(n, k))
+    return ct.W2Linear(
+        packed=ct.pack_2_4_w2(comps["codes"].reshape(n, k // 4, 2), meta.reshape(n, k // 4)),
+        zp=comps["zero_point"],
+        scale_mant=comps["scale_mant"],
+        scale_exp=comps["scale_exp"],
+        in_features=k,
+        out_features=n,
+        group=group,
+    )
+
+
+def _put(image: dict[int, dict[int, int]], channel: int, offset: int, words: list[int]) -> None:
+    base = offset // WORD_BYTES
+    image.setdefault(channel, {}).update(
+        {base + i: w for i, w in enumerate(words) if w}  # absent = zero
+    )
+
+
+def hbm_images(module: ModuleOp, base_dir: Path | None = None) -> dict[int, dict[int, int]]:
+    """Channel -> {word address: word} of every region of an accel module (see module doc)."""
+    store = ParamStore(base_dir if base_dir is not None else ir_base_dir(module))
+    regions = {o.sym_name.data: o for o in module.ops if isinstance(o, accel.HBMRegionOp)}
+    engine = next(o for o in module.ops if isinstance(o, accel.EngineOp))
+    filled: set[str] = set()
+    image: dict[int, dict[int, int]] = {}
+    for sched in (o for o in module.ops if isinstance(o, accel.ScheduleOp)):
+        for op in sched.body.block.ops:
+            if not isinstance(op, accel.LinearOp) or op.precision.data != "w2":
+                continue
+            weights = [regions[r.root_reference.data] for r in op.weights.data]
+            meta = regions[op.metadata.root_reference.data]
+            if meta.sym_name.data in filled:
+                continue
+            n, k = op.n.value.data, op.k.value.data
+            per, lanes = op.rows_per_channel.value.data, engine.get("lanes_per_channel")
+            split = tiling.RowSplit(per, len(weights), tiling.ceil_div(per, lanes), lanes)
+            try:
+                lin = load_w2_linear(store, meta.source.data, n, k, op.group.value.data)
+            except (InterpretError, ValueError) as err:
+                raise error_at(op, f"cannot read the weights of this linear: {err}") from err
+            for region, words in zip(
+                weights, accel_program.w2_weight_image(lin, split), strict=True
+            ):
+                _put(image, region.channel.value.data, region.offset.value.data, words)
+                filled.add(region.sym_name.data)
+            _put(
+                image,
+                meta.channel.value.data,
+                meta.offset.value.data,
+                accel_program.w2_meta_image(lin, split),
+            )
+            filled.add(meta.sym_name.data)
+    for name, region in regions.items():
+        if name in filled or region.kind.data == "kv":
+            continue
+        raise error_at(
+            region,
+            f"no HBM image encoder for the '{region.kind.data}' region @{name} "
+            f"(source {region.source.data if region.source else 'none'}) yet",
+        )
+    return image

@@ -1,0 +1,759 @@
+"""accel-to-hw: the accel level -> a structural hw/comb/seq netlist of rtl_lib modules.
+
+The module's `accel.engine`, regions, buffers and schedules become one top `hw.module`
+(`accllm_top` by default) that instantiates `hw.module.extern`s of rtl_lib primitives with
+parameters taken from the engine:
+
+- `sequencer` + a program `rom`: every `accel.schedule` is one program (its instructions as
+  `isa.Dispatch` / `isa.Barrier`, then `isa.Halt`, encoded by `isa.encode_program`); programs
+  sit back to back in one ROM, the top's `prog_base` input is added to the sequencer's fetch
+  address, and the module attribute `accel.programs` maps schedule names to their base;
+- per engine unit with RTL, its descriptor ROM and the unit: today `linear_unit` (unit `mac`,
+  `accel.linear` with W2 weights, descriptors `accel_program.LinearDescriptor`, one per op);
+- one `axi_read_master` per HBM channel a unit reads (the weight channels and the misc channel
+  of the metadata), whose AXI4 read ports are ports of the top (`hbm<c>_ar*`, `hbm<c>_r*`), so
+  the HBM (or `backend/sim/hbm.AxiHbm`) is outside the design;
+- `act_ram`, port b to the engine units, port a to the host (`host_*` ports: load inputs,
+  read outputs while the engine is idle).
+
+The ROM images go into the module attribute `accel.mem_images` (file -> `$readmemh` text), read
+by `backend/verilog/emit.py`.  An instruction whose unit has no RTL in `rtl_lib/primitives.py`
+(attention, KV append, vector ops, the int8 LM head) is an error naming the op: a netlist
+never silently lacks a unit.  The accel ops are replaced by the netlist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from xdsl.context import Context
+from xdsl.dialects import comb, hw, seq
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    FlatSymbolRefAttr,
+    IntegerAttr,
+    IntegerType,
+    ModuleOp,
+    NoneType,
+    StringAttr,
+    i32,
+)
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+
+from accllm.backend import accel_program, tiling
+from accllm.backend.target_desc import WORD_BYTES
+from accllm.dialects import accel
+from accllm.passes.diagnostics import error_at
+from accllm.rtl_lib import isa
+from accllm.rtl_lib.primitives import PRIMITIVES
+
+PROGRAMS_ATTR = "accel.programs"
+MEM_IMAGES_ATTR = "accel.mem_images"  # read by accllm.backend.verilog.emit
+PROGRAM_IMAGE = "program.hex"
+LINEAR_DESC_IMAGE = "linear_desc.hex"
+
+# The rtl_lib primitive that executes each sequencer unit's commands. A unit whose primitive is
+# not registered has no hardware yet: an instruction for it is an error.
+UNIT_RTL: dict[str, str] = {
+    "mac": "linear_unit",
+    "attn": "attention_unit",
+    "kv": "attention_unit",
+    "norm": "vector_unit",
+    "act": "vector_unit",
+    "rope": "vector_unit",
+    "vec": "vector_unit",
+}
+# Units whose RTL this pass instantiates and wires (descriptor ROM, HBM, activation buffer).
+WIRED_UNITS = frozenset({"mac"})
+NUM_UNITS = len(accel.UNITS)
+LOOP_DEPTH = 4  # the sequencer's loop stack (programs emitted here use no loops yet)
+OUTST_W = 4
+AXI_LEN_W = 24  # axi_read_master / linear_unit command length width (words)
+AXI_MAX_BURST = 64
+AXI_MAX_OUTSTANDING = 4
+AXI_DATA_W = tiling.WORD_BITS  # one stream word per beat (the units consume 256-bit words)
+
+
+def clog2(n: int) -> int:
+    """Bits to address n items (at least 1, as the RTL's address ports are >= 1 bit)."""
+    return max(1, (n - 1).bit_length())
+
+
+def _int(op: Operation, name: str) -> int:
+    attr = op.properties[name]
+    assert isinstance(attr, IntegerAttr)
+    return attr.value.data
+
+
+# --------------------------------------------------------------------------------------------
+# Compilation of the schedules: programs and descriptors
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Compiled:
+    """What the schedules compile to: one program per schedule, descriptors per unit."""
+
+    programs: dict[str, list[isa.Instr]] = field(default_factory=dict)
+    linear: list[accel_program.LinearDescriptor] = field(default_factory=list)
+    linear_ops: list[accel.LinearOp] = field(default_factory=list)
+    units_used: set[str] = field(default_factory=set)
+
+
+def _unit_name(inst: accel.InstructionOp) -> str:
+    index = inst.unit()
+    return next(n for n, u in accel.UNITS.items() if u == index)
+
+
+def _require_rtl(inst: accel.InstructionOp) -> str:
+    unit = _unit_name(inst)
+    prim = UNIT_RTL[unit]
+    if prim not in PRIMITIVES:
+        raise error_at(
+            inst,
+            f"'{inst.name}' runs on engine unit '{unit}', whose RTL (rtl_lib primitive "
+            f"'{prim}') does not exist yet: no netlist can execute this instruction",
+        )
+    if unit not in WIRED_UNITS:
+        raise error_at(
+            inst,
+            f"'{inst.name}' runs on engine unit '{unit}' (rtl_lib '{prim}'), which accel-to-hw "
+            "does not instantiate and wire yet (descriptor ROM, activation-buffer port sharing)",
+        )
+    return unit
+
+
+def _linear_descriptor(
+    op: accel.LinearOp, engine: accel.EngineOp, regions: dict[str, accel.HBMRegionOp], buffers
+) -> accel_program.LinearDescriptor:
+    if op.precision.data != "w2":
+        raise error_at(
+            op,
+            f"'{op.name}' with precision '{op.precision.data}' has no RTL (linear_unit runs W2 "
+            "weights only; the int8 LM head on the MAC unit is not built yet)",
+        )
+    weights = [regions[r.root_reference.data] for r in op.weights.data]
+    offsets = {_int(r, "offset") for r in weights}
+    if len(offsets) != 1:
+        raise error_at(
+            op,
+            f"weight tiles at different offsets {sorted(offsets)}: linear_unit "
+            "sends one address to every weight channel",
+        )
+    if [_int(r, "channel") for r in weights] != list(range(len(weights))):
+        raise error_at(
+            op,
+            "weight tiles must be on channels 0, 1, ... in order (linear_unit's "
+            "channel c streams rows [c * rows_per_channel, ...))",
+        )
+    lanes = engine.get("lanes_per_channel")
+    per = _int(op, "rows_per_channel")
+    # The split the lowering chose, read back from the IR (rows per channel, channels used).
+    split = tiling.RowSplit(per, len(weights), tiling.ceil_div(per, lanes), lanes)
+    x, y = buffers[op.input.root_reference.data], buffers[op.output.root_reference.data]
+    try:
+        return accel_program.linear_descriptor(
+            w_base_bytes=offsets.pop(),
+            meta_base_bytes=_int(regions[op.metadata.root_reference.data], "offset"),
+            x_base=_int(x, "offset") // WORD_BYTES,
+            y_base=_int(y, "offset") // WORD_BYTES,
+            n=_int(op, "n"),
+            k=_int(op, "k"),
+            group=_int(op, "group"),
+            tokens=_int(op, "tokens"),
+            split=split,
+            mac_blocks=engine.get("mac_blocks"),
+        )
+    except accel_program.EncodingError as err:
+        raise error_at(op, str(err)) from err
+
+
+def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
+    """Programs (ISA instructions) and descriptors of every schedule of an accel module."""
+    engines = [o for o in module.ops if isinstance(o, accel.EngineOp)]
+    if len(engines) != 1:
+        raise error_at(module, f"expected one accel.engine, found {len(engines)}")
+    engine = engines[0]
+    regions = {o.sym_name.data: o for o in module.ops if isinstance(o, accel.HBMRegionOp)}
+    buffers = {o.sym_name.data: o for o in module.ops if isinstance(o, accel.BufferOp)}
+    for b in buffers.values():
+        if _int(b, "offset") % WORD_BYTES:
+            raise error_at(b, "activation buffers must start on a 256-bit word")
+    out = Compiled()
+    schedules = [o for o in module.ops if isinstance(o, accel.ScheduleOp)]
+    if not schedules:
+        raise error_at(module, "no accel.schedule to compile")
+    for sched in schedules:
+        prog: list[isa.Instr] = []
+        for inst in sched.body.block.ops:
+            if isinstance(inst, accel.BarrierOp):
+                prog.append(isa.Barrier(inst.unit_set()))
+                continue
+            assert isinstance(inst, accel.InstructionOp)
+            unit = _require_rtl(inst)
+            out.units_used.add(unit)
+            if isinstance(inst, accel.LinearOp):
+                out.linear.append(_linear_descriptor(inst, engine, regions, buffers))
+                out.linear_ops.append(inst)
+                prog.append(isa.Dispatch(inst.unit(), len(out.linear) - 1))
+            else:  # unreachable: _require_rtl admits the wired units only
+                raise AssertionError(f"{inst.name} on a wired unit without an encoder")
+        prog.append(isa.Halt())
+        try:
+            isa.check_program(prog, NUM_UNITS, LOOP_DEPTH)
+        except isa.IsaError as err:
+            raise error_at(sched, str(err)) from err
+        out.programs[sched.sym_name.data] = prog
+    return engine, out
+
+
+def descriptor_readmemh(words: Sequence[int]) -> str:
+    """256-bit descriptor words as a `$readmemh` file (64 hex digits per line)."""
+    return "".join(f"{w:064x}\n" for w in words)
+
+
+# --------------------------------------------------------------------------------------------
+# A small structural netlist builder over xDSL's hw/comb/seq
+# --------------------------------------------------------------------------------------------
+
+
+def _t(width: int) -> IntegerType:
+    return IntegerType(width)
+
+
+def _port(name: str, t: Attribute, direction: hw.Direction) -> hw.ModulePort:
+    return hw.ModulePort(StringAttr(name), t, hw.DirectionAttr(direction))
+
+
+@dataclass
+class Extern:
+    """A declared rtl_lib module: its op and its ports (name -> (is_input, type))."""
+
+    op: hw.HWModuleExternOp
+    ports: dict[str, tuple[bool, Attribute]]
+
+
+class Netlist:
+    """Builds one hw.module: externs, instances, comb glue; inputs may be connected later
+    (`connect`), since instances feed each other in cycles (sequencer <-> units)."""
+
+    def __init__(self, name: str, inputs: list[tuple[str, Attribute]]):
+        self.name = name
+        self.block = Block(arg_types=[t for _, t in inputs])
+        self.input_ports = inputs
+        self.port: dict[str, SSAValue] = {}
+        for (n, _), arg in zip(inputs, self.block.args, strict=True):
+            arg.name_hint = n
+            self.port[n] = arg
+        self.externs: dict[str, Extern] = {}
+        self.outputs: list[tuple[str, SSAValue]] = []
+        self._pending: list[tuple[Operation, int, str]] = []  # (op, operand index, net)
+        self.nets: dict[str, SSAValue] = {}
+
+    def add(self, op: Operation) -> Operation:
+        self.block.add_op(op)
+        return op
+
+    def extern(
+        self,
+        sym: str,
+        verilog_name: str,
+        params: dict[str, Attribute],
+        ports: list[tuple[str, bool, Attribute]],
+    ) -> None:
+        mtype = hw.ModuleType(
+            ArrayAttr(
+                [
+                    _port(n, t, hw.Direction.INPUT if is_in else hw.Direction.OUTPUT)
+                    for n, is_in, t in ports
+                ]
+            )
+        )
+        decls = ArrayAttr([hw.ParamDeclAttr(StringAttr(k), t) for k, t in params.items()])
+        op = hw.HWModuleExternOp(StringAttr(sym), mtype, decls)
+        if verilog_name != sym:
+            op.attributes["verilogName"] = StringAttr(verilog_name)
+        self.externs[sym] = Extern(op, {n: (is_in, t) for n, is_in, t in ports})
+
+    def const(self, value: int, width: int) -> SSAValue:
+        return self.add(hw.ConstantOp(value, _t(width))).results[0]
+
+    def instance(
+        self,
+        name: str,
+        sym: str,
+        params: dict[str, int | str],
+        inputs: dict[str, SSAValue | str],
+    ) -> dict[str, SSAValue]:
+        """Instantiate extern `sym`; an input given as a string is the net of that name,
+        connected when it is defined (`define`). Every input port must be connected."""
+        ext = self.externs[sym]
+        ins = [(n, t) for n, (is_in, t) in ext.ports.items() if is_in]
+        outs = [(n, t) for n, (is_in, t) in ext.ports.items() if not is_in]
+        missing = {n for n, _ in ins} ^ set(inputs)
+        assert not missing, f"{name}: inputs {sorted(missing)} missing or unknown"
+        operands = []
+        for n, t in ins:
+            v = inputs[n]
+            if isinstance(v, str):  # a net: its value, or a placeholder until it is defined
+                v = self.nets[v] if v in self.nets else self.const(0, t.width.data)
+            operands.append((n, v))
+        op = hw.InstanceOp(name, FlatSymbolRefAttr(sym), operands, outs)
+        attrs = {
+            k: (StringAttr(v) if isinstance(v, str) else IntegerAttr(v, i32))
+            for k, v in params.items()
+        }
+        op.attributes["parameters"] = DictionaryAttr(attrs)
+        self.add(op)
+        for i, (n, _) in enumerate(ins):
+            if isinstance(inputs[n], str) and inputs[n] not in self.nets:
+                self._pending.append((op, i, inputs[n]))
+        res = dict(zip([n for n, _ in outs], op.results, strict=True))
+        for n, r in res.items():
+            r.name_hint = f"{name}_{n}"
+        return res
+
+    def define(self, net: str, value: SSAValue) -> SSAValue:
+        assert net not in self.nets, f"net {net} defined twice"
+        self.nets[net] = value
+        return value
+
+    def extract(self, v: SSAValue, lo: int, width: int) -> SSAValue:
+        return self.add(comb.ExtractOp(v, IntegerAttr(lo, i32), _t(width))).results[0]
+
+    def concat(self, msb_first: Sequence[SSAValue]) -> SSAValue:
+        if len(msb_first) == 1:
+            return msb_first[0]
+        width = sum(v.type.width.data for v in msb_first)
+        return self.add(comb.ConcatOp(list(msb_first), _t(width))).results[0]
+
+    def register(self, d: SSAValue, reset_value: int) -> SSAValue:
+        rv = self.const(reset_value, d.type.width.data)
+        clk = self.port["clk"]
+        return self.add(seq.CompRegOp(d, clk, (self.port["rst"], rv))).results[0]
+
+    def output(self, name: str, value: SSAValue) -> None:
+        self.outputs.append((name, value))
+
+    def finish(self) -> list[Operation]:
+        """Connect pending nets, drop placeholders; returns externs + the hw.module."""
+        for op, index, net in self._pending:
+            if net not in self.nets:
+                raise AssertionError(f"net '{net}' is read but never defined")
+            old = op.operands[index]
+            op.operands = [*op.operands[:index], self.nets[net], *op.operands[index + 1 :]]
+            if not old.uses and isinstance(old.owner, hw.ConstantOp):
+                old.owner.detach()
+                old.owner.erase()
+        self.add(hw.OutputOp([v for _, v in self.outputs]))
+        ports = [_port(n, t, hw.Direction.INPUT) for n, t in self.input_ports]
+        ports += [_port(n, v.type, hw.Direction.OUTPUT) for n, v in self.outputs]
+        mod = hw.HWModuleOp(
+            StringAttr(self.name), hw.ModuleType(ArrayAttr(ports)), Region(self.block)
+        )
+        return [e.op for e in self.externs.values()] + [mod]
+
+
+# --------------------------------------------------------------------------------------------
+# The accelerator top
+# --------------------------------------------------------------------------------------------
+
+_AXI_OUT = [
+    ("arvalid", 1),
+    ("araddr", None),
+    ("arlen", 8),
+    ("arsize", 3),
+    ("arburst", 2),
+    ("rready", 1),
+]
+_AXI_IN = [("arready", 1), ("rvalid", 1), ("rdata", AXI_DATA_W), ("rresp", 2), ("rlast", 1)]
+
+
+@dataclass(frozen=True)
+class TopParams:
+    """Engine-derived sizes of the top (also what the simulation harness needs to know)."""
+
+    pc_w: int
+    act_words: int
+    act_aw: int
+    addr_w: int
+    channels: tuple[int, ...]  # HBM channels with an AXI port, ascending
+
+
+def _declare_axi_master(net: Netlist, addr_w: int) -> None:
+    ports = [
+        ("clk", True, seq.ClockType()),
+        ("rst", True, _t(1)),
+        ("cmd_valid", True, _t(1)),
+        ("cmd_ready", False, _t(1)),
+        ("cmd_addr", True, _t(addr_w)),
+        ("cmd_len", True, _t(AXI_LEN_W)),
+        ("busy", False, _t(1)),
+        ("err", False, _t(1)),
+        ("m_axi_arvalid", False, _t(1)),
+        ("m_axi_arready", True, _t(1)),
+        ("m_axi_araddr", False, _t(addr_w)),
+        ("m_axi_arlen", False, _t(8)),
+        ("m_axi_arsize", False, _t(3)),
+        ("m_axi_arburst", False, _t(2)),
+        ("m_axi_rvalid", True, _t(1)),
+        ("m_axi_rready", False, _t(1)),
+        ("m_axi_rdata", True, _t(AXI_DATA_W)),
+        ("m_axi_rresp", True, _t(2)),
+        ("m_axi_rlast", True, _t(1)),
+        ("m_axis_tvalid", False, _t(1)),
+        ("m_axis_tready", True, _t(1)),
+        ("m_axis_tdata", False, _t(AXI_DATA_W)),
+        ("m_axis_tlast", False, _t(1)),
+    ]
+    params = ["ADDR_W", "DATA_W", "LEN_W", "MAX_BURST", "MAX_OUTSTANDING"]
+    net.extern("axi_read_master", "axi_read_master", {p: i32 for p in params}, ports)
+
+
+def _declare_rom(net: Netlist, sym: str, width: int, aw: int) -> None:
+    ports = [("clk", True, seq.ClockType()), ("addr", True, _t(aw)), ("rdata", False, _t(width))]
+    net.extern(sym, "rom", {"WIDTH": i32, "DEPTH": i32, "IMAGE": NoneType()}, ports)
+
+
+def build_top(
+    name: str, engine: accel.EngineOp, comp: Compiled, channel_bytes: int
+) -> tuple[list[Operation], dict[str, str], dict[str, int], TopParams]:
+    """The netlist ops, ROM images and program bases of the compiled schedules."""
+    words: list[int] = []
+    bases: dict[str, int] = {}
+    for sched, prog in comp.programs.items():
+        bases[sched] = len(words)
+        words += isa.encode_program(prog, NUM_UNITS, LOOP_DEPTH)
+    pc_w = clog2(len(words))
+    act_words = engine.get("act_buffer_bytes") // WORD_BYTES
+    act_aw = clog2(act_words)
+    addr_w = clog2(channel_bytes)
+    wch = engine.get("weight_channels")
+    misc = engine.get("misc_channel")
+    uses_mac = "mac" in comp.units_used
+    channels = tuple(sorted({*range(wch), misc})) if uses_mac else ()
+    images = {PROGRAM_IMAGE: isa.to_readmemh(words)}
+
+    inputs: list[tuple[str, Attribute]] = [
+        ("clk", seq.ClockType()),
+        ("rst", _t(1)),
+        ("start", _t(1)),
+        ("prog_base", _t(pc_w)),
+        ("host_addr", _t(act_aw)),
+        ("host_we", _t(1)),
+        ("host_lane_we", _t(8)),
+        ("host_wdata", _t(AXI_DATA_W)),
+    ]
+    for c in channels:
+        inputs += [(f"hbm{c}_{p}", _t(w)) for p, w in _AXI_IN]
+    net = Netlist(name, inputs)
+    clk, rst = net.port["clk"], net.port["rst"]
+
+    # ---- sequencer + program ROM ----------------------------------------------------------
+    net.extern(
+        "sequencer",
+        "sequencer",
+        {p: i32 for p in ("NUM_UNITS", "PC_W", "LOOP_DEPTH", "OUTST_W")},
+        [
+            ("clk", True, seq.ClockType()),
+            ("rst", True, _t(1)),
+            ("start", True, _t(1)),
+            ("busy", False, _t(1)),
+            ("done", False, _t(1)),
+            ("error", False, _t(1)),
+            ("err_code", False, _t(3)),
+            ("err_pc", False, _t(pc_w)),
+            ("fetch_valid", False, _t(1)),
+            ("fetch_ready", True, _t(1)),
+            ("fetch_addr", False, _t(pc_w)),
+            ("ins_valid", True, _t(1)),
+            ("ins_ready", False, _t(1)),
+            ("ins_data", True, _t(isa.WORD_BITS)),
+            ("cmd_valid", False, _t(NUM_UNITS)),
+            ("cmd_ready", True, _t(NUM_UNITS)),
+            ("cmd_payload", False, _t(isa.PAYLOAD_BITS)),
+            ("unit_done", True, _t(NUM_UNITS)),
+        ],
+    )
+    _declare_rom(net, "program_rom", isa.WORD_BITS, pc_w)
+    one = net.const(1, 1)
+    seq_out = net.instance(
+        "seq",
+        "sequencer",
+        {"NUM_UNITS": NUM_UNITS, "PC_W": pc_w, "LOOP_DEPTH": LOOP_DEPTH, "OUTST_W": OUTST_W},
+        {
+            "clk": clk,
+            "rst": rst,
+            "start": net.port["start"],
+            "fetch_ready": one,  # the ROM takes an address every cycle
+            "ins_valid": "ins_valid",
+            "ins_data": "ins_data",
+            "cmd_ready": "cmd_ready",
+            "unit_done": "unit_done",
+        },
+    )
+    # Programs sit back to back: the ROM address is the program's base plus the sequencer's pc.
+    fetch = net.add(comb.AddOp([seq_out["fetch_addr"], net.port["prog_base"]])).results[0]
+    rom = net.instance(
+        "program",
+        "program_rom",
+        {"WIDTH": isa.WORD_BITS, "DEPTH": 1 << pc_w, "IMAGE": PROGRAM_IMAGE},
+        {"clk": clk, "addr": fetch},
+    )
+    net.define("ins_data", rom["rdata"])
+    # The ROM answers one cycle after the address: the instruction is valid then.
+    net.define("ins_valid", net.register(seq_out["fetch_valid"], 0))
+
+    # ---- engine units ---------------------------------------------------------------------
+    unit_ready: dict[int, SSAValue] = {}
+    unit_done: dict[int, SSAValue] = {}
+    axi_err: list[SSAValue] = []
+    act_b: dict[str, SSAValue] | None = None
+    if channels:
+        _declare_axi_master(net, addr_w)
+
+    def read_master(c: int, cmd: dict[str, SSAValue | str], tready: SSAValue | str):
+        inputs = {
+            "clk": clk,
+            "rst": rst,
+            "cmd_valid": cmd["valid"],
+            "cmd_addr": cmd["addr"],
+            "cmd_len": cmd["len"],
+            "m_axis_tready": tready,
+        }
+        inputs |= {f"m_axi_{p}": net.port[f"hbm{c}_{p}"] for p, _ in _AXI_IN}
+        out = net.instance(
+            f"hbm{c}_rd",
+            "axi_read_master",
+            {
+                "ADDR_W": addr_w,
+                "DATA_W": AXI_DATA_W,
+                "LEN_W": AXI_LEN_W,
+                "MAX_BURST": AXI_MAX_BURST,
+                "MAX_OUTSTANDING": AXI_MAX_OUTSTANDING,
+            },
+            inputs,
+        )
+        for p, _ in _AXI_OUT:
+            net.output(f"hbm{c}_{p}", out[f"m_axi_{p}"])
+        axi_err.append(out["err"])
+        return out
+
+    if uses_mac:
+        mac = accel.UNITS["mac"]
+        desc_aw = clog2(len(comp.linear))
+        images[LINEAR_DESC_IMAGE] = descriptor_readmemh([d.pack() for d in comp.linear])
+        _declare_rom(net, "linear_desc_rom", tiling.WORD_BITS, desc_aw)
+        max_k = max(_int(o, "k") for o in comp.linear_ops)
+        mw = max(d.meta_words for d in comp.linear)
+        prim = PRIMITIVES["linear_unit"]
+        params = {
+            "CH": wch,
+            "LANES": engine.get("lanes_per_channel"),
+            "BLOCKS": engine.get("mac_blocks"),
+            "MAX_K": tiling.ceil_div(max_k, 32) * 32,
+            "MW": mw,
+            "ADDR_W": addr_w,
+            "ACT_AW": act_aw,
+            "DESC_AW": desc_aw,
+        }
+        assert set(params) == set(prim.params), "linear_unit parameters changed in rtl_lib"
+        net.extern(
+            "linear_unit",
+            "linear_unit",
+            {p: i32 for p in params},
+            [
+                ("clk", True, seq.ClockType()),
+                ("rst", True, _t(1)),
+                ("cmd_valid", True, _t(1)),
+                ("cmd_ready", False, _t(1)),
+                ("cmd_payload", True, _t(isa.PAYLOAD_BITS)),
+                ("done", False, _t(1)),
+                ("desc_addr", False, _t(desc_aw)),
+                ("desc_data", True, _t(tiling.WORD_BITS)),
+                ("w_cmd_valid", False, _t(wch)),
+                ("w_cmd_ready", True, _t(wch)),
+                ("w_cmd_addr", False, _t(addr_w)),
+                ("w_cmd_len", False, _t(AXI_LEN_W)),
+                ("w_valid", True, _t(wch)),
+                ("w_ready", False, _t(wch)),
+                ("w_data", True, _t(wch * AXI_DATA_W)),
+                ("m_cmd_valid", False, _t(1)),
+                ("m_cmd_ready", True, _t(1)),
+                ("m_cmd_addr", False, _t(addr_w)),
+                ("m_cmd_len", False, _t(AXI_LEN_W)),
+                ("m_valid", True, _t(1)),
+                ("m_ready", False, _t(1)),
+                ("m_data", True, _t(AXI_DATA_W)),
+                ("act_addr", False, _t(act_aw)),
+                ("act_we", False, _t(1)),
+                ("act_lane_we", False, _t(8)),
+                ("act_wdata", False, _t(tiling.WORD_BITS)),
+                ("act_rdata", True, _t(tiling.WORD_BITS)),
+            ],
+        )
+        lin = net.instance(
+            "mac",
+            "linear_unit",
+            params,
+            {
+                "clk": clk,
+                "rst": rst,
+                "cmd_valid": net.extract(seq_out["cmd_valid"], mac, 1),
+                "cmd_payload": seq_out["cmd_payload"],
+                "desc_data": "mac_desc_data",
+                "w_cmd_ready": "mac_w_cmd_ready",
+                "w_valid": "mac_w_valid",
+                "w_data": "mac_w_data",
+                "m_cmd_ready": "mac_m_cmd_ready",
+                "m_valid": "mac_m_valid",
+                "m_data": "mac_m_data",
+                "act_rdata": "act_b_rdata",
+            },
+        )
+        desc = net.instance(
+            "linear_desc",
+            "linear_desc_rom",
+            {"WIDTH": tiling.WORD_BITS, "DEPTH": 1 << desc_aw, "IMAGE": LINEAR_DESC_IMAGE},
+            {"clk": clk, "addr": lin["desc_addr"]},
+        )
+        net.define("mac_desc_data", desc["rdata"])
+        masters = []
+        for c in range(wch):
+            cmd = {
+                "valid": net.extract(lin["w_cmd_valid"], c, 1) if wch > 1 else lin["w_cmd_valid"],
+                "addr": lin["w_cmd_addr"],
+                "len": lin["w_cmd_len"],
+            }
+            ready = net.extract(lin["w_ready"], c, 1) if wch > 1 else lin["w_ready"]
+            masters.append(read_master(c, cmd, ready))
+        # Vector ports: channel c in bits [c]: concat takes the most significant operand first.
+        rev = masters[::-1]
+        net.define("mac_w_cmd_ready", net.concat([m["cmd_ready"] for m in rev]))
+        net.define("mac_w_valid", net.concat([m["m_axis_tvalid"] for m in rev]))
+        net.define("mac_w_data", net.concat([m["m_axis_tdata"] for m in rev]))
+        meta = read_master(
+            misc,
+            {"valid": lin["m_cmd_valid"], "addr": lin["m_cmd_addr"], "len": lin["m_cmd_len"]},
+            lin["m_ready"],
+        )
+        net.define("mac_m_cmd_ready", meta["cmd_ready"])
+        net.define("mac_m_valid", meta["m_axis_tvalid"])
+        net.define("mac_m_data", meta["m_axis_tdata"])
+        unit_ready[mac] = lin["cmd_ready"]
+        unit_done[mac] = lin["done"]
+        act_b = {k: lin[f"act_{k}"] for k in ("addr", "we", "lane_we", "wdata")}
+
+    # Units without RTL (or unused) never accept a command nor report one done.
+    zero = net.const(0, 1)
+    net.define(
+        "cmd_ready", net.concat([unit_ready.get(u, zero) for u in reversed(range(NUM_UNITS))])
+    )
+    net.define(
+        "unit_done", net.concat([unit_done.get(u, zero) for u in reversed(range(NUM_UNITS))])
+    )
+
+    # ---- activation buffer ----------------------------------------------------------------
+    net.extern(
+        "act_ram",
+        "act_ram",
+        {"WORDS": i32, "AW": i32},
+        [
+            ("clk", True, seq.ClockType()),
+            ("a_addr", True, _t(act_aw)),
+            ("a_we", True, _t(1)),
+            ("a_lane_we", True, _t(8)),
+            ("a_wdata", True, _t(tiling.WORD_BITS)),
+            ("a_rdata", False, _t(tiling.WORD_BITS)),
+            ("b_addr", True, _t(act_aw)),
+            ("b_we", True, _t(1)),
+            ("b_lane_we", True, _t(8)),
+            ("b_wdata", True, _t(tiling.WORD_BITS)),
+            ("b_rdata", False, _t(tiling.WORD_BITS)),
+        ],
+    )
+    if act_b is None:  # no engine unit: port b idle
+        act_b = {
+            "addr": net.const(0, act_aw),
+            "we": zero,
+            "lane_we": net.const(0, 8),
+            "wdata": net.const(0, tiling.WORD_BITS),
+        }
+    ram = net.instance(
+        "act",
+        "act_ram",
+        {"WORDS": act_words, "AW": act_aw},
+        {
+            "clk": clk,
+            "a_addr": net.port["host_addr"],
+            "a_we": net.port["host_we"],
+            "a_lane_we": net.port["host_lane_we"],
+            "a_wdata": net.port["host_wdata"],
+            **{f"b_{k}": v for k, v in act_b.items()},
+        },
+    )
+    net.define("act_b_rdata", ram["b_rdata"])
+
+    for p in ("busy", "done", "error", "err_code", "err_pc"):
+        net.output(p, seq_out[p])
+    net.output("host_rdata", ram["a_rdata"])
+    hbm_err = axi_err[0] if len(axi_err) == 1 else None
+    if len(axi_err) > 1:
+        hbm_err = net.add(comb.OrOp(axi_err)).results[0]
+    net.output("hbm_err", hbm_err if hbm_err is not None else zero)
+    top = TopParams(pc_w, act_words, act_aw, addr_w, channels)
+    return net.finish(), images, bases, top
+
+
+def top_params(module: ModuleOp) -> TopParams:
+    """The `TopParams` recorded by accel-to-hw on a netlist module."""
+    attr = module.attributes.get("accel.top")
+    if not isinstance(attr, DictionaryAttr):
+        raise error_at(module, "not an accel-to-hw netlist (no 'accel.top' attribute)")
+    d = {k: v for k, v in attr.data.items()}
+    return TopParams(
+        pc_w=d["pc_w"].value.data,
+        act_words=d["act_words"].value.data,
+        act_aw=d["act_aw"].value.data,
+        addr_w=d["addr_w"].value.data,
+        channels=tuple(c.value.data for c in d["channels"].data),
+    )
+
+
+@dataclass(frozen=True)
+class AccelToHw(ModulePass):
+    """Replace the accel level by the accelerator's structural netlist (`top` hw.module)."""
+
+    name = "accel-to-hw"
+
+    top: str = "accllm_top"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        from accllm.backend.target_desc import load_target
+
+        engine, comp = compile_schedules(op)
+        channel_bytes = load_target(engine.target.data).hbm.channel_bytes
+        ops, images, bases, top = build_top(self.top, engine, comp, channel_bytes)
+        for old in list(op.ops):
+            old.detach()
+            old.erase(safe_erase=False)
+        op.body.block.add_ops(ops)
+        op.attributes[MEM_IMAGES_ATTR] = DictionaryAttr(
+            {k: StringAttr(v) for k, v in images.items()}
+        )
+        op.attributes[PROGRAMS_ATTR] = DictionaryAttr(
+            {k: IntegerAttr(v, i32) for k, v in bases.items()}
+        )
+        op.attributes["accel.top"] = DictionaryAttr(
+            {
+                "name": StringAttr(self.top),
+                "pc_w": IntegerAttr(top.pc_w, i32),
+                "act_words": IntegerAttr(top.act_words, i32),
+                "act_aw": IntegerAttr(top.act_aw, i32),
+                "addr_w": IntegerAttr(top.addr_w, i32),
+                "channels": ArrayAttr([IntegerAttr(c, i32) for c in top.channels]),
+            }
+        )

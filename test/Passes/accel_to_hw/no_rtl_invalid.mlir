@@ -1,0 +1,36 @@
+// accel-to-hw refuses instructions whose engine unit has no RTL yet, or RTL it does not wire
+// yet, naming the op (a netlist never silently lacks a unit), and the int8 LM head (no int8
+// mode on linear_unit yet).
+// RUN: accllm-opt %s -p accel-to-hw --split-input-file --verify-diagnostics
+
+accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 6 : i64, mac_blocks = 4 : i64, lanes_per_channel = 3 : i64, attn_lanes = 8 : i64, act_buffer_bytes = 147456 : i64, kv_buffer_bytes = 73728 : i64, gemm_tokens = 1152 : i64}
+accel.hbm_region @kv {kind = "kv", channel = 2 : i64, offset = 0 : i64, bytes = 1280 : i64}
+accel.buffer @q {kind = "act", offset = 0 : i64, bytes = 256 : i64}
+accel.buffer @o {kind = "act", offset = 256 : i64, bytes = 256 : i64}
+accel.schedule @step_gemv attributes {mode = "gemv", tokens = 1 : i64} {
+  // expected-error @+1 {{'accel.attention' runs on engine unit 'attn' (rtl_lib 'attention_unit'), which accel-to-hw does not instantiate and wire yet}}
+  accel.attention {mode = "gemv", kv = @kv, q = @q, output = @o, heads = 4 : i64, kv_heads = 4 : i64, head_dim = 16 : i64, sink = 4 : i64, window = 12 : i64, tokens = 1 : i64}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 6 : i64, mac_blocks = 4 : i64, lanes_per_channel = 3 : i64, attn_lanes = 8 : i64, act_buffer_bytes = 147456 : i64, kv_buffer_bytes = 73728 : i64, gemm_tokens = 1152 : i64}
+accel.buffer @x {kind = "act", offset = 0 : i64, bytes = 256 : i64}
+accel.buffer @h {kind = "act", offset = 256 : i64, bytes = 256 : i64}
+accel.schedule @s_gemv attributes {mode = "gemv", tokens = 1 : i64} {
+  // expected-error @+1 {{'accel.vector' runs on engine unit 'vec', whose RTL (rtl_lib primitive 'vector_unit') does not exist yet}}
+  accel.vector {kind = "add", inputs = [@x, @x], output = @h, length = 64 : i64, tokens = 1 : i64}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 6 : i64, mac_blocks = 4 : i64, lanes_per_channel = 3 : i64, attn_lanes = 8 : i64, act_buffer_bytes = 147456 : i64, kv_buffer_bytes = 73728 : i64, gemm_tokens = 1152 : i64}
+accel.hbm_region @lm_c0 {kind = "weights", channel = 0 : i64, offset = 0 : i64, bytes = 8192 : i64, source = "p.safetensors:lm"}
+accel.hbm_region @lm_c1 {kind = "weights", channel = 1 : i64, offset = 0 : i64, bytes = 8192 : i64, source = "p.safetensors:lm"}
+accel.hbm_region @lm_meta {kind = "metadata", channel = 3 : i64, offset = 0 : i64, bytes = 1024 : i64, source = "p.safetensors:lm"}
+accel.buffer @x {kind = "act", offset = 0 : i64, bytes = 96 : i64}
+accel.buffer @y {kind = "act", offset = 96 : i64, bytes = 1024 : i64}
+accel.schedule @s_gemv attributes {mode = "gemv", tokens = 1 : i64} {
+  // expected-error @+1 {{'accel.linear' with precision 'int8' has no RTL (linear_unit runs W2 weights only; the int8 LM head on the MAC unit is not built yet)}}
+  accel.linear {mode = "gemv", precision = "int8", weights = [@lm_c0, @lm_c1], metadata = @lm_meta, input = @x, output = @y, n = 256 : i64, k = 64 : i64, group = 64 : i64, tokens = 1 : i64, rows_per_channel = 128 : i64}
+}
