@@ -88,31 +88,25 @@ def linear_block(x_fixed, lin: ct.W2Linear) -> np.ndarray:
 
 
 def qkv_block(h, pos, layer: CompressedLayer, cm: CompressedModel):
-    """Norm + Q/K/V projections + RoPE at absolute positions + KV4 quantization.
+    """Norm + Q/K/V projections + RoPE at absolute positions.
 
-    Returns (q_rot Q15.16 [T, nh, hd], k KV4 tuple, v KV4 tuple), KV4 tuples being
-    (codes [nkv, T, hd], zp [nkv, T], exp [nkv, T])."""
+    Returns (q_rot [T, nh, hd], k_rot [T, nkv, hd], v [T, nkv, hd]), all Q15.16."""
     t = h.shape[0]
     x = rmsnorm_block(h, layer.attn_norm)
     hd = cm.head_dim
     q = linear_block(x, layer.q).reshape(t, cm.n_heads, hd)
     k = linear_block(x, layer.k).reshape(t, cm.n_kv_heads, hd)
     v = linear_block(x, layer.v).reshape(t, cm.n_kv_heads, hd)
-    q = ct.rope_int(q, pos, cm.rope)
-    k = ct.rope_int(k, pos, cm.rope)
+    return ct.rope_int(q, pos, cm.rope), ct.rope_int(k, pos, cm.rope), v
+
+
+def lambda_attention_step(q, k, v, pos, cache: LambdaKVCache, layer_idx: int) -> np.ndarray:
+    """Λ attention of T new tokens (the attention unit's work): K/V rows [T, nkv, hd] (Q15.16)
+    are KV4-quantized per (token, head); the queries q [T, nh, hd] attend over the cached slots
+    plus the new tokens under the Λ rule; then the new K/V are written into the cache.
+    Returns o [T, nh*hd] (Q15.16)."""
     kq = tuple(a.swapaxes(0, 1) for a in ct.kv4_quantize(k, RES_FRAC))
     vq = tuple(a.swapaxes(0, 1) for a in ct.kv4_quantize(v, RES_FRAC))
-    return q, kq, vq
-
-
-def attention_block(
-    h, pos, layer: CompressedLayer, cm: CompressedModel, cache: LambdaKVCache, layer_idx: int
-) -> np.ndarray:
-    """One attention sub-layer for T new tokens at positions pos [T] (prefill: T > 1 on an
-    empty cache; decode: T = 1). The new tokens attend over the cached slots plus themselves
-    under the Λ rule, are then written into the cache, and the output goes through O and the
-    residual add. Returns the new residual [T, H]."""
-    q, kq, vq = qkv_block(h, pos, layer, cm)
     ck, ckz, cke, cv, cvz, cve, cpos = cache.read(layer_idx)
     o = ct.attention_lambda(
         q,
@@ -128,6 +122,18 @@ def attention_block(
         cache.window,
     )
     cache.write(layer_idx, pos, kq, vq)
+    return o
+
+
+def attention_block(
+    h, pos, layer: CompressedLayer, cm: CompressedModel, cache: LambdaKVCache, layer_idx: int
+) -> np.ndarray:
+    """One attention sub-layer for T new tokens at positions pos [T] (prefill: T > 1 on an
+    empty cache; decode: T = 1). The new tokens attend over the cached slots plus themselves
+    under the Λ rule, are then written into the cache, and the output goes through O and the
+    residual add. Returns the new residual [T, H]."""
+    q, k, v = qkv_block(h, pos, layer, cm)
+    o = lambda_attention_step(q, k, v, pos, cache, layer_idx)
     return ct.residual_add(h, linear_block(o, layer.o))
 
 

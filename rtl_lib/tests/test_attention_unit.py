@@ -1,10 +1,10 @@
 """attention_unit vs the integer golden model's attention step, bit for bit.
 
 Descriptors come from `accllm.backend.accel_program_attn`; Q15.16 q/k/v rows (random, after
-RoPE in the model) sit in a modelled activation buffer. The expected values come from the
-contract exactly as `numerics/golden.py`'s attention_block composes it: `kv4_quantize` of the
-new tokens, `attention_lambda` over the `LambdaKVCache` contents plus the new tokens, then
-`LambdaKVCache.write`. Checked: every output word (and that nothing else is written) and every
+RoPE in the model) sit in a modelled activation buffer. The expected values come from
+`golden.lambda_attention_step`, the attention step of the golden model's attention_block:
+`kv4_quantize` of the new tokens, `attention_lambda` over the `LambdaKVCache` contents plus the
+new tokens, then `LambdaKVCache.write`. Checked: every output word (and that nothing else is written) and every
 occupied record of the unit's KV memory (codes, zero point, exponent of K and V) against the
 golden cache after each instruction sequence.
 
@@ -149,25 +149,8 @@ class Layer:
         return q, k, v
 
     def golden_step(self, q, k, v, pos):
-        """attention_block's attention (contract calls only), cache updated."""
-        kq = tuple(a.swapaxes(0, 1) for a in ct.kv4_quantize(k, RES_FRAC))
-        vq = tuple(a.swapaxes(0, 1) for a in ct.kv4_quantize(v, RES_FRAC))
-        ck, ckz, cke, cv, cvz, cve, cpos = self.cache.read(self.layer)
-        o = ct.attention_lambda(
-            q,
-            pos,
-            np.concatenate([ck, kq[0]], axis=1),
-            np.concatenate([ckz, kq[1]], axis=1),
-            np.concatenate([cke, kq[2]], axis=1),
-            np.concatenate([cv, vq[0]], axis=1),
-            np.concatenate([cvz, vq[1]], axis=1),
-            np.concatenate([cve, vq[2]], axis=1),
-            np.concatenate([cpos, pos]),
-            self.sink,
-            self.window,
-        )
-        self.cache.write(self.layer, pos, kq, vq)
-        return o
+        """The golden model's attention step (golden.lambda_attention_step), cache updated."""
+        return golden.lambda_attention_step(q, k, v, pos, self.cache, self.layer)
 
 
 async def run_steps(h: Harness, lay: Layer, start: int, t: int, decode: bool) -> None:
