@@ -226,7 +226,8 @@ def compress_model(model, group: int = ct.NUMERICS.default_group) -> CompressedM
     )
 
 
-_LINEARS = {
+# CompressedLayer field -> HF module path inside a decoder layer.
+HF_LINEARS = {
     "q": "self_attn.q_proj",
     "k": "self_attn.k_proj",
     "v": "self_attn.v_proj",
@@ -235,7 +236,7 @@ _LINEARS = {
     "up": "mlp.up_proj",
     "down": "mlp.down_proj",
 }
-_NORMS = {"attn_norm": "input_layernorm", "mlp_norm": "post_attention_layernorm"}
+HF_NORMS = {"attn_norm": "input_layernorm", "mlp_norm": "post_attention_layernorm"}
 
 
 def compressed_tensors(cm: CompressedModel) -> dict[str, np.ndarray]:
@@ -266,9 +267,9 @@ def compressed_tensors(cm: CompressedModel) -> dict[str, np.ndarray]:
 
     norm("model.norm", cm.final_norm)
     for i, ly in enumerate(cm.layers):
-        for field, hf in _NORMS.items():
+        for field, hf in HF_NORMS.items():
             norm(f"model.layers.{i}.{hf}", getattr(ly, field))
-        for field, hf in _LINEARS.items():
+        for field, hf in HF_LINEARS.items():
             lin: ct.W2Linear = getattr(ly, field)
             pre = f"model.layers.{i}.{hf}"
             t[f"{pre}.packed"] = lin.packed
@@ -312,8 +313,8 @@ def load_compressed(path) -> CompressedModel:
     n_layers = 1 + max(int(k.split(".")[2]) for k in t if k.startswith("model.layers."))
     layers = tuple(
         CompressedLayer(
-            **{f: norm(f"model.layers.{i}.{hf}") for f, hf in _NORMS.items()},
-            **{f: lin(f"model.layers.{i}.{hf}") for f, hf in _LINEARS.items()},
+            **{f: norm(f"model.layers.{i}.{hf}") for f, hf in HF_NORMS.items()},
+            **{f: lin(f"model.layers.{i}.{hf}") for f, hf in HF_LINEARS.items()},
         )
         for i in range(n_layers)
     )

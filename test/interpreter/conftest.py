@@ -15,20 +15,16 @@ import numpy as np
 import pytest
 
 from accllm.numerics import contract as ct
-from accllm.numerics.compress import CompressedModel, W2Components, compress_model
+from accllm.numerics.compress import (
+    HF_LINEARS,
+    HF_NORMS,
+    CompressedModel,
+    W2Components,
+    compress_model,
+)
 
 F32_FILE = "tiny.f32.safetensors"
 W2_FILE = "tiny.w2.safetensors"
-_LINEARS = {
-    "q": "self_attn.q_proj",
-    "k": "self_attn.k_proj",
-    "v": "self_attn.v_proj",
-    "o": "self_attn.o_proj",
-    "gate": "mlp.gate_proj",
-    "up": "mlp.up_proj",
-    "down": "mlp.down_proj",
-}
-_NORMS = {"attn_norm": "input_layernorm", "mlp_norm": "post_attention_layernorm"}
 
 
 def compressed_archive(cm: CompressedModel) -> dict[str, np.ndarray]:
@@ -42,9 +38,9 @@ def compressed_archive(cm: CompressedModel) -> dict[str, np.ndarray]:
         "lm_head.scale_exp": cm.lm_exp,
     }
     for i, layer in enumerate(cm.layers):
-        for field, hf in _NORMS.items():
+        for field, hf in HF_NORMS.items():
             t[f"model.layers.{i}.{hf}.values"] = getattr(layer, field).gain.astype(np.int16)
-        for field, hf in _LINEARS.items():
+        for field, hf in HF_LINEARS.items():
             for comp, arr in W2Components.from_linear(getattr(layer, field)).arrays().items():
                 t[f"model.layers.{i}.{hf}.{comp}"] = arr
     return {k: np.ascontiguousarray(v) for k, v in t.items()}
