@@ -8,17 +8,22 @@ parameters taken from the engine:
   `isa.Dispatch` / `isa.Barrier`, then `isa.Halt`, encoded by `isa.encode_program`); programs
   sit back to back in one ROM, the top's `prog_base` input is added to the sequencer's fetch
   address, and the module attribute `accel.programs` maps schedule names to their base;
-- per engine unit with RTL, its descriptor ROM and the unit: today `linear_unit` (unit `mac`,
-  `accel.linear` with W2 weights, descriptors `accel_program.LinearDescriptor`, one per op);
+- per engine unit with RTL, its descriptor ROM and the unit: `linear_unit` (unit `mac`,
+  `accel.linear` with W2 weights, descriptors `accel_program.LinearDescriptor`, one per op) and
+  `attention_unit` (units `attn` and `kv`, `accel.attention` / `accel.kv_append`, descriptors
+  `accel_program_attn.AttnDescriptor`; KV memory records placed per kv region, `KVLayout`; the
+  decode position is the top's `pos` input, prefill ops are at positions 0..T-1);
 - one `axi_read_master` per HBM channel a unit reads (the weight channels and the misc channel
   of the metadata), whose AXI4 read ports are ports of the top (`hbm<c>_ar*`, `hbm<c>_r*`), so
   the HBM (or `backend/sim/hbm.AxiHbm`) is outside the design;
 - `act_ram`, port b to the engine units, port a to the host (`host_*` ports: load inputs,
-  read outputs while the engine is idle).
+  read outputs while the engine is idle). Neither unit can stall on port b, so the program
+  never runs them at once (BARRIERs added where lower-to-accel's hazard barriers do not
+  already separate them) and port b follows attention_unit while it is busy.
 
 The ROM images go into the module attribute `accel.mem_images` (file -> `$readmemh` text), read
 by `backend/verilog/emit.py`.  An instruction whose unit has no RTL in `rtl_lib/primitives.py`
-(attention, KV append, vector ops, the int8 LM head) is an error naming the op: a netlist
+or that this pass does not wire (vector ops, the int8 LM head) is an error naming the op: a netlist
 never silently lacks a unit.  The accel ops are replaced by the netlist.
 """
 
@@ -43,7 +48,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
-from accllm.backend import accel_program, tiling
+from accllm.backend import accel_program, accel_program_attn, tiling
 from accllm.backend.target_desc import WORD_BYTES
 from accllm.dialects import accel
 from accllm.passes.diagnostics import error_at
@@ -54,6 +59,8 @@ PROGRAMS_ATTR = "accel.programs"
 MEM_IMAGES_ATTR = "accel.mem_images"  # read by accllm.backend.verilog.emit
 PROGRAM_IMAGE = "program.hex"
 LINEAR_DESC_IMAGE = "linear_desc.hex"
+ATTN_DESC_IMAGE = "attn_desc.hex"
+POS_W = 32  # the runtime position register (attention_unit's `pos`), a top input port
 
 # The rtl_lib primitive that executes each sequencer unit's commands. A unit whose primitive is
 # not registered has no hardware yet: an instruction for it is an error.
@@ -67,7 +74,7 @@ UNIT_RTL: dict[str, str] = {
     "vec": "vector_unit",
 }
 # Units whose RTL this pass instantiates and wires (descriptor ROM, HBM, activation buffer).
-WIRED_UNITS = frozenset({"mac"})
+WIRED_UNITS = frozenset({"mac", "attn", "kv"})
 NUM_UNITS = len(accel.UNITS)
 LOOP_DEPTH = 4  # the sequencer's loop stack (programs emitted here use no loops yet)
 OUTST_W = 4
@@ -94,6 +101,21 @@ def _int(op: Operation, name: str) -> int:
 
 
 @dataclass
+class KVLayout:
+    """The attention unit's KV memory: one record range per `accel.hbm_region` of kind kv
+    (`tiling.kv_entries` records each, packed in region order), and the compile-time cache
+    geometry every layer must share (SINK, WINDOW, HEAD_DIM are RTL parameters)."""
+
+    sink: int
+    window: int
+    head_dim: int
+    kv_heads: int  # the largest layer's KV heads: the unit's KV_HEADS
+    bases: dict[str, int]  # kv region -> first record
+    entries: int
+    heads_of: dict[str, int]  # kv region -> its KV heads
+
+
+@dataclass
 class Compiled:
     """What the schedules compile to: one program per schedule, descriptors per unit."""
 
@@ -101,6 +123,8 @@ class Compiled:
     linear: list[accel_program.LinearDescriptor] = field(default_factory=list)
     linear_ops: list[accel.LinearOp] = field(default_factory=list)
     units_used: set[str] = field(default_factory=set)
+    attn: list[accel_program_attn.AttnDescriptor] = field(default_factory=list)
+    kv: KVLayout | None = None  # the attention unit's KV memory, when attention is used
 
 
 def _unit_name(inst: accel.InstructionOp) -> str:
@@ -171,6 +195,111 @@ def _linear_descriptor(
         raise error_at(op, str(err)) from err
 
 
+def _kv_layout(schedules: list[accel.ScheduleOp]) -> KVLayout | None:
+    """The KV memory layout from the attentions' geometry (a kv_append carries none: its cache
+    must be read by some accel.attention)."""
+    geom: dict[str, tuple[int, int, int, int]] = {}
+    first: dict[str, Operation] = {}
+    for sched in schedules:
+        for op in sched.body.block.ops:
+            if isinstance(op, accel.AttentionOp | accel.KVAppendOp):
+                first.setdefault(op.kv.root_reference.data, op)
+            if not isinstance(op, accel.AttentionOp):
+                continue
+            g = tuple(_int(op, n) for n in ("kv_heads", "head_dim", "sink", "window"))
+            name = op.kv.root_reference.data
+            if geom.setdefault(name, g) != g:
+                raise error_at(op, f"KV cache @{name} read with geometry {g} and {geom[name]}")
+    if not first:
+        return None
+    for name, op in first.items():
+        if name not in geom:
+            raise error_at(
+                op,
+                f"KV cache @{name} is never read by an accel.attention: its geometry (KV heads, "
+                "head_dim, sink, window) is unknown, so its records cannot be placed",
+            )
+    shared = {(hd, s, w) for _, hd, s, w in geom.values()}
+    if len(shared) != 1:
+        op = next(iter(first.values()))
+        raise error_at(
+            op,
+            f"attention layers with different (head_dim, sink, window) {sorted(shared)}: "
+            "attention_unit fixes them at elaboration",
+        )
+    ((hd, sink, window),) = shared
+    bases, entries = {}, 0
+    for name in first:  # program order of first use = the regions' layer order
+        bases[name] = entries
+        entries += tiling.kv_entries(geom[name][0], sink, window)
+    return KVLayout(
+        sink=sink,
+        window=window,
+        head_dim=hd,
+        kv_heads=max(g[0] for g in geom.values()),
+        bases=bases,
+        entries=entries,
+        heads_of={n: g[0] for n, g in geom.items()},
+    )
+
+
+def _attn_descriptor(
+    op: accel.AttentionOp | accel.KVAppendOp,
+    kv: KVLayout,
+    buffers,
+    last_append: dict[str, accel.KVAppendOp],
+) -> accel_program_attn.AttnDescriptor:
+    """Descriptor of a kv_append or attention. Positions: a gemm-mode (prefill) op is the
+    prompt at positions 0..T-1 (lattn.prefill's semantics, on the empty cache); a decode (one
+    token) op takes the runtime position register."""
+
+    def word(ref) -> int:
+        return _int(buffers[ref.root_reference.data], "offset") // WORD_BYTES
+
+    region = op.kv.root_reference.data
+    tokens = _int(op, "tokens")
+    position = 0 if tokens > 1 else None
+    try:
+        if isinstance(op, accel.KVAppendOp):
+            return accel_program_attn.kv_append_descriptor(
+                k_base=word(op.k),
+                v_base=word(op.v),
+                kv_base=kv.bases[region],
+                kv_heads=kv.heads_of[region],
+                head_dim=kv.head_dim,
+                tokens=tokens,
+                position=position,
+            )
+        fused: dict[str, int] = {}
+        if tokens > 1:  # prefill: append each token right before its query attends
+            app = last_append.get(region)
+            if app is None or _int(app, "tokens") != tokens:
+                raise error_at(
+                    op,
+                    f"prefill attention on @{region} without a preceding {tokens}-token "
+                    "accel.kv_append in its schedule: the unit needs the K/V buffers",
+                )
+            fused = {"k_base": word(app.k), "v_base": word(app.v)}
+        return accel_program_attn.attention_descriptor(
+            q_base=word(op.q),
+            o_base=word(op.output),
+            kv_base=kv.bases[region],
+            heads=_int(op, "heads"),
+            kv_heads=_int(op, "kv_heads"),
+            head_dim=_int(op, "head_dim"),
+            tokens=tokens,
+            position=position,
+            **fused,
+        )
+    except accel_program.EncodingError as err:
+        raise error_at(op, str(err)) from err
+
+
+def _port_owner(unit: int) -> str:
+    """The rtl_lib instance behind a sequencer unit: units of one instance share its ports."""
+    return UNIT_RTL[next(n for n, u in accel.UNITS.items() if u == unit)]
+
+
 def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
     """Programs (ISA instructions) and descriptors of every schedule of an accel module."""
     engines = [o for o in module.ops if isinstance(o, accel.EngineOp)]
@@ -186,19 +315,42 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
     schedules = [o for o in module.ops if isinstance(o, accel.ScheduleOp)]
     if not schedules:
         raise error_at(module, "no accel.schedule to compile")
+    for sched in schedules:  # every instruction has RTL (checked before any layout question)
+        for inst in sched.body.block.ops:
+            if not isinstance(inst, accel.BarrierOp):
+                assert isinstance(inst, accel.InstructionOp)
+                out.units_used.add(_require_rtl(inst))
+    out.kv = _kv_layout(schedules)
     for sched in schedules:
         prog: list[isa.Instr] = []
+        # act_ram port b is shared by linear_unit and attention_unit, neither of which can
+        # stall on it: a unit of one instance is dispatched only once every command of the
+        # other instance has completed (a BARRIER added here when lower-to-accel's hazard
+        # barriers do not already ensure it), so at most one instance drives the port.
+        running: set[int] = set()  # units with commands possibly in flight
+        last_append: dict[str, accel.KVAppendOp] = {}
         for inst in sched.body.block.ops:
             if isinstance(inst, accel.BarrierOp):
                 prog.append(isa.Barrier(inst.unit_set()))
+                running -= set(inst.unit_set())
                 continue
             assert isinstance(inst, accel.InstructionOp)
-            unit = _require_rtl(inst)
-            out.units_used.add(unit)
+            u = inst.unit()
+            others = {r for r in running if _port_owner(r) != _port_owner(u)}
+            if others:
+                prog.append(isa.Barrier(others))
+                running -= others
+            running.add(u)
             if isinstance(inst, accel.LinearOp):
                 out.linear.append(_linear_descriptor(inst, engine, regions, buffers))
                 out.linear_ops.append(inst)
-                prog.append(isa.Dispatch(inst.unit(), len(out.linear) - 1))
+                prog.append(isa.Dispatch(u, len(out.linear) - 1))
+            elif isinstance(inst, accel.KVAppendOp | accel.AttentionOp):
+                assert out.kv is not None
+                out.attn.append(_attn_descriptor(inst, out.kv, buffers, last_append))
+                if isinstance(inst, accel.KVAppendOp):
+                    last_append[inst.kv.root_reference.data] = inst
+                prog.append(isa.Dispatch(u, len(out.attn) - 1))
             else:  # unreachable: _require_rtl admits the wired units only
                 raise AssertionError(f"{inst.name} on a wired unit without an encoder")
         prog.append(isa.Halt())
@@ -381,6 +533,9 @@ class TopParams:
     act_aw: int
     addr_w: int
     channels: tuple[int, ...]  # HBM channels with an AXI port, ascending
+    kv_entries: int = 0  # attention_unit KV-memory records (0: no attention unit)
+    kv_aw: int = 0  # width of the top's kv_rd_addr port
+    kv_record_bits: int = 0  # width of kv_rd_data: {V, K} entries of 4 hd + 12 bits
 
 
 def _declare_axi_master(net: Netlist, addr_w: int) -> None:
@@ -418,6 +573,96 @@ def _declare_rom(net: Netlist, sym: str, width: int, aw: int) -> None:
     net.extern(sym, "rom", {"WIDTH": i32, "DEPTH": i32, "IMAGE": NoneType()}, ports)
 
 
+def _attention_unit(
+    net: Netlist,
+    comp: Compiled,
+    kvl: KVLayout,
+    seq_out: dict[str, SSAValue],
+    act_aw: int,
+    unit_ready: dict[int, SSAValue],
+    unit_done: dict[int, SSAValue],
+) -> tuple[dict[str, SSAValue], SSAValue]:
+    """attention_unit (units `attn` and `kv`) + its descriptor ROM; returns its activation
+    port outputs and its idle flag (kv_cmd_ready)."""
+    clk, rst = net.port["clk"], net.port["rst"]
+    desc_aw = clog2(len(comp.attn))
+    kv_aw = clog2(kvl.entries)
+    rec = 2 * (4 * kvl.head_dim + 12)
+    _declare_rom(net, "attn_desc_rom", tiling.WORD_BITS, desc_aw)
+    params = {
+        "SINK": kvl.sink,
+        "WINDOW": kvl.window,
+        "KV_HEADS": kvl.kv_heads,
+        "HEAD_DIM": kvl.head_dim,
+        "KV_ENTRIES": kvl.entries,
+        "ACT_AW": act_aw,
+        "DESC_AW": desc_aw,
+        "POS_W": POS_W,
+    }
+    assert set(params) == set(PRIMITIVES["attention_unit"].params), (
+        "attention_unit parameters changed in rtl_lib"
+    )
+    net.extern(
+        "attention_unit",
+        "attention_unit",
+        {p: i32 for p in params},
+        [
+            ("clk", True, seq.ClockType()),
+            ("rst", True, _t(1)),
+            ("cmd_valid", True, _t(1)),
+            ("cmd_ready", False, _t(1)),
+            ("cmd_payload", True, _t(isa.PAYLOAD_BITS)),
+            ("done", False, _t(1)),
+            ("kv_cmd_valid", True, _t(1)),
+            ("kv_cmd_ready", False, _t(1)),
+            ("kv_cmd_payload", True, _t(isa.PAYLOAD_BITS)),
+            ("kv_done", False, _t(1)),
+            ("pos", True, _t(POS_W)),
+            ("desc_addr", False, _t(desc_aw)),
+            ("desc_data", True, _t(tiling.WORD_BITS)),
+            ("act_addr", False, _t(act_aw)),
+            ("act_we", False, _t(1)),
+            ("act_lane_we", False, _t(8)),
+            ("act_wdata", False, _t(tiling.WORD_BITS)),
+            ("act_rdata", True, _t(tiling.WORD_BITS)),
+            ("kv_rd_addr", True, _t(kv_aw)),
+            ("kv_rd_data", False, _t(rec)),
+            ("err", False, _t(1)),
+        ],
+    )
+    attn, kv = accel.UNITS["attn"], accel.UNITS["kv"]
+    # The sequencer drives one payload bus for all units; each command stream sees it.
+    unit = net.instance(
+        "attn",
+        "attention_unit",
+        params,
+        {
+            "clk": clk,
+            "rst": rst,
+            "cmd_valid": net.extract(seq_out["cmd_valid"], attn, 1),
+            "cmd_payload": seq_out["cmd_payload"],
+            "kv_cmd_valid": net.extract(seq_out["cmd_valid"], kv, 1),
+            "kv_cmd_payload": seq_out["cmd_payload"],
+            "pos": net.port["pos"],
+            "desc_data": "attn_desc_data",
+            "act_rdata": "act_b_rdata",
+            "kv_rd_addr": net.port["kv_rd_addr"],
+        },
+    )
+    desc = net.instance(
+        "attn_desc",
+        "attn_desc_rom",
+        {"WIDTH": tiling.WORD_BITS, "DEPTH": 1 << desc_aw, "IMAGE": ATTN_DESC_IMAGE},
+        {"clk": clk, "addr": unit["desc_addr"]},
+    )
+    net.define("attn_desc_data", desc["rdata"])
+    unit_ready[attn], unit_done[attn] = unit["cmd_ready"], unit["done"]
+    unit_ready[kv], unit_done[kv] = unit["kv_cmd_ready"], unit["kv_done"]
+    net.output("kv_rd_data", unit["kv_rd_data"])
+    net.output("attn_err", unit["err"])
+    return {k: unit[f"act_{k}"] for k in ("addr", "we", "lane_we", "wdata")}, unit["kv_cmd_ready"]
+
+
 def build_top(
     name: str, engine: accel.EngineOp, comp: Compiled, channel_bytes: int
 ) -> tuple[list[Operation], dict[str, str], dict[str, int], TopParams]:
@@ -434,6 +679,9 @@ def build_top(
     wch = engine.get("weight_channels")
     misc = engine.get("misc_channel")
     uses_mac = "mac" in comp.units_used
+    kvl = comp.kv
+    kv_aw = clog2(kvl.entries) if kvl else 0
+    kv_bits = 2 * (4 * kvl.head_dim + 12) if kvl else 0
     channels = tuple(sorted({*range(wch), misc})) if uses_mac else ()
     images = {PROGRAM_IMAGE: isa.to_readmemh(words)}
 
@@ -447,6 +695,10 @@ def build_top(
         ("host_lane_we", _t(8)),
         ("host_wdata", _t(AXI_DATA_W)),
     ]
+    if kvl:
+        # The decode position is a top input the host sets per program (a register the
+        # program set would need a unit and an instruction for it; the host knows the step).
+        inputs += [("pos", _t(POS_W)), ("kv_rd_addr", _t(kv_aw))]
     for c in channels:
         inputs += [(f"hbm{c}_{p}", _t(w)) for p, w in _AXI_IN]
     net = Netlist(name, inputs)
@@ -560,7 +812,8 @@ def build_top(
             "ACT_AW": act_aw,
             "DESC_AW": desc_aw,
         }
-        assert set(params) == set(prim.params), "linear_unit parameters changed in rtl_lib"
+        # Parameters not set here keep their RTL default (I8_MACS: int8 linears are refused).
+        assert set(params) <= set(prim.params), "linear_unit parameters changed in rtl_lib"
         net.extern(
             "linear_unit",
             "linear_unit",
@@ -647,6 +900,12 @@ def build_top(
         unit_done[mac] = lin["done"]
         act_b = {k: lin[f"act_{k}"] for k in ("addr", "we", "lane_we", "wdata")}
 
+    attn_b: dict[str, SSAValue] | None = None
+    attn_idle: SSAValue | None = None
+    if kvl:
+        attn_b, attn_idle = _attention_unit(net, comp, kvl, seq_out, act_aw, unit_ready, unit_done)
+        images[ATTN_DESC_IMAGE] = descriptor_readmemh([d.pack() for d in comp.attn])
+
     # Units without RTL (or unused) never accept a command nor report one done.
     zero = net.const(0, 1)
     net.define(
@@ -675,6 +934,15 @@ def build_top(
             ("b_rdata", False, _t(tiling.WORD_BITS)),
         ],
     )
+    if attn_b is not None and act_b is not None:
+        # Port b sharing: the program never runs both units at once (BARRIERs added by
+        # compile_schedules), so the attention unit owns the port while its FSM is not idle
+        # (its kv_cmd_ready is high exactly in S_IDLE) and linear_unit otherwise; read data
+        # goes to both.
+        assert attn_idle is not None
+        act_b = {k: net.add(comb.MuxOp(attn_idle, act_b[k], attn_b[k])).results[0] for k in act_b}
+    elif attn_b is not None:
+        act_b = attn_b
     if act_b is None:  # no engine unit: port b idle
         act_b = {
             "addr": net.const(0, act_aw),
@@ -704,7 +972,16 @@ def build_top(
     if len(axi_err) > 1:
         hbm_err = net.add(comb.OrOp(axi_err)).results[0]
     net.output("hbm_err", hbm_err if hbm_err is not None else zero)
-    top = TopParams(pc_w, act_words, act_aw, addr_w, channels)
+    top = TopParams(
+        pc_w,
+        act_words,
+        act_aw,
+        addr_w,
+        channels,
+        kv_entries=kvl.entries if kvl else 0,
+        kv_aw=kv_aw,
+        kv_record_bits=kv_bits,
+    )
     return net.finish(), images, bases, top
 
 
@@ -720,6 +997,9 @@ def top_params(module: ModuleOp) -> TopParams:
         act_aw=d["act_aw"].value.data,
         addr_w=d["addr_w"].value.data,
         channels=tuple(c.value.data for c in d["channels"].data),
+        kv_entries=d["kv_entries"].value.data,
+        kv_aw=d["kv_aw"].value.data,
+        kv_record_bits=d["kv_record_bits"].value.data,
     )
 
 
@@ -755,5 +1035,8 @@ class AccelToHw(ModulePass):
                 "act_aw": IntegerAttr(top.act_aw, i32),
                 "addr_w": IntegerAttr(top.addr_w, i32),
                 "channels": ArrayAttr([IntegerAttr(c, i32) for c in top.channels]),
+                "kv_entries": IntegerAttr(top.kv_entries, i32),
+                "kv_aw": IntegerAttr(top.kv_aw, i32),
+                "kv_record_bits": IntegerAttr(top.kv_record_bits, i32),
             }
         )

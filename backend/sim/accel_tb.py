@@ -28,6 +28,10 @@ async def run_programs(dut):
     dut.host_lane_we.value = 0
     dut.host_addr.value = 0
     dut.host_wdata.value = 0
+    has_attn = hasattr(dut, "kv_rd_addr")  # a top with an attention unit (pos, kv_rd_* ports)
+    if has_attn:
+        dut.pos.value = 0
+        dut.kv_rd_addr.value = 0
     chans = [
         AxiHbm(f"hbm{c}_", job.hbm.get(c, {}), job.latency, job.words_per_cycle)
         for c in job.channels
@@ -35,19 +39,38 @@ async def run_programs(dut):
     await clock_and_reset(dut)
     cocotb.start_soon(serve_axi(dut, dut.clk, chans))
 
+    async def load(words: dict[int, int]) -> None:
+        for addr, word in sorted(words.items()):
+            dut.host_addr.value = addr
+            dut.host_wdata.value = word
+            dut.host_we.value = 1
+            dut.host_lane_we.value = ALL_LANES
+            await RisingEdge(dut.clk)
+        dut.host_we.value = 0
+        dut.host_lane_we.value = 0
+
+    async def read(ranges) -> dict[int, int]:  # read data one cycle after the address
+        act: dict[int, int] = {}
+        for start, count in ranges:
+            for addr in range(start, start + count):
+                dut.host_addr.value = addr
+                await RisingEdge(dut.clk)
+                await ReadOnly()
+                act[addr] = int(dut.host_rdata.value)
+                await FallingEdge(dut.clk)  # back to a phase where inputs may change
+        return act
+
     # 1. inputs through the host port
-    for addr, word in sorted(job.act_in.items()):
-        dut.host_addr.value = addr
-        dut.host_wdata.value = word
-        dut.host_we.value = 1
-        dut.host_lane_we.value = ALL_LANES
-        await RisingEdge(dut.clk)
-    dut.host_we.value = 0
-    dut.host_lane_we.value = 0
+    await load(job.act_in)
 
     # 2. the programs, one after the other
     cycles = []
-    for base in job.programs:
+    step_act: list[dict[int, int]] = []
+    for i, base in enumerate(job.programs):
+        if i < len(job.step_in):
+            await load(job.step_in[i])
+        if has_attn:
+            dut.pos.value = job.positions[i] if i < len(job.positions) else 0
         dut.prog_base.value = base
         dut.start.value = 1
         await RisingEdge(dut.clk)
@@ -61,6 +84,8 @@ async def run_programs(dut):
                     f"pc {int(dut.err_pc.value)} of the program at {base}"
                 )
             assert not int(dut.hbm_err.value), "an AXI read returned an error response"
+            if has_attn and int(dut.attn_err.value):
+                raise AssertionError(f"attention_unit raised err in the program at {base}")
             if int(dut.done.value):
                 break
             await RisingEdge(dut.clk)
@@ -68,20 +93,26 @@ async def run_programs(dut):
             assert n < job.max_cycles, f"program at {base} did not finish in {n} cycles"
         cycles.append(n)
         await RisingEdge(dut.clk)
+        if i < len(job.step_reads):
+            await FallingEdge(dut.clk)
+            step_act.append(await read(job.step_reads[i]))
 
-    # 3. outputs through the host port (read data one cycle after the address)
-    act: dict[int, int] = {}
-    for start, count in job.reads:
-        for addr in range(start, start + count):
-            dut.host_addr.value = addr
-            await RisingEdge(dut.clk)
-            await ReadOnly()
-            act[addr] = int(dut.host_rdata.value)
-            await FallingEdge(dut.clk)  # back to a phase where inputs may change
+    # 3. outputs through the host ports
+    await FallingEdge(dut.clk)
+    act = await read(job.reads)
+    kv: dict[int, int] = {}
+    for addr in range(job.kv_reads):
+        dut.kv_rd_addr.value = addr
+        await RisingEdge(dut.clk)
+        await ReadOnly()
+        kv[addr] = int(dut.kv_rd_data.value)
+        await FallingEdge(dut.clk)
     run = AccelRun(
         cycles=cycles,
         act=act,
         words_read={c: ch.words_read for c, ch in zip(job.channels, chans, strict=True)},
         bursts={c: ch.bursts for c, ch in zip(job.channels, chans, strict=True)},
+        step_act=step_act,
+        kv=kv,
     )
     Path(os.environ["ACCLLM_ACCEL_RESULT"]).write_text(run.to_json())

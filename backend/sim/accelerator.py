@@ -7,10 +7,14 @@ cocotb bench `accllm.backend.sim.accel_tb` with the simulator's working director
 `design_dir`, where the ROM images (`$readmemh` files) are.  The bench:
 
 1. loads `job.act_in` into the activation buffer through the host port (cycles not counted);
-2. runs each program base of `job.programs` in turn (`prog_base`, a `start` pulse, until
-   `done`; an `error` from the sequencer or an AXI error fails the run), counting cycles from
-   `start` to `done` per program;
-3. reads back the activation-buffer words of `job.reads` through the host port.
+2. runs each program base of `job.programs` in turn (`prog_base`, the runtime position
+   `job.positions[i]` on the `pos` port of a top with an attention unit, a `start` pulse, until
+   `done`; an `error` from the sequencer, an AXI error or an attention-unit error fails the
+   run), counting cycles from `start` to `done` per program; `job.step_in[i]` is loaded before
+   program i and `job.step_reads[i]` read back after it (programs reuse buffer bytes, so
+   a later program's input or an earlier one's output may share words with other programs);
+3. reads back the activation-buffer words of `job.reads` and the first `job.kv_reads` records
+   of the attention unit's KV memory (`kv_rd_*` ports) through the host ports.
 
 The AXI channels are `backend/sim/hbm.AxiHbm` with the target's latency and per-channel words
 per cycle (`accel_job` derives both from the target description).
@@ -43,40 +47,62 @@ class AccelJob:
     latency: int = 16
     words_per_cycle: float = 1.0
     max_cycles: int = 2_000_000
+    positions: list[int] = field(default_factory=list)  # `pos` per program (default 0)
+    step_in: list[dict[int, int]] = field(default_factory=list)  # loaded before program i
+    step_reads: list[list[tuple[int, int]]] = field(default_factory=list)  # read after it
+    kv_reads: int = 0  # KV-memory records read back at the end
 
     def to_json(self) -> str:
         d = asdict(self)
         d["hbm"] = {str(c): {str(a): f"{w:x}" for a, w in m.items()} for c, m in self.hbm.items()}
-        d["act_in"] = {str(a): f"{w:x}" for a, w in self.act_in.items()}
+        d["act_in"] = _hex(self.act_in)
+        d["step_in"] = [_hex(m) for m in self.step_in]
         return json.dumps(d)
 
     @classmethod
     def from_json(cls, text: str) -> AccelJob:
         d = json.loads(text)
         d["hbm"] = {int(c): {int(a): int(w, 16) for a, w in m.items()} for c, m in d["hbm"].items()}
-        d["act_in"] = {int(a): int(w, 16) for a, w in d["act_in"].items()}
+        d["act_in"] = _unhex(d["act_in"])
+        d["step_in"] = [_unhex(m) for m in d["step_in"]]
         d["reads"] = [tuple(r) for r in d["reads"]]
+        d["step_reads"] = [[tuple(r) for r in rs] for rs in d["step_reads"]]
         return cls(**d)
+
+
+def _hex(m: dict[int, int]) -> dict[str, str]:
+    return {str(a): f"{w:x}" for a, w in m.items()}
+
+
+def _unhex(m: dict[str, str]) -> dict[int, int]:
+    return {int(a): int(w, 16) for a, w in m.items()}
 
 
 @dataclass
 class AccelRun:
-    """Result of a run: cycles per program, the words read back, HBM traffic per channel."""
+    """Result of a run: cycles per program, the words read back (at the end: `act`, `kv`;
+    after program i: `step_act[i]`), HBM traffic per channel."""
 
     cycles: list[int]
     act: dict[int, int]
     words_read: dict[int, int] = field(default_factory=dict)
     bursts: dict[int, int] = field(default_factory=dict)
+    step_act: list[dict[int, int]] = field(default_factory=list)
+    kv: dict[int, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         d = asdict(self)
-        d["act"] = {str(a): f"{w:x}" for a, w in self.act.items()}
+        d["act"] = _hex(self.act)
+        d["step_act"] = [_hex(m) for m in self.step_act]
+        d["kv"] = _hex(self.kv)
         return json.dumps(d)
 
     @classmethod
     def from_json(cls, text: str) -> AccelRun:
         d = json.loads(text)
-        d["act"] = {int(a): int(w, 16) for a, w in d["act"].items()}
+        d["act"] = _unhex(d["act"])
+        d["step_act"] = [_unhex(m) for m in d["step_act"]]
+        d["kv"] = _unhex(d["kv"])
         d["words_read"] = {int(c): n for c, n in d["words_read"].items()}
         d["bursts"] = {int(c): n for c, n in d["bursts"].items()}
         return cls(**d)
@@ -89,10 +115,12 @@ def accel_job(
     act_in,
     programs,
     reads,
+    **steps,
 ) -> AccelJob:
     """An `AccelJob` with the HBM timing of target `target_name`: its read latency, and the
     stream words per cycle one channel delivers at the engine clock (`derive_engine`'s rule,
-    capped at one word per cycle since the top's AXI ports carry one 256-bit word per beat)."""
+    capped at one word per cycle since the top's AXI ports carry one 256-bit word per beat).
+    `steps`: the optional per-program fields (positions, step_in, step_reads, kv_reads)."""
     from accllm.backend.target_desc import load_target
 
     t = load_target(target_name)
@@ -105,6 +133,7 @@ def accel_job(
         reads=list(reads),
         latency=t.hbm.latency_cycles,
         words_per_cycle=min(1.0, bytes_per_cycle / 32),
+        **steps,
     )
 
 

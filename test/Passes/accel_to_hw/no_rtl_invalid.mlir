@@ -1,15 +1,27 @@
-// accel-to-hw refuses instructions whose engine unit has no RTL yet, or RTL it does not wire
-// yet, naming the op (a netlist never silently lacks a unit), and the int8 LM head (no int8
-// mode on linear_unit yet).
+// accel-to-hw refuses, naming the op: a prefill attention without the layer's kv_append (the
+// unit appends each token before its query attends, so it needs the K/V buffers), a KV cache
+// no attention reads (its record layout is unknown), instructions whose engine unit has no RTL
+// or RTL not wired yet (a netlist never silently lacks a unit), and the int8 LM head.
 // RUN: accllm-opt %s -p accel-to-hw --split-input-file --verify-diagnostics
 
 accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 6 : i64, mac_blocks = 4 : i64, lanes_per_channel = 3 : i64, attn_lanes = 8 : i64, act_buffer_bytes = 147456 : i64, kv_buffer_bytes = 73728 : i64, gemm_tokens = 1152 : i64}
 accel.hbm_region @kv {kind = "kv", channel = 2 : i64, offset = 0 : i64, bytes = 1280 : i64}
-accel.buffer @q {kind = "act", offset = 0 : i64, bytes = 256 : i64}
-accel.buffer @o {kind = "act", offset = 256 : i64, bytes = 256 : i64}
+accel.buffer @q {kind = "act", offset = 0 : i64, bytes = 1024 : i64}
+accel.buffer @o {kind = "act", offset = 1024 : i64, bytes = 1024 : i64}
+accel.schedule @step_gemm attributes {mode = "gemm", tokens = 4 : i64} {
+  // expected-error @+1 {{prefill attention on @kv without a preceding 4-token accel.kv_append in its schedule: the unit needs the K/V buffers}}
+  accel.attention {mode = "gemm", kv = @kv, q = @q, output = @o, heads = 4 : i64, kv_heads = 4 : i64, head_dim = 16 : i64, sink = 4 : i64, window = 12 : i64, tokens = 4 : i64}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 6 : i64, mac_blocks = 4 : i64, lanes_per_channel = 3 : i64, attn_lanes = 8 : i64, act_buffer_bytes = 147456 : i64, kv_buffer_bytes = 73728 : i64, gemm_tokens = 1152 : i64}
+accel.hbm_region @kv {kind = "kv", channel = 2 : i64, offset = 0 : i64, bytes = 1280 : i64}
+accel.buffer @k {kind = "act", offset = 0 : i64, bytes = 256 : i64}
+accel.buffer @v {kind = "act", offset = 256 : i64, bytes = 256 : i64}
 accel.schedule @step_gemv attributes {mode = "gemv", tokens = 1 : i64} {
-  // expected-error @+1 {{'accel.attention' runs on engine unit 'attn' (rtl_lib 'attention_unit'), which accel-to-hw does not instantiate and wire yet}}
-  accel.attention {mode = "gemv", kv = @kv, q = @q, output = @o, heads = 4 : i64, kv_heads = 4 : i64, head_dim = 16 : i64, sink = 4 : i64, window = 12 : i64, tokens = 1 : i64}
+  // expected-error @+1 {{KV cache @kv is never read by an accel.attention: its geometry (KV heads, head_dim, sink, window) is unknown, so its records cannot be placed}}
+  accel.kv_append {kv = @kv, k = @k, v = @v, tokens = 1 : i64}
 }
 
 // -----
@@ -18,7 +30,7 @@ accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels =
 accel.buffer @x {kind = "act", offset = 0 : i64, bytes = 256 : i64}
 accel.buffer @h {kind = "act", offset = 256 : i64, bytes = 256 : i64}
 accel.schedule @s_gemv attributes {mode = "gemv", tokens = 1 : i64} {
-  // expected-error @+1 {{'accel.vector' runs on engine unit 'vec', whose RTL (rtl_lib primitive 'vector_unit') does not exist yet}}
+  // expected-error @+1 {{'accel.vector' runs on engine unit 'vec'}}
   accel.vector {kind = "add", inputs = [@x, @x], output = @h, length = 64 : i64, tokens = 1 : i64}
 }
 
