@@ -4,9 +4,9 @@ Descriptors come from `accllm.backend.accel_program_attn`; Q15.16 q/k/v rows (ra
 RoPE in the model) sit in a modelled activation buffer. The expected values come from
 `golden.lambda_attention_step`, the attention step of the golden model's attention_block:
 `kv4_quantize` of the new tokens, `attention_lambda` over the `LambdaKVCache` contents plus the
-new tokens, then `LambdaKVCache.write`. Checked: every output word (and that nothing else is written) and every
-occupied record of the unit's KV memory (codes, zero point, exponent of K and V) against the
-golden cache after each instruction sequence.
+new tokens, then `LambdaKVCache.write`. Checked: every output word (and that nothing else is
+written) and every occupied record of the unit's KV memory (codes, zero point, exponent of K and
+V) against the golden cache after each instruction sequence.
 
 Cases (one build, SINK=2, WINDOW=6): a GQA layer (4 query heads on 2 KV heads) prefilled with
 12 tokens -- the window wraps twice -- through kv_append + fused attention as lowered, then 3
