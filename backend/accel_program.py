@@ -1,4 +1,4 @@
-"""Binary forms of the accel level: MAC-unit descriptors and the HBM images of W2 layers.
+"""Binary forms of the accel level: MAC-unit descriptors and the HBM images of linear layers.
 
 One definition, read by the netlist emitter (`passes/accel_to_hw.py`) and by the simulation
 harnesses; the RTL (`rtl_lib/linear_unit.sv`) slices the same fields.
@@ -9,6 +9,10 @@ harnesses; the RTL (`rtl_lib/linear_unit.sv`) slices the same fields.
 * `w2_weight_image` / `w2_meta_image`: the words a W2 layer occupies in its weight regions
   (lane-interleaved rows, `tiling.RowSplit`) and in its metadata region (records ordered pass,
   channel, lane).
+* `int8_descriptor` / `int8_weight_image` / `int8_meta_image`: the same for an int8 linear (the
+  LM head, `contract.linear_int8`): rows of 32 int8 weights per word in the same tile layout,
+  metadata one 32-bit slot (exponent byte, 16-bit mantissa) per row slot, each pass's slots
+  (channel, lane order) padded to a word (`tiling.int8_meta_words_per_pass`).
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ LINEAR_FIELDS: tuple[tuple[str, int], ...] = (
     ("n", 20),
     ("meta_words", 12),  # words per metadata record
     ("tokens", 16),
-    ("group_beats", 16),  # MAC beats per W2 group: G / (4 * mac_blocks)
+    ("group_beats", 15),  # MAC beats per W2 group: G / (4 * mac_blocks); 0 for int8
+    ("int8", 1),  # 1: int8 datapath (contract linear_int8), 0: W2 (linear_w2a8)
     ("words_per_row", 16),
 )
 assert sum(b for _, b in LINEAR_FIELDS) == ct.NUMERICS.word_bits
@@ -52,9 +57,10 @@ class LinearDescriptor:
     k: int
     rows_per_channel: int
     n: int
-    meta_words: int
+    meta_words: int  # W2: words per record; int8: words per pass
     tokens: int
     group_beats: int
+    int8: int
     words_per_row: int
 
     def pack(self) -> int:
@@ -103,7 +109,41 @@ def linear_descriptor(
         meta_words=tiling.w2_meta_words_per_row(k, group),
         tokens=tokens,
         group_beats=group // (4 * mac_blocks),
+        int8=0,
         words_per_row=ct.words_per_row(k),
+    )
+
+
+def int8_descriptor(
+    *,
+    w_base_bytes: int,
+    meta_base_bytes: int,
+    x_base: int,
+    y_base: int,
+    n: int,
+    k: int,
+    tokens: int,
+    split: tiling.RowSplit,
+) -> LinearDescriptor:
+    """The descriptor of an int8 linear (the LM head) with the given HBM byte offsets and
+    activation-buffer words (A8 input as `tiling.act_words` lays it out; int32 output)."""
+    if k % 32 or n % 8:
+        raise EncodingError(f"the MAC unit needs k % 32 == 0 and n % 8 == 0, got n={n}, k={k}")
+    wb = tiling.WORD_BITS // 8
+    return LinearDescriptor(
+        w_base=w_base_bytes // wb,
+        meta_base=meta_base_bytes // wb,
+        x_base=x_base,
+        fx_base=x_base + tokens * tiling.act_row_words(k, 8),
+        y_base=y_base,
+        k=k,
+        rows_per_channel=split.rows_per_channel,
+        n=n,
+        meta_words=tiling.int8_meta_words_per_pass(split),
+        tokens=tokens,
+        group_beats=0,
+        int8=1,
+        words_per_row=tiling.int8_words_per_row(k),
     )
 
 
@@ -159,3 +199,61 @@ def w2_meta_image(lin: ct.W2Linear, split: tiling.RowSplit) -> list[int]:
 def meta_region_words(n: int, k: int, group: int, split: tiling.RowSplit) -> int:
     """Words of a layer's metadata region in the `w2_meta_image` layout."""
     return split.passes * split.channels_used * split.lanes * tiling.w2_meta_words_per_row(k, group)
+
+
+def int8_row_words(row) -> list[int]:
+    """One int8 row as 256-bit words: byte i of word w = weight 32 w + i (two's complement),
+    the row zero-padded to a word."""
+    b = (np.asarray(row, dtype=np.int64) & 0xFF).astype(np.uint8).tobytes()
+    b += bytes(-len(b) % tiling.WORD_BYTES)
+    return [int.from_bytes(b[i : i + tiling.WORD_BYTES], "little") for i in range(0, len(b), 32)]
+
+
+def int8_weight_image(w_q, split: tiling.RowSplit) -> list[list[int]]:
+    """Per weight channel, the words of an int8 [N, K] matrix's tile in the `w2_weight_image`
+    order (pass, word, lane); padding rows are zero words."""
+    w_q = np.asarray(w_q, dtype=np.int64)
+    n, k = w_q.shape
+    if np.any(np.abs(w_q) > ct.NUMERICS.act_qmax):
+        raise EncodingError("int8 weights must lie in [-127, 127] (contract quantize_int8_rows)")
+    rows = [int8_row_words(r) for r in w_q]
+    wpr = tiling.int8_words_per_row(k)
+    out = []
+    for c in range(split.channels_used):
+        words = []
+        for p in range(split.passes):
+            for w in range(wpr):
+                for lane in range(split.lanes):
+                    r = _row_slot(split, c, p * split.lanes + lane)
+                    words.append(rows[r][w] if 0 <= r < n else 0)
+        out.append(words)
+    return out
+
+
+def int8_meta_slot(mult: int, exp: int) -> int:
+    """One row's 32-bit metadata slot: exponent byte, then the 16-bit mantissa."""
+    mb = ct.NUMERICS.mult_bits
+    if not (0 <= mult < 1 << mb and ct.NUMERICS.scale_exp_min <= exp <= ct.NUMERICS.shift_max):
+        raise EncodingError(f"int8 row scale M={mult}, e={exp} out of range")
+    return int(exp) | int(mult) << tiling.META_EXP_BITS
+
+
+def int8_meta_image(mult, exp, split: tiling.RowSplit) -> list[int]:
+    """An int8 linear's metadata region: per pass, the slots of its row slots ordered channel,
+    lane (zero for padding), padded to `tiling.int8_meta_words_per_pass` words."""
+    mult, exp = np.asarray(mult, dtype=np.int64), np.asarray(exp, dtype=np.int64)
+    n = len(mult)
+    per = tiling.int8_meta_words_per_pass(split)
+    slot_bits = 8 * tiling.INT8_SLOT_BYTES
+    mask = (1 << tiling.WORD_BITS) - 1
+    out: list[int] = []
+    for p in range(split.passes):
+        bits = 0
+        for c in range(split.channels_used):
+            for lane in range(split.lanes):
+                r = _row_slot(split, c, p * split.lanes + lane)
+                if 0 <= r < n:
+                    slot = int8_meta_slot(int(mult[r]), int(exp[r]))
+                    bits |= slot << (slot_bits * (c * split.lanes + lane))
+        out += [(bits >> (tiling.WORD_BITS * i)) & mask for i in range(per)]
+    return out

@@ -45,8 +45,31 @@ def int8_words_per_row(k: int) -> int:
 
 
 def int8_meta_words(n: int) -> int:
-    """Words of per-row (16-bit mantissa, 8-bit exponent) pairs, one 32-bit slot per row."""
+    """Words of per-row (16-bit mantissa, 8-bit exponent) pairs, one 32-bit slot per row (the
+    unpadded size; the MAC unit's layout pads passes: `int8_meta_region_words`)."""
     return ceil_div(n * 4, WORD_BYTES)
+
+
+INT8_SLOT_BYTES = 4  # int8 metadata slot: bits [7:0] exponent e, [23:8] mantissa M, [31:24] 0
+
+
+def int8_meta_words_per_pass(split: RowSplit) -> int:
+    """Metadata words of one pass of an int8 linear on the MAC unit: one 32-bit slot per row
+    slot of the pass (channel by channel, lane by lane), the pass padded to a word."""
+    return words_of(split.channels_used * split.lanes * INT8_SLOT_BYTES)
+
+
+def int8_macs(words_per_cycle: float) -> int:
+    """int8 products per cycle per weight channel of the MAC unit (linear_unit I8_MACS): the
+    smallest divisor of 32 that consumes the channel's words per cycle (at most one 256-bit
+    word per cycle enters the unit), so the LM head stays bandwidth bound."""
+    need = 32 * min(words_per_cycle, 1.0)
+    return next(d for d in (1, 2, 4, 8, 16, 32) if d >= need - 1e-9)
+
+
+def int8_meta_region_words(split: RowSplit) -> int:
+    """Words of an int8 linear's metadata region in the MAC unit's layout (passes in order)."""
+    return split.passes * int8_meta_words_per_pass(split)
 
 
 def kv_cache_words(heads: int, head_dim: int, sink: int, window: int) -> int:

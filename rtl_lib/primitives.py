@@ -157,11 +157,13 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
             "BLOCKS": 4,
             "MAX_K": 128,
             "MW": 1,
+            "I8_MACS": 8,
             "ADDR_W": 34,
             "ACT_AW": 12,
             "DESC_AW": 8,
         },
-        summary="MAC unit: W2A8 linear descriptors -> weight/metadata streams, MAC, Q15.16 rows",
+        summary="MAC unit: W2A8 and int8 (LM head) linear descriptors -> weight/metadata "
+        "streams, MAC, Q15.16 rows",
     ),
     Primitive(
         name="attention_unit",
@@ -187,6 +189,27 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
             "POS_W": 32,
         },
         summary="attention unit: kv_append (KV4 into Λ slots) and Λ attention descriptors",
+    ),
+    Primitive(
+        name="vector_unit",
+        top="vector_unit",
+        sources=("pipe_valid.sv", "sigmoid_rom.sv", "silu_unit.sv", "vector_unit.sv"),
+        params={"ACT_AW": 12, "DESC_AW": 8},
+        summary="vector units vec (A8 requantize, residual add) and act (SwiGLU) descriptors",
+    ),
+    Primitive(
+        name="norm_unit",
+        top="norm_unit",
+        sources=("rsqrt_rom.sv", "rmsnorm_unit.sv", "norm_unit.sv"),
+        params={"MAX_H": 4096, "ADDR_W": 34, "ACT_AW": 12, "DESC_AW": 8},
+        summary="norm unit: RMSNorm descriptors, gain table from HBM, rows in the act buffer",
+    ),
+    Primitive(
+        name="rope_cmd_unit",
+        top="rope_cmd_unit",
+        sources=("pipe_valid.sv", "rope_unit.sv", "rope_cmd_unit.sv"),
+        params={"HALF": 64, "MAX_POS": 4096, "POS_W": 32, "ACT_AW": 12, "DESC_AW": 8},
+        summary="rope unit: RoPE descriptors over the act buffer, tables through a write port",
     ),
     Primitive(
         name="rom",

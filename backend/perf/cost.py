@@ -167,17 +167,15 @@ def linear_cost(s: Step, m: Machine, tokens: int) -> Cost:
     the current one runs and consumes a channel's full rate) the phases overlap and the slowest
     sets the pace.
     """
+    if s.precision == "int8":
+        return int8_linear_cost(s, m, tokens)
     eng = m.engine
     split = tiling.split_rows(s.n, eng)
     lanes = eng.lanes_per_channel
     wpr = weight_words_per_row(s.k, s.precision, m.options.encoding)
-    if s.precision == "w2":
-        mw = tiling.w2_meta_words_per_row(s.k, s.group)
-        meta_words = s.n * mw
-        beats_per_word = math.ceil(m.blocks_per_word() / eng.mac_blocks)  # padding beats too
-    else:
-        mw, meta_words = 0, tiling.int8_meta_words(s.n)
-        beats_per_word = 1  # int8 path: assumed one word per lane per beat (not in rtl_lib yet)
+    mw = tiling.w2_meta_words_per_row(s.k, s.group)
+    meta_words = s.n * mw
+    beats_per_word = math.ceil(m.blocks_per_word() / eng.mac_blocks)  # padding beats too
     beats = wpr * beats_per_word
     xload = tiling.ceil_div(s.k, WORD_BYTES) + 1  # S_XLOAD: k/32 words, S_FX: exponent byte
     if m.options.double_buffer:
@@ -207,6 +205,44 @@ def linear_cost(s: Step, m: Machine, tokens: int) -> Cost:
         cycles = split.passes * (meta + per_token * tokens)
     cycles += 3  # S_IDLE accept + S_DESC, S_DONE
     read = (s.n * wpr * tokens + meta_words) * WORD_BYTES
+    return Cost(cycles, read, 0.0)
+
+
+def int8_linear_cost(s: Step, m: Machine, tokens: int) -> Cost:
+    """An int8 linear (the LM head) on linear_unit's int8 datapath, phase by phase.
+
+    Without double buffering, the RTL's state machine (validated against Verilator:
+    test/backend/test_perf_validation.py): per command 3 cycles (accept, S_DESC, S_DONE); per
+    pass S_META_CMD, the fill, the pass's slots (`tiling.int8_meta_words_per_pass` words) on the
+    misc channel; per pass and token S_XLOAD (k/32) + S_FX (1), S_W_CMD (1), the fill, the first
+    word's handshake, then each channel's lanes x words_per_row words, one per
+    max(1 / rate, 32 / I8_MACS) cycles (a held word is consumed I8_MACS bytes per cycle,
+    `tiling.int8_macs` of the channel's rate), the last word's beats, the product and
+    accumulate stages (2), then S_WRITE one lane of every weight channel per cycle.
+    """
+    eng = m.engine
+    split = tiling.split_rows(s.n, eng)
+    lanes = eng.lanes_per_channel
+    wpr = tiling.int8_words_per_row(s.k)
+    words = lanes * wpr  # per channel and token
+    beats = 32 // tiling.int8_macs(m.wpc)  # cycles per word on a channel's int8 MACs
+    mwp = tiling.int8_meta_words_per_pass(split)
+    xload = tiling.ceil_div(s.k, WORD_BYTES) + 1
+    write = math.ceil(eng.weight_channels * lanes / m.options.write_lanes)
+    if m.options.double_buffer:
+        stream = max(words / m.wpc, words * beats)
+        per_token = max(xload, stream, write)
+        per_pass = max(mwp / m.wpc, per_token * tokens)
+        cycles = split.passes * per_pass + 2 * m.fill_cycles() + 2
+    else:
+        fill = m.fill_cycles()
+        rate = min(m.wpc, 1.0)
+        meta = 1 + fill + 1 + (mwp - 1) / rate
+        stream = 1 + fill + 1 + (words - 1) * max(1 / rate, beats) + beats + 2
+        per_token = xload + stream + write
+        cycles = split.passes * (meta + per_token * tokens)
+    cycles += 3
+    read = (s.n * wpr * tokens + tiling.int8_meta_region_words(split)) * WORD_BYTES
     return Cost(cycles, read, 0.0)
 
 

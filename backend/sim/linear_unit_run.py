@@ -1,4 +1,4 @@
-"""Run rtl_lib's `linear_unit` on W2 layers and check every output against the contract.
+"""Run rtl_lib's `linear_unit` on W2 and int8 layers and check every output against the contract.
 
 The one harness of the MAC unit, shared by its cocotb test (`rtl_lib/tests/test_linear_unit.py`),
 the estimator's validation (`test/backend/test_perf_validation.py`) and the simulation benchmark
@@ -11,7 +11,9 @@ the estimator's validation (`test/backend/test_perf_validation.py`) and the simu
 * `run_jobs(dut, jobs, timing, rng)` (inside a cocotb test): random compressed layers and A8
   inputs, laid out in HBM exactly as the backend lays them out (`backend.accel_program`), served
   by the behavioural HBM model (`backend.sim.hbm`), the descriptors run back to back; every
-  written Q15.16 output must equal `contract.linear_w2a8` and nothing else may be written.
+  written Q15.16 output must equal `contract.linear_w2a8` (W2 jobs) or `contract.linear_int8`
+  (int8 jobs, the LM head; or the caller's `Int8Case`: given weights, inputs and expected
+  logits) and nothing else may be written.
   Returns the cycles of each descriptor: from the clock edge that accepts the command to the
   edge after which `done` is high.
 * `simulate(parameters, jobs, timing, seed)` (from pytest or a script): builds (cached) and runs
@@ -65,7 +67,8 @@ class HbmTiming:
 
 @dataclass(frozen=True)
 class LinearJob:
-    """One W2 `accel.linear` as the MAC unit runs it (addresses in 256-bit words)."""
+    """One `accel.linear` as the MAC unit runs it (addresses in 256-bit words); `precision`
+    "w2" (2:4 W2, group `group`) or "int8" (the LM head; `group` is k, as lowered)."""
 
     n: int
     k: int
@@ -76,6 +79,7 @@ class LinearJob:
     meta_base: int  # metadata records, misc channel
     x_base: int  # activation-buffer word of the A8 input (rows, then exponent bytes)
     y_base: int  # activation-buffer word of the int32 output
+    precision: str = "w2"
 
     def split(self, lanes: int) -> tiling.RowSplit:
         per = self.rows_per_channel
@@ -91,42 +95,53 @@ def timing_for_target(target: TargetDesc) -> HbmTiming:
     return HbmTiming(target.hbm.latency_cycles + AXI_MASTER_LATENCY, wpc, wpc)
 
 
-def unit_parameters(ch: int, lanes: int, blocks: int, jobs: Sequence[LinearJob]) -> dict[str, int]:
+def unit_parameters(
+    ch: int, lanes: int, blocks: int, jobs: Sequence[LinearJob], i8_macs: int = 8
+) -> dict[str, int]:
     """linear_unit parameters for an engine (channels x lanes x blocks) running `jobs`.
 
-    MW is the metadata words per row of every job (the unit slices records MW words apart, so
-    the jobs of one build must agree); MAX_K the largest input row."""
-    mws = {tiling.w2_meta_words_per_row(j.k, j.group) for j in jobs}
-    if len(mws) != 1:
+    MW is the metadata words per row of every W2 job (the unit slices records MW words apart, so
+    the W2 jobs of one build must agree; int8 metadata is 32-bit slots, whatever MW); MAX_K the
+    largest input row; I8_MACS the int8 products per cycle per channel (`tiling.int8_macs`)."""
+    mws = {tiling.w2_meta_words_per_row(j.k, j.group) for j in jobs if j.precision == "w2"}
+    if len(mws) > 1:
         raise ValueError(f"jobs need different metadata words per row {sorted(mws)}: split them")
     return {
         "CH": ch,
         "LANES": lanes,
         "BLOCKS": blocks,
         "MAX_K": max(j.k for j in jobs),
-        "MW": mws.pop(),
+        "MW": mws.pop() if mws else 1,
+        "I8_MACS": i8_macs,
     }
 
 
-def packed_jobs(
-    layers: Sequence[tuple[int, int, int, int]], ch: int, lanes: int
-) -> list[LinearJob]:
-    """(n, k, group, tokens) layers laid out back to back (rows split evenly over `ch`)."""
+def packed_jobs(layers: Sequence[tuple], ch: int, lanes: int) -> list[LinearJob]:
+    """(n, k, group, tokens[, precision]) layers laid out back to back (rows split evenly over
+    `ch`); an int8 layer's group is ignored (set to k, as the lowering does)."""
     jobs, w_next, m_next, a_next = [], 0, 0, 0
-    for n, k, group, tokens in layers:
+    for n, k, group, tokens, *prec in layers:
+        precision = prec[0] if prec else "w2"
         per = tiling.ceil_div(n, ch)
         split = tiling.RowSplit(per, tiling.ceil_div(n, per), tiling.ceil_div(per, lanes), lanes)
         y_base = a_next + tiling.act_words(tokens, k, 8, True)
-        jobs.append(LinearJob(n, k, group, tokens, per, w_next, m_next, a_next, y_base))
-        w_next += split.padded_rows * ct.words_per_row(k)
-        m_next += ap.meta_region_words(n, k, group, split)
+        if precision == "int8":
+            group = k
+        job = LinearJob(n, k, group, tokens, per, w_next, m_next, a_next, y_base, precision)
+        jobs.append(job)
+        if precision == "int8":
+            w_next += split.padded_rows * tiling.int8_words_per_row(k)
+            m_next += tiling.int8_meta_region_words(split)
+        else:
+            w_next += split.padded_rows * ct.words_per_row(k)
+            m_next += ap.meta_region_words(n, k, group, split)
         a_next = y_base + tiling.act_words(tokens, n, 32, False)
     return jobs
 
 
 def jobs_from_module(module) -> tuple[dict[str, int], list[LinearJob]]:
-    """The engine (CH, LANES, BLOCKS) and the W2 `accel.linear`s of an accel module, in program
-    order, with the addresses the lowering gave their regions and buffers."""
+    """The engine (CH, LANES, BLOCKS) and the `accel.linear`s (W2 and int8) of an accel module,
+    in program order, with the addresses the lowering gave their regions and buffers."""
     from accllm.dialects import accel
 
     ops = list(module.ops)
@@ -143,7 +158,7 @@ def jobs_from_module(module) -> tuple[dict[str, int], list[LinearJob]]:
     jobs = []
     for sched in (o for o in ops if isinstance(o, accel.ScheduleOp)):
         for op in sched.body.block.ops:
-            if not isinstance(op, accel.LinearOp) or op.precision.data != "w2":
+            if not isinstance(op, accel.LinearOp):
                 continue
             w_bases = {word(regions[r.root_reference.data]) for r in op.weights.data}
             if len(w_bases) != 1:
@@ -159,6 +174,7 @@ def jobs_from_module(module) -> tuple[dict[str, int], list[LinearJob]]:
                     meta_base=word(regions[op.metadata.root_reference.data]),
                     x_base=word(buffers[op.input.root_reference.data]),
                     y_base=word(buffers[op.output.root_reference.data]),
+                    precision=op.precision.data,
                 )
             )
     eng = {
@@ -200,6 +216,31 @@ def act_words(x_q, f_x) -> list[int]:
     fb += bytes(-len(fb) % 32)
     words += [int.from_bytes(fb[i : i + 32], "little") for i in range(0, len(fb), 32)]
     return words
+
+
+@dataclass(frozen=True)
+class Int8Case:
+    """Given data of an int8 job: weights (int8 [N, K]), row mantissas and exponents, the A8
+    input (x_q [T, K], f_x [T]) and the logits the unit must write ([T, N], e.g. from
+    `golden.lm_head_block`)."""
+
+    w_q: np.ndarray
+    mult: np.ndarray
+    exp: np.ndarray
+    x_q: np.ndarray
+    f_x: np.ndarray
+    want: np.ndarray
+
+
+def random_int8_case(rng, n: int, k: int, tokens: int) -> Int8Case:
+    """Random int8 weights and scales in the contract's ranges (|w| <= 127, 16-bit M, e in
+    [8, 47]: right shifts, a few exact left shifts and saturations), random A8 input."""
+    w_q = rng.integers(-127, 128, size=(n, k))
+    mult = rng.integers(1, 1 << 16, size=n)
+    exp = rng.integers(8, 48, size=n)
+    x_q = rng.integers(-127, 128, size=(tokens, k))
+    f_x = rng.integers(0, 8, size=tokens)
+    return Int8Case(w_q, mult, exp, x_q, f_x, ct.linear_int8(x_q, f_x, w_q, mult, exp))
 
 
 class Memories:
@@ -258,11 +299,17 @@ class RunStats:
 
 
 async def run_jobs(
-    dut, jobs: Sequence[LinearJob], timing: HbmTiming, rng, stats: RunStats | None = None
+    dut,
+    jobs: Sequence[LinearJob],
+    timing: HbmTiming,
+    rng,
+    stats: RunStats | None = None,
+    cases: dict[int, Int8Case] | None = None,
 ) -> list[int]:
     """Run `jobs` back to back on the DUT (parameters from `sim.test_parameters()`); assert the
     outputs bit for bit; return each descriptor's cycles (accepting edge to `done`).  `stats`,
-    if given, receives the cycles and wall time of the runs (for cycles per second)."""
+    if given, receives the cycles and wall time of the runs (for cycles per second); `cases`
+    gives the data of int8 jobs by index (others get `random_int8_case`)."""
     from accllm.rtl_lib import sim
     from accllm.rtl_lib.stream import clock_and_reset
 
@@ -274,8 +321,29 @@ async def run_jobs(
     act: dict[int, int] = {}
     expect = []  # (y_base, n, want [T, N])
     for idx, j in enumerate(jobs):
-        lin = random_layer(rng, j.n, j.k, j.group)
         split = j.split(lanes)
+        if j.precision == "int8":
+            case = (cases or {}).get(idx) or random_int8_case(rng, j.n, j.k, j.tokens)
+            assert case.w_q.shape == (j.n, j.k) and case.x_q.shape == (j.tokens, j.k)
+            for c, words in enumerate(ap.int8_weight_image(case.w_q, split)):
+                hbm[c].update({j.w_base + i: w for i, w in enumerate(words)})
+            meta = ap.int8_meta_image(case.mult, case.exp, split)
+            meta_mem.update({j.meta_base + i: w for i, w in enumerate(meta)})
+            act.update({j.x_base + i: w for i, w in enumerate(act_words(case.x_q, case.f_x))})
+            d = ap.int8_descriptor(
+                w_base_bytes=j.w_base * ACT_WORD_BYTES,
+                meta_base_bytes=j.meta_base * ACT_WORD_BYTES,
+                x_base=j.x_base,
+                y_base=j.y_base,
+                n=j.n,
+                k=j.k,
+                tokens=j.tokens,
+                split=split,
+            )
+            desc[idx] = d.pack()
+            expect.append((j.y_base, j.n, np.asarray(case.want)))
+            continue
+        lin = random_layer(rng, j.n, j.k, j.group)
         for c, words in enumerate(ap.w2_weight_image(lin, split)):
             hbm[c].update({j.w_base + i: w for i, w in enumerate(words)})
         meta = ap.w2_meta_image(lin, split)

@@ -1,10 +1,11 @@
 """The estimator's linear cost against Verilator cycle counts of the MAC unit (issue 10, item 2).
 
 What is validated: the cycles `accllm.backend.perf.estimate.schedule_cycles` gives an
-`accel.schedule` holding one W2 `accel.linear`, against the cycles `rtl_lib/linear_unit.sv` takes
-for the same descriptor under Verilator, within 5 % on every configuration.  This is the MAC
-unit only, until the whole-accelerator simulation exists (the netlist `passes/accel_to_hw.py`
-and the attention / vector units are being built; docs/hardware.md): the schedule model
+`accel.schedule` holding one W2 or int8 (LM head) `accel.linear`, against the cycles
+`rtl_lib/linear_unit.sv` takes for the same descriptor under Verilator, within 5 % on every
+configuration.  This is the MAC unit only, until the whole-accelerator simulation exists (the
+netlist `passes/accel_to_hw.py` and the attention / vector units are being built;
+docs/hardware.md): the schedule model
 (sequencer issue, barriers, concurrent units) and the attention / vector costs are not covered.
 
 Each configuration is a sim-like target (the shipped `sim`, and `sim` with other HBM channel
@@ -12,7 +13,10 @@ counts, bandwidths, AXI widths and latencies) and one linear layer; together the
 cost model must capture: channels and lanes (1 x 2 up to 2 x 9, from `derive_engine`), words
 per cycle (0.125 to 1, including a fractional 0.375), HBM latency (8 to 32 cycles), K (128 to
 512, one to four words per row), G (32 to 128, one or two metadata words per row), N (rows
-that do not fill the last pass) and tokens (decode and prefill tiles of 2 to 4).
+that do not fill the last pass) and tokens (decode and prefill tiles of 2 to 4).  The int8
+configurations (the LM head, `smla.lm_head`) vary the int8 MACs per channel (`tiling.int8_macs`
+of the words per cycle: 4, 8 and 32), channels (1 or 2), words per row (2 to 4) and padded
+lanes.
 
 Both sides start from the same IR: a compressed `smla.linear` lowered by `lower-to-accel` for
 the target.  Estimator: `schedule_cycles(module, target)` (the public API; it never sees the
@@ -21,10 +25,11 @@ addresses become the linear_unit parameters and descriptor (`backend.accel_progr
 weights and activations are laid out as the backend lays them out, the behavioural HBM serves
 them at the target's latency (+ axi_read_master's) and words per cycle
 (`backend.sim.linear_unit_run`), and every output is checked bit for bit against
-`contract.linear_w2a8` (a run with a wrong output fails before any cycle is compared).
+`contract.linear_w2a8` / `contract.linear_int8` (a run with a wrong output fails before any
+cycle is compared).
 
 Run: `.venv/bin/pytest -s test/backend/test_perf_validation.py` (prints the table; the first
-run builds 5 Verilator models, ~1 to 2 minutes on 2 cores; later runs reuse them).
+run builds 7 Verilator models, ~1 to 2 minutes on 2 cores; later runs reuse them).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import json
 import pytest
 from xdsl.context import Context
 
+from accllm.backend import tiling
 from accllm.backend.perf.estimate import schedule_cycles
 from accllm.backend.sim import linear_unit_run as lur
 from accllm.backend.target_desc import TARGETS_DIR, load_target
@@ -58,18 +64,36 @@ CONFIGS = [
         (3, 72, 256, 64),
     ),
     ("sim-odd", dict(channels=3, channel_bandwidth_gbps=1.2, latency_cycles=24), (2, 40, 384, 128)),
+    # int8 LM heads (group 0 = int8): tiny-model vocab x hidden, and an odd shape.
+    ("sim-lm", {}, (1, 256, 64, 0)),
+    (
+        "sim-lm-narrow",
+        dict(channels=3, channel_bandwidth_gbps=0.4, latency_cycles=8),
+        (2, 200, 96, 0),
+    ),
+    (
+        "sim-lm-fast",
+        dict(channels=4, channel_bandwidth_gbps=3.2, latency_cycles=24),
+        (1, 168, 128, 0),
+    ),
 ]
 
 
 def linear_ir(tokens: int, n: int, k: int, group: int) -> str:
-    """A compressed function holding one 2:4 W2 linear (A8 per-token input, Q15.16 output)."""
+    """A compressed function holding one 2:4 W2 linear, or (group 0) one int8 LM head (A8
+    per-token input, Q15.16 output)."""
     x = f"!smla.qtensor<{tokens}x{k}xsi8, per_token>"
     y = f"!smla.qtensor<{tokens}x{n}xsi32, frac=16>"
-    w = f"!smla.qweight<{n}x{k}, ui2, group={group}, sparse=2:4>"
+    if group:
+        w = f"!smla.qweight<{n}x{k}, ui2, group={group}, sparse=2:4>"
+        op = "smla.linear %a8, %w {acc_bits = 48}"
+    else:
+        w = f"!smla.qweight<{n}x{k}, si8>"
+        op = "smla.lm_head %a8, %w {acc_bits = 32}"
     return (
         f"func.func @lin(%a8: {x}) -> {y} {{\n"
         f'  %w = smla.weight #smla.param<"v.safetensors", "w"> : {w}\n'
-        f"  %y = smla.linear %a8, %w {{acc_bits = 48}} : {x}, {w} -> {y}\n"
+        f"  %y = {op} : {x}, {w} -> {y}\n"
         f"  func.return %y : {y}\n"
         f"}}\n"
     )
@@ -110,8 +134,9 @@ def validate(tmp_path) -> list[dict]:
         assert len(est) == 1, est
         engine, jobs = lur.jobs_from_module(module)
         assert len(jobs) == 1, jobs
-        params = lur.unit_parameters(engine["CH"], engine["LANES"], engine["BLOCKS"], jobs)
         timing = lur.timing_for_target(load_target(target))
+        i8_macs = tiling.int8_macs(timing.weight_wpc)
+        params = lur.unit_parameters(engine["CH"], engine["LANES"], engine["BLOCKS"], jobs, i8_macs)
         run = lur.simulate(params, jobs, timing)
         est_c, sim_c = next(iter(est.values())), run.cycles[0]
         rows.append(
@@ -120,7 +145,9 @@ def validate(tmp_path) -> list[dict]:
                 "engine": f"{params['CH']}x{params['LANES']}x{params['BLOCKS']}",
                 "wpc": timing.weight_wpc,
                 "latency": timing.latency,
-                "layer": "T={} N={} K={} G={}".format(*shape),
+                "layer": "T={} N={} K={} {}".format(
+                    *shape[:3], f"G={shape[3]}" if shape[3] else f"int8 x{i8_macs}"
+                ),
                 "est": est_c,
                 "sim": sim_c,
                 "err": (est_c - sim_c) / sim_c,
