@@ -283,3 +283,21 @@ def rope_descriptor(
         pos_base=position or 0,
         flags=ROPE_FLAG_POS_REG if position is None else 0,
     )
+
+
+def rope_table_writes(
+    theta: float, head_dim: int, max_positions: int
+) -> list[tuple[int, int, int]]:
+    """What the loader writes through rope_cmd_unit's table port before the first command:
+    (tbl_sel, tbl_addr, Q1.14 value) of `contract.rope_tables(rope_inv_freq(theta, head_dim),
+    max_positions)`, sel 0 cos_lo, 1 sin_lo, 2 cos_hi, 3 sin_hi, row r element i at
+    r * head_dim / 2 + i (the accelerator top's `rope_tbl_*` ports; theta and max_positions are
+    the IR rope op's, recorded by accel-to-hw in `accel.top`)."""
+    half = head_dim // 2
+    t = ct.rope_tables(ct.rope_inv_freq(theta, head_dim), max_positions)
+    return [
+        (sel, r * half + i, int(v))
+        for sel, table in enumerate((t.cos_lo, t.sin_lo, t.cos_hi, t.sin_hi))
+        for r, row in enumerate(table)
+        for i, v in enumerate(row)
+    ]

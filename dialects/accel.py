@@ -20,6 +20,7 @@ from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
+    FloatAttr,
     IntegerAttr,
     ModuleOp,
     StringAttr,
@@ -437,6 +438,15 @@ class VectorOp(InstructionOp):
     position = opt_prop_def(IntegerAttr)
     length = prop_def(IntegerAttr)
     tokens = prop_def(IntegerAttr)
+    # RoPE only: the rotation's head size and table constants (smla.rope's head_dim, theta,
+    # max_positions): the rope unit's HALF and the tables the loader writes depend on them.
+    head_dim = opt_prop_def(IntegerAttr)
+    theta = opt_prop_def(FloatAttr)
+    max_positions = opt_prop_def(IntegerAttr)
+    # RMSNorm only: the gain shift sh_g and eps in units of 2^-32 (NormParams.shift / .eps_q,
+    # from the smla.rmsnorm gain type's frac and epsilon): descriptor fields of the norm unit.
+    gain_shift = opt_prop_def(IntegerAttr)
+    eps_q = opt_prop_def(IntegerAttr)
 
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "attr-dict"
@@ -460,6 +470,29 @@ class VectorOp(InstructionOp):
             _lookup(self, self.table, HBMRegionOp, ("table",))
         if self.position is not None and (kind != "rope" or self.position.value.data < 0):
             raise VerifyException("only 'rope' takes a position, and it must be >= 0")
+        rope_attrs = (self.head_dim, self.theta, self.max_positions)
+        if kind != "rope" and any(a is not None for a in rope_attrs):
+            raise VerifyException("only 'rope' takes head_dim / theta / max_positions")
+        if self.head_dim is not None:
+            hd = self.head_dim.value.data
+            if hd <= 0 or hd % 2 or self.length.value.data % hd:
+                raise VerifyException(
+                    f"rope head_dim {hd} must be even, > 0 and divide length "
+                    f"{self.length.value.data}"
+                )
+        if self.theta is not None and not self.theta.value.data > 0:
+            raise VerifyException("rope theta must be > 0")
+        if self.max_positions is not None and self.max_positions.value.data <= 0:
+            raise VerifyException("rope max_positions must be > 0")
+        if kind != "rmsnorm" and (self.gain_shift is not None or self.eps_q is not None):
+            raise VerifyException("only 'rmsnorm' takes gain_shift / eps_q")
+        if (
+            self.gain_shift is not None
+            and not 0 <= self.gain_shift.value.data <= NUMERICS.shift_max
+        ):
+            raise VerifyException(f"rmsnorm gain_shift must be in [0, {NUMERICS.shift_max}]")
+        if self.eps_q is not None and not 0 <= self.eps_q.value.data < 1 << 32:
+            raise VerifyException("rmsnorm eps_q must be in [0, 2^32)")
         self.buffers("output")
 
 

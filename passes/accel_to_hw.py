@@ -38,6 +38,7 @@ from xdsl.dialects.builtin import (
     ArrayAttr,
     DictionaryAttr,
     FlatSymbolRefAttr,
+    FloatAttr,
     IntegerAttr,
     IntegerType,
     ModuleOp,
@@ -49,6 +50,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from accllm.backend import accel_program, accel_program_attn, tiling
+from accllm.backend import accel_program_vector as apv
 from accllm.backend.target_desc import WORD_BYTES
 from accllm.dialects import accel
 from accllm.passes.diagnostics import error_at
@@ -68,13 +70,19 @@ UNIT_RTL: dict[str, str] = {
     "mac": "linear_unit",
     "attn": "attention_unit",
     "kv": "attention_unit",
-    "norm": "vector_unit",
+    "norm": "norm_unit",
     "act": "vector_unit",
-    "rope": "vector_unit",
+    "rope": "rope_cmd_unit",
     "vec": "vector_unit",
 }
 # Units whose RTL this pass instantiates and wires (descriptor ROM, HBM, activation buffer).
-WIRED_UNITS = frozenset({"mac", "attn", "kv"})
+WIRED_UNITS = frozenset(UNIT_RTL)
+# accel.vector kinds with RTL: vector_unit's (apv.KIND_OPS), norm_unit's and rope_cmd_unit's.
+# silu / mul / embedding have none yet.
+VECTOR_RTL_KINDS = frozenset({*apv.KIND_OPS, "rmsnorm", "rope"})
+VEC_DESC_IMAGE = "vec_desc.hex"
+NORM_DESC_IMAGE = "norm_desc.hex"
+ROPE_DESC_IMAGE = "rope_desc.hex"
 NUM_UNITS = len(accel.UNITS)
 LOOP_DEPTH = 4  # the sequencer's loop stack (programs emitted here use no loops yet)
 OUTST_W = 4
@@ -125,6 +133,11 @@ class Compiled:
     units_used: set[str] = field(default_factory=set)
     attn: list[accel_program_attn.AttnDescriptor] = field(default_factory=list)
     kv: KVLayout | None = None  # the attention unit's KV memory, when attention is used
+    vec: list[apv.VectorDescriptor] = field(default_factory=list)  # units vec and act
+    norm: list[apv.NormDescriptor] = field(default_factory=list)
+    norm_max_h: int = 0  # longest normalised row (norm_unit's MAX_H)
+    rope: list[apv.RopeDescriptor] = field(default_factory=list)
+    rope_table: tuple[int, float, int] | None = None  # (head_dim, theta, max_positions)
 
 
 def _unit_name(inst: accel.InstructionOp) -> str:
@@ -146,6 +159,12 @@ def _require_rtl(inst: accel.InstructionOp) -> str:
             inst,
             f"'{inst.name}' runs on engine unit '{unit}' (rtl_lib '{prim}'), which accel-to-hw "
             "does not instantiate and wire yet (descriptor ROM, activation-buffer port sharing)",
+        )
+    if isinstance(inst, accel.VectorOp) and inst.kind.data not in VECTOR_RTL_KINDS:
+        raise error_at(
+            inst,
+            f"accel.vector kind '{inst.kind.data}' has no RTL: vector_unit executes "
+            f"{sorted(apv.KIND_OPS)}, norm_unit rmsnorm, rope_cmd_unit rope",
         )
     return unit
 
@@ -295,6 +314,66 @@ def _attn_descriptor(
         raise error_at(op, str(err)) from err
 
 
+def _vector_descriptor(
+    op: accel.VectorOp, regions: dict[str, accel.HBMRegionOp], buffers, comp: Compiled
+):
+    """Descriptor of an accel.vector and the list it goes to (its unit's descriptor ROM)."""
+
+    def word(ref) -> int:
+        return _int(buffers[ref.root_reference.data], "offset") // WORD_BYTES
+
+    kind, length, tokens = op.kind.data, _int(op, "length"), _int(op, "tokens")
+    ins = [word(r) for r in op.inputs.data]
+    try:
+        if kind == "rmsnorm":
+            if op.gain_shift is None or op.eps_q is None:
+                raise error_at(
+                    op,
+                    "rmsnorm without gain_shift / eps_q (NormParams): lower it with this "
+                    "lower-to-accel, which takes them from the smla.rmsnorm gain type / epsilon",
+                )
+            assert op.table is not None  # the verifier requires it
+            comp.norm_max_h = max(comp.norm_max_h, length)
+            return comp.norm, apv.norm_descriptor(
+                x_base=ins[0],
+                o_base=word(op.output),
+                length=length,
+                tokens=tokens,
+                gain_base_bytes=_int(regions[op.table.root_reference.data], "offset"),
+                gain_shift=op.gain_shift.value.data,
+                eps_q=op.eps_q.value.data,
+            )
+        if kind == "rope":
+            if op.head_dim is None or op.theta is None or op.max_positions is None:
+                raise error_at(
+                    op,
+                    "rope without head_dim / theta / max_positions: the unit's HALF and its "
+                    "tables depend on them (lower it with this lower-to-accel)",
+                )
+            geom = (op.head_dim.value.data, op.theta.value.data, op.max_positions.value.data)
+            if comp.rope_table is not None and comp.rope_table != geom:
+                raise error_at(
+                    op,
+                    f"rope with (head_dim, theta, max_positions) {geom}, another rope used "
+                    f"{comp.rope_table}: rope_cmd_unit holds one table set and one HALF",
+                )
+            comp.rope_table = geom
+            pos = op.position.value.data if op.position is not None else None
+            return comp.rope, apv.rope_descriptor(
+                x_base=ins[0],
+                o_base=word(op.output),
+                length=length,
+                head_dim=geom[0],
+                tokens=tokens,
+                position=pos,
+            )
+        return comp.vec, apv.vector_descriptor(
+            kind, inputs=ins, o_base=word(op.output), length=length, tokens=tokens
+        )
+    except accel_program.EncodingError as err:
+        raise error_at(op, str(err)) from err
+
+
 def _port_owner(unit: int) -> str:
     """The rtl_lib instance behind a sequencer unit: units of one instance share its ports."""
     return UNIT_RTL[next(n for n, u in accel.UNITS.items() if u == unit)]
@@ -351,6 +430,10 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
                 if isinstance(inst, accel.KVAppendOp):
                     last_append[inst.kv.root_reference.data] = inst
                 prog.append(isa.Dispatch(u, len(out.attn) - 1))
+            elif isinstance(inst, accel.VectorOp):
+                descs, d = _vector_descriptor(inst, regions, buffers, out)
+                descs.append(d)
+                prog.append(isa.Dispatch(u, len(descs) - 1))
             else:  # unreachable: _require_rtl admits the wired units only
                 raise AssertionError(f"{inst.name} on a wired unit without an encoder")
         prog.append(isa.Halt())
@@ -536,6 +619,221 @@ class TopParams:
     kv_entries: int = 0  # attention_unit KV-memory records (0: no attention unit)
     kv_aw: int = 0  # width of the top's kv_rd_addr port
     kv_record_bits: int = 0  # width of kv_rd_data: {V, K} entries of 4 hd + 12 bits
+    # rope_cmd_unit's tables, written by the host through the rope_tbl_* ports before the first
+    # program: contract.rope_tables(rope_inv_freq(theta, head_dim), max_pos) (0: no rope unit)
+    rope_head_dim: int = 0
+    rope_theta: float = 0.0
+    rope_max_pos: int = 0
+    rope_tbl_aw: int = 0
+
+
+def rope_tbl_aw(half: int, max_pos: int) -> int:
+    """rope_cmd_unit's tbl_addr width (its port declaration, for the table rows it holds)."""
+    rows = -(-max_pos // 64) if max_pos > 4096 else 64
+    return clog2(rows * half)
+
+
+def _act_port(unit: dict[str, SSAValue], prefix: str = "act_") -> dict[str, SSAValue]:
+    return {k: unit[f"{prefix}{k}"] for k in ("addr", "we", "lane_we", "wdata")}
+
+
+def _unit_ports(desc_aw: int, act_aw: int) -> list[tuple[str, bool, Attribute]]:
+    """The command, descriptor ROM and activation ports every engine unit has."""
+    return [
+        ("clk", True, seq.ClockType()),
+        ("rst", True, _t(1)),
+        ("cmd_valid", True, _t(1)),
+        ("cmd_ready", False, _t(1)),
+        ("cmd_payload", True, _t(isa.PAYLOAD_BITS)),
+        ("done", False, _t(1)),
+        ("desc_addr", False, _t(desc_aw)),
+        ("desc_data", True, _t(tiling.WORD_BITS)),
+        ("act_addr", False, _t(act_aw)),
+        ("act_we", False, _t(1)),
+        ("act_lane_we", False, _t(8)),
+        ("act_wdata", False, _t(tiling.WORD_BITS)),
+        ("act_rdata", True, _t(tiling.WORD_BITS)),
+        ("err", False, _t(1)),
+    ]
+
+
+def _vector_units(
+    net: Netlist,
+    comp: Compiled,
+    seq_out: dict[str, SSAValue],
+    act_aw: int,
+    unit_ready: dict[int, SSAValue],
+    unit_done: dict[int, SSAValue],
+    images: dict[str, str],
+    gain_cmd_ready: SSAValue | str,
+    gain_valid: SSAValue | str,
+    gain_data: SSAValue | str,
+    addr_w: int,
+) -> tuple[list[tuple[SSAValue, dict[str, SSAValue]]], dict[str, SSAValue] | None]:
+    """vector_unit (units vec, act), norm_unit (norm), rope_cmd_unit (rope), each with its
+    descriptor ROM, for the descriptor lists that are not empty. Returns (idle flag, activation
+    port) per instance and norm_unit's gain read-command / ready outputs (None: no norm)."""
+    clk, rst = net.port["clk"], net.port["rst"]
+    ports: list[tuple[SSAValue, dict[str, SSAValue]]] = []
+    gain: dict[str, SSAValue] | None = None
+
+    def cmd(unit: str) -> SSAValue:
+        return net.extract(seq_out["cmd_valid"], accel.UNITS[unit], 1)
+
+    def rom(name: str, image: str, descs, addr: SSAValue) -> SSAValue:
+        aw = clog2(len(descs))
+        images[image] = descriptor_readmemh([d.pack() for d in descs])
+        out = net.instance(
+            f"{name}_desc",
+            f"{name}_desc_rom",
+            {"WIDTH": tiling.WORD_BITS, "DEPTH": 1 << aw, "IMAGE": image},
+            {"clk": clk, "addr": addr},
+        )
+        return out["rdata"]
+
+    if comp.vec:
+        aw = clog2(len(comp.vec))
+        params = {"ACT_AW": act_aw, "DESC_AW": aw}
+        assert set(params) == set(PRIMITIVES["vector_unit"].params), "vector_unit changed"
+        _declare_rom(net, "vec_desc_rom", tiling.WORD_BITS, aw)
+        net.extern(
+            "vector_unit",
+            "vector_unit",
+            {p: i32 for p in params},
+            _unit_ports(aw, act_aw)
+            + [
+                ("act_cmd_valid", True, _t(1)),
+                ("act_cmd_ready", False, _t(1)),
+                ("act_cmd_payload", True, _t(isa.PAYLOAD_BITS)),
+                ("act_done", False, _t(1)),
+            ],
+        )
+        vu = net.instance(
+            "vec",
+            "vector_unit",
+            params,
+            {
+                "clk": clk,
+                "rst": rst,
+                "cmd_valid": cmd("vec"),
+                "cmd_payload": seq_out["cmd_payload"],
+                "act_cmd_valid": cmd("act"),
+                "act_cmd_payload": seq_out["cmd_payload"],
+                "desc_data": "vec_desc_data",
+                "act_rdata": "act_b_rdata",
+            },
+        )
+        net.define("vec_desc_data", rom("vec", VEC_DESC_IMAGE, comp.vec, vu["desc_addr"]))
+        unit_ready[accel.UNITS["vec"]], unit_done[accel.UNITS["vec"]] = vu["cmd_ready"], vu["done"]
+        unit_ready[accel.UNITS["act"]] = vu["act_cmd_ready"]
+        unit_done[accel.UNITS["act"]] = vu["act_done"]
+        net.output("vec_err", vu["err"])
+        ports.append((vu["act_cmd_ready"], _act_port(vu)))  # act_cmd_ready = FSM idle
+    if comp.norm:
+        aw = clog2(len(comp.norm))
+        params = {
+            "MAX_H": tiling.ceil_div(comp.norm_max_h, 16) * 16,
+            "ADDR_W": addr_w,
+            "ACT_AW": act_aw,
+            "DESC_AW": aw,
+        }
+        assert set(params) == set(PRIMITIVES["norm_unit"].params), "norm_unit changed"
+        _declare_rom(net, "norm_desc_rom", tiling.WORD_BITS, aw)
+        net.extern(
+            "norm_unit",
+            "norm_unit",
+            {p: i32 for p in params},
+            _unit_ports(aw, act_aw)
+            + [
+                ("g_cmd_valid", False, _t(1)),
+                ("g_cmd_ready", True, _t(1)),
+                ("g_cmd_addr", False, _t(addr_w)),
+                ("g_cmd_len", False, _t(AXI_LEN_W)),
+                ("g_valid", True, _t(1)),
+                ("g_ready", False, _t(1)),
+                ("g_data", True, _t(AXI_DATA_W)),
+            ],
+        )
+        nu = net.instance(
+            "norm",
+            "norm_unit",
+            params,
+            {
+                "clk": clk,
+                "rst": rst,
+                "cmd_valid": cmd("norm"),
+                "cmd_payload": seq_out["cmd_payload"],
+                "desc_data": "norm_desc_data",
+                "g_cmd_ready": gain_cmd_ready,
+                "g_valid": gain_valid,
+                "g_data": gain_data,
+                "act_rdata": "act_b_rdata",
+            },
+        )
+        net.define("norm_desc_data", rom("norm", NORM_DESC_IMAGE, comp.norm, nu["desc_addr"]))
+        unit_ready[accel.UNITS["norm"]], unit_done[accel.UNITS["norm"]] = (
+            nu["cmd_ready"],
+            nu["done"],
+        )
+        net.output("norm_err", nu["err"])
+        ports.append((nu["cmd_ready"], _act_port(nu)))
+        gain = {k: nu[f"g_{k}"] for k in ("cmd_valid", "cmd_addr", "cmd_len", "ready")}
+        gain["idle"] = nu["cmd_ready"]
+    if comp.rope:
+        assert comp.rope_table is not None
+        hd, _, max_pos = comp.rope_table
+        aw = clog2(len(comp.rope))
+        params = {
+            "HALF": hd // 2,
+            "MAX_POS": max_pos,
+            "POS_W": POS_W,
+            "ACT_AW": act_aw,
+            "DESC_AW": aw,
+        }
+        assert set(params) == set(PRIMITIVES["rope_cmd_unit"].params), "rope_cmd_unit changed"
+        tbl_aw = rope_tbl_aw(hd // 2, max_pos)
+        _declare_rom(net, "rope_desc_rom", tiling.WORD_BITS, aw)
+        net.extern(
+            "rope_cmd_unit",
+            "rope_cmd_unit",
+            {p: i32 for p in params},
+            _unit_ports(aw, act_aw)
+            + [
+                ("pos", True, _t(POS_W)),
+                ("tbl_we", True, _t(1)),
+                ("tbl_sel", True, _t(2)),
+                ("tbl_addr", True, _t(tbl_aw)),
+                ("tbl_data", True, _t(16)),
+            ],
+        )
+        ru = net.instance(
+            "rope",
+            "rope_cmd_unit",
+            params,
+            {
+                "clk": clk,
+                "rst": rst,
+                "cmd_valid": cmd("rope"),
+                "cmd_payload": seq_out["cmd_payload"],
+                "pos": net.port["pos"],
+                "desc_data": "rope_desc_data",
+                # The tables are loaded by the host (ports of the top) before the first
+                # program: the IR carries theta / max_positions, the host computes them.
+                "tbl_we": net.port["rope_tbl_we"],
+                "tbl_sel": net.port["rope_tbl_sel"],
+                "tbl_addr": net.port["rope_tbl_addr"],
+                "tbl_data": net.port["rope_tbl_data"],
+                "act_rdata": "act_b_rdata",
+            },
+        )
+        net.define("rope_desc_data", rom("rope", ROPE_DESC_IMAGE, comp.rope, ru["desc_addr"]))
+        unit_ready[accel.UNITS["rope"]], unit_done[accel.UNITS["rope"]] = (
+            ru["cmd_ready"],
+            ru["done"],
+        )
+        net.output("rope_err", ru["err"])
+        ports.append((ru["cmd_ready"], _act_port(ru)))
+    return ports, gain
 
 
 def _declare_axi_master(net: Netlist, addr_w: int) -> None:
@@ -682,7 +980,11 @@ def build_top(
     kvl = comp.kv
     kv_aw = clog2(kvl.entries) if kvl else 0
     kv_bits = 2 * (4 * kvl.head_dim + 12) if kvl else 0
-    channels = tuple(sorted({*range(wch), misc})) if uses_mac else ()
+    # The misc channel carries the linears' metadata and the norms' gain tables.
+    channels = tuple(sorted({*range(wch), misc})) if uses_mac else ((misc,) if comp.norm else ())
+    rope_aw = 0
+    if comp.rope_table is not None:
+        rope_aw = rope_tbl_aw(comp.rope_table[0] // 2, comp.rope_table[2])
     images = {PROGRAM_IMAGE: isa.to_readmemh(words)}
 
     inputs: list[tuple[str, Attribute]] = [
@@ -695,10 +997,19 @@ def build_top(
         ("host_lane_we", _t(8)),
         ("host_wdata", _t(AXI_DATA_W)),
     ]
-    if kvl:
+    if kvl or comp.rope:
         # The decode position is a top input the host sets per program (a register the
         # program set would need a unit and an instruction for it; the host knows the step).
-        inputs += [("pos", _t(POS_W)), ("kv_rd_addr", _t(kv_aw))]
+        inputs += [("pos", _t(POS_W))]
+    if kvl:
+        inputs += [("kv_rd_addr", _t(kv_aw))]
+    if comp.rope:
+        inputs += [
+            ("rope_tbl_we", _t(1)),
+            ("rope_tbl_sel", _t(2)),
+            ("rope_tbl_addr", _t(rope_aw)),
+            ("rope_tbl_data", _t(16)),
+        ]
     for c in channels:
         inputs += [(f"hbm{c}_{p}", _t(w)) for p, w in _AXI_IN]
     net = Netlist(name, inputs)
@@ -888,23 +1199,77 @@ def build_top(
         net.define("mac_w_cmd_ready", net.concat([m["cmd_ready"] for m in rev]))
         net.define("mac_w_valid", net.concat([m["m_axis_tvalid"] for m in rev]))
         net.define("mac_w_data", net.concat([m["m_axis_tdata"] for m in rev]))
-        meta = read_master(
-            misc,
-            {"valid": lin["m_cmd_valid"], "addr": lin["m_cmd_addr"], "len": lin["m_cmd_len"]},
-            lin["m_ready"],
-        )
-        net.define("mac_m_cmd_ready", meta["cmd_ready"])
-        net.define("mac_m_valid", meta["m_axis_tvalid"])
-        net.define("mac_m_data", meta["m_axis_tdata"])
         unit_ready[mac] = lin["cmd_ready"]
         unit_done[mac] = lin["done"]
         act_b = {k: lin[f"act_{k}"] for k in ("addr", "we", "lane_we", "wdata")}
 
-    attn_b: dict[str, SSAValue] | None = None
-    attn_idle: SSAValue | None = None
+    # (idle flag, activation port) of every unit instance other than linear_unit
+    others: list[tuple[SSAValue, dict[str, SSAValue]]] = []
     if kvl:
         attn_b, attn_idle = _attention_unit(net, comp, kvl, seq_out, act_aw, unit_ready, unit_done)
         images[ATTN_DESC_IMAGE] = descriptor_readmemh([d.pack() for d in comp.attn])
+        others.append((attn_idle, attn_b))
+    vec_ports, gain = _vector_units(
+        net,
+        comp,
+        seq_out,
+        act_aw,
+        unit_ready,
+        unit_done,
+        images,
+        "norm_g_cmd_ready",
+        "norm_g_valid",
+        "misc_data",
+        addr_w,
+    )
+    others += vec_ports
+
+    # ---- the misc channel: linear metadata and norm gains ---------------------------------
+    # One axi_read_master, shared like act_ram port b: the barriers never let linear_unit and
+    # norm_unit run at once and each consumes exactly the words it requested, so the master
+    # follows norm_unit while it is busy (not idle) and linear_unit otherwise.
+    if uses_mac or gain is not None:
+        if uses_mac and gain is not None:
+            norm_idle = gain["idle"]
+
+            def pick(norm_v: SSAValue, mac_v: SSAValue) -> SSAValue:
+                return net.add(comb.MuxOp(norm_idle, mac_v, norm_v)).results[0]
+
+            mcmd = {
+                "valid": pick(gain["cmd_valid"], lin["m_cmd_valid"]),
+                "addr": pick(gain["cmd_addr"], lin["m_cmd_addr"]),
+                "len": pick(gain["cmd_len"], lin["m_cmd_len"]),
+            }
+            mready = pick(gain["ready"], lin["m_ready"])
+        elif uses_mac:
+            mcmd = {"valid": lin["m_cmd_valid"], "addr": lin["m_cmd_addr"], "len": lin["m_cmd_len"]}
+            mready = lin["m_ready"]
+        else:
+            assert gain is not None
+            mcmd = {"valid": gain["cmd_valid"], "addr": gain["cmd_addr"], "len": gain["cmd_len"]}
+            mready = gain["ready"]
+        meta = read_master(misc, mcmd, mready)
+        net.define("misc_data", meta["m_axis_tdata"])
+        if uses_mac and gain is not None:
+            # the handshakes reach the unit that owns the master only
+            idle = gain["idle"]
+            busy_n = net.add(comb.XorOp([idle, net.const(1, 1)])).results[0]
+            net.define("mac_m_cmd_ready", net.add(comb.AndOp([meta["cmd_ready"], idle])).results[0])
+            net.define("mac_m_valid", net.add(comb.AndOp([meta["m_axis_tvalid"], idle])).results[0])
+            net.define(
+                "norm_g_cmd_ready", net.add(comb.AndOp([meta["cmd_ready"], busy_n])).results[0]
+            )
+            net.define(
+                "norm_g_valid", net.add(comb.AndOp([meta["m_axis_tvalid"], busy_n])).results[0]
+            )
+        elif uses_mac:
+            net.define("mac_m_cmd_ready", meta["cmd_ready"])
+            net.define("mac_m_valid", meta["m_axis_tvalid"])
+        else:
+            net.define("norm_g_cmd_ready", meta["cmd_ready"])
+            net.define("norm_g_valid", meta["m_axis_tvalid"])
+        if uses_mac:
+            net.define("mac_m_data", meta["m_axis_tdata"])
 
     # Units without RTL (or unused) never accept a command nor report one done.
     zero = net.const(0, 1)
@@ -934,15 +1299,15 @@ def build_top(
             ("b_rdata", False, _t(tiling.WORD_BITS)),
         ],
     )
-    if attn_b is not None and act_b is not None:
-        # Port b sharing: the program never runs both units at once (BARRIERs added by
-        # compile_schedules), so the attention unit owns the port while its FSM is not idle
-        # (its kv_cmd_ready is high exactly in S_IDLE) and linear_unit otherwise; read data
-        # goes to both.
-        assert attn_idle is not None
-        act_b = {k: net.add(comb.MuxOp(attn_idle, act_b[k], attn_b[k])).results[0] for k in act_b}
-    elif attn_b is not None:
-        act_b = attn_b
+    # Port b sharing: the program never runs two unit instances at once (BARRIERs added by
+    # compile_schedules), so port b follows the instance whose FSM is not idle (each unit's
+    # cmd_ready / kv_cmd_ready / act_cmd_ready is high exactly in its idle state), linear_unit
+    # when all are idle: a chain of 2:1 muxes; read data goes to every unit.
+    for idle, port in reversed(others):
+        if act_b is None:
+            act_b = port
+        else:
+            act_b = {k: net.add(comb.MuxOp(idle, act_b[k], port[k])).results[0] for k in act_b}
     if act_b is None:  # no engine unit: port b idle
         act_b = {
             "addr": net.const(0, act_aw),
@@ -981,6 +1346,10 @@ def build_top(
         kv_entries=kvl.entries if kvl else 0,
         kv_aw=kv_aw,
         kv_record_bits=kv_bits,
+        rope_head_dim=comp.rope_table[0] if comp.rope_table else 0,
+        rope_theta=comp.rope_table[1] if comp.rope_table else 0.0,
+        rope_max_pos=comp.rope_table[2] if comp.rope_table else 0,
+        rope_tbl_aw=rope_aw,
     )
     return net.finish(), images, bases, top
 
@@ -1000,6 +1369,10 @@ def top_params(module: ModuleOp) -> TopParams:
         kv_entries=d["kv_entries"].value.data,
         kv_aw=d["kv_aw"].value.data,
         kv_record_bits=d["kv_record_bits"].value.data,
+        rope_head_dim=d["rope_head_dim"].value.data,
+        rope_theta=d["rope_theta"].value.data,
+        rope_max_pos=d["rope_max_pos"].value.data,
+        rope_tbl_aw=d["rope_tbl_aw"].value.data,
     )
 
 
@@ -1038,5 +1411,9 @@ class AccelToHw(ModulePass):
                 "kv_entries": IntegerAttr(top.kv_entries, i32),
                 "kv_aw": IntegerAttr(top.kv_aw, i32),
                 "kv_record_bits": IntegerAttr(top.kv_record_bits, i32),
+                "rope_head_dim": IntegerAttr(top.rope_head_dim, i32),
+                "rope_theta": FloatAttr(top.rope_theta, 64),
+                "rope_max_pos": IntegerAttr(top.rope_max_pos, i32),
+                "rope_tbl_aw": IntegerAttr(top.rope_tbl_aw, i32),
             }
         )

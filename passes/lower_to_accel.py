@@ -30,6 +30,7 @@ from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DenseIntOrFPElementsAttr,
+    FloatAttr,
     IntegerAttr,
     ModuleOp,
     StringAttr,
@@ -44,6 +45,7 @@ from accllm.backend import accel_program, tiling
 from accllm.backend.target_desc import WORD_BYTES, EngineConfig, derive_engine, load_target
 from accllm.dialects import accel, lattn, smla
 from accllm.dialects.quant_types import ParamAttr, QTensorType, QWeightType, SparsityAttr
+from accllm.numerics import contract
 from accllm.passes.diagnostics import error_at
 
 
@@ -313,6 +315,7 @@ class _FuncLowering:
         ins: list[SSAValue],
         table: str | None,
         position: int | None = None,
+        extra: dict | None = None,
     ) -> None:
         y = op.results[0]
         shape = _shape(y)
@@ -329,6 +332,7 @@ class _FuncLowering:
             props["table"] = _ref(table)
         if position is not None:
             props["position"] = _i(position)
+        props |= extra or {}
         self.issue(accel.VectorOp.create(properties=props), names, [out])
 
     def kv_region(self, op: Operation, heads: int, head_dim: int, sink: int, window: int) -> str:
@@ -468,13 +472,29 @@ class _FuncLowering:
             case smla.RMSNormOp():
                 (h,) = _shape(op.operands[1])
                 tab = self.table(op.operands[1], op, 1, tiling.words_of(2 * h))
-                self.vector(op, "rmsnorm", [op.operands[0]], tab)
+                # The norm unit's descriptor constants: sh_g is the gain type's frac, eps_q the
+                # contract's rounding of epsilon (contract.rmsnorm_params).
+                gt = op.operands[1].type
+                if not isinstance(gt, QTensorType) or gt.is_per_token():
+                    raise error_at(op, "float RMSNorm gain: run the compression passes first")
+                eps = op.properties["epsilon"].value.data
+                norm = {
+                    "gain_shift": _i(gt.frac.data),
+                    "eps_q": _i(int(contract.round_half_up(eps * 2.0**contract.NUMERICS.eps_frac))),
+                }
+                self.vector(op, "rmsnorm", [op.operands[0]], tab, extra=norm)
             case smla.RequantizeOp():
                 self.vector(op, "requantize", [op.operands[0]], None)
             case smla.RoPEOp():
                 # Constant positions (a prefill) are a contiguous run starting at `position`;
                 # runtime positions (a decode step's argument) come from the position register.
-                self.vector(op, "rope", [op.operands[0]], None, self.positions.get(op.operands[1]))
+                rope = {
+                    "head_dim": _i(op.head_dim.value.data),
+                    "theta": FloatAttr(op.theta.value.data, 64),
+                    "max_positions": _i(op.max_positions.value.data),
+                }
+                pos = self.positions.get(op.operands[1])
+                self.vector(op, "rope", [op.operands[0]], None, pos, rope)
             case smla.SiLUOp():
                 self.vector(op, "silu", [op.operands[0]], None)
             case smla.SwiGLUOp() | smla.MulOp() | smla.AddOp():

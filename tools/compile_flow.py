@@ -139,13 +139,15 @@ STAGES: list[Stage] = [
         _stage_compress,
     ),
     # lower/emit wait for accel-to-hw to handle every instruction of the tiny model: it wires
-    # the MAC unit only (vector ops have no RTL yet, the attention unit is not wired yet), so
-    # on a whole model it would stop at the first vector op (docs/hardware.md).
+    # the MAC, attention, vector, norm and rope units (a whole decoder layer runs bit-exact),
+    # but the embedding gather and the int8 LM head have no RTL yet, so on a whole model it
+    # stops at the embedding (docs/hardware.md).
     Stage(
         "lower",
         "tiling, engine mapping, schedule, netlist",
         None,
-        "issue 8: accel-to-hw handles accel.linear only so far; vector/attention units pending",
+        "issue 8: accel-to-hw wires every decoder-layer unit, but the embedding gather and the "
+        "int8 LM head have no RTL yet",
     ),
     Stage(
         "emit",

@@ -29,9 +29,19 @@ async def run_programs(dut):
     dut.host_addr.value = 0
     dut.host_wdata.value = 0
     has_attn = hasattr(dut, "kv_rd_addr")  # a top with an attention unit (pos, kv_rd_* ports)
-    if has_attn:
+    has_pos = hasattr(dut, "pos")  # attention or rope unit
+    has_rope = hasattr(dut, "rope_tbl_we")
+    if has_pos:
         dut.pos.value = 0
+    if has_attn:
         dut.kv_rd_addr.value = 0
+    if has_rope:
+        dut.rope_tbl_we.value = 0
+        dut.rope_tbl_sel.value = 0
+        dut.rope_tbl_addr.value = 0
+        dut.rope_tbl_data.value = 0
+    # every unit's sticky error output present on this top
+    unit_errs = [n for n in ("attn_err", "vec_err", "norm_err", "rope_err") if hasattr(dut, n)]
     chans = [
         AxiHbm(f"hbm{c}_", job.hbm.get(c, {}), job.latency, job.words_per_cycle)
         for c in job.channels
@@ -60,7 +70,16 @@ async def run_programs(dut):
                 await FallingEdge(dut.clk)  # back to a phase where inputs may change
         return act
 
-    # 1. inputs through the host port
+    # 1. RoPE tables (rope_cmd_unit's write port), then inputs through the host port
+    if job.rope_tables:
+        assert has_rope, "rope tables given for a top without a rope unit"
+        dut.rope_tbl_we.value = 1
+        for sel, addr, value in job.rope_tables:
+            dut.rope_tbl_sel.value = sel
+            dut.rope_tbl_addr.value = addr
+            dut.rope_tbl_data.value = value & 0xFFFF
+            await RisingEdge(dut.clk)
+        dut.rope_tbl_we.value = 0
     await load(job.act_in)
 
     # 2. the programs, one after the other
@@ -69,7 +88,7 @@ async def run_programs(dut):
     for i, base in enumerate(job.programs):
         if i < len(job.step_in):
             await load(job.step_in[i])
-        if has_attn:
+        if has_pos:
             dut.pos.value = job.positions[i] if i < len(job.positions) else 0
         dut.prog_base.value = base
         dut.start.value = 1
@@ -84,8 +103,9 @@ async def run_programs(dut):
                     f"pc {int(dut.err_pc.value)} of the program at {base}"
                 )
             assert not int(dut.hbm_err.value), "an AXI read returned an error response"
-            if has_attn and int(dut.attn_err.value):
-                raise AssertionError(f"attention_unit raised err in the program at {base}")
+            for e in unit_errs:
+                if int(getattr(dut, e).value):
+                    raise AssertionError(f"{e} raised in the program at {base}")
             if int(dut.done.value):
                 break
             await RisingEdge(dut.clk)

@@ -6,10 +6,11 @@ Verilator/cocotb, its AXI ports served by the behavioural HBM model.
 cocotb bench `accllm.backend.sim.accel_tb` with the simulator's working directory in
 `design_dir`, where the ROM images (`$readmemh` files) are.  The bench:
 
-1. loads `job.act_in` into the activation buffer through the host port (cycles not counted);
+1. writes `job.rope_tables` through the `rope_tbl_*` ports of a top with a rope unit and
+   loads `job.act_in` into the activation buffer through the host port (cycles not counted);
 2. runs each program base of `job.programs` in turn (`prog_base`, the runtime position
    `job.positions[i]` on the `pos` port of a top with an attention unit, a `start` pulse, until
-   `done`; an `error` from the sequencer, an AXI error or an attention-unit error fails the
+   `done`; an `error` from the sequencer, an AXI error or a unit's sticky `*_err` fails the
    run), counting cycles from `start` to `done` per program; `job.step_in[i]` is loaded before
    program i and `job.step_reads[i]` read back after it (programs reuse buffer bytes, so
    a later program's input or an earlier one's output may share words with other programs);
@@ -51,6 +52,8 @@ class AccelJob:
     step_in: list[dict[int, int]] = field(default_factory=list)  # loaded before program i
     step_reads: list[list[tuple[int, int]]] = field(default_factory=list)  # read after it
     kv_reads: int = 0  # KV-memory records read back at the end
+    # (sel, addr, value) written through the rope_tbl_* ports before the first program
+    rope_tables: list[tuple[int, int, int]] = field(default_factory=list)
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -67,6 +70,7 @@ class AccelJob:
         d["step_in"] = [_unhex(m) for m in d["step_in"]]
         d["reads"] = [tuple(r) for r in d["reads"]]
         d["step_reads"] = [[tuple(r) for r in rs] for rs in d["step_reads"]]
+        d["rope_tables"] = [tuple(r) for r in d["rope_tables"]]
         return cls(**d)
 
 

@@ -7,7 +7,9 @@ with `accllm.backend.accel_program` at the region's channel and offset:
 
 - W2 weight tiles of an `accel.linear` (one region per weight channel) and its metadata
   region (`w2_weight_image`, `w2_meta_image`, with the linear's row split);
-- KV regions start empty (all zero words: nothing is visible before the first append).
+- KV regions start empty (all zero words: nothing is visible before the first append);
+- the gain table of an RMSNorm `accel.vector` (`key.values`, the int16 gain mantissas of
+  `contract.rmsnorm_params`) as `accel_program_vector.norm_gain_image`.
 
 A region whose layout has no encoder yet (embedding / RMSNorm tables, the int8 LM head) is an
 error naming it, so a simulation never runs on silently missing data.  The result maps a channel
@@ -22,6 +24,7 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from accllm.backend import accel_program, tiling
+from accllm.backend import accel_program_vector as apv
 from accllm.backend.target_desc import WORD_BYTES
 from accllm.dialects import accel
 from accllm.interpreter.params import ParamStore
@@ -70,6 +73,19 @@ def hbm_images(module: ModuleOp, base_dir: Path | None = None) -> dict[int, dict
     image: dict[int, dict[int, int]] = {}
     for sched in (o for o in module.ops if isinstance(o, accel.ScheduleOp)):
         for op in sched.body.block.ops:
+            if isinstance(op, accel.VectorOp) and op.kind.data == "rmsnorm" and op.table:
+                region = regions[op.table.root_reference.data]
+                if region.sym_name.data in filled or region.source is None:
+                    continue
+                file, key = region.source.data.rsplit(":", 1)
+                try:
+                    gain = np.asarray(store.get(file, f"{key}.values"), dtype=np.int64)
+                    words = apv.norm_gain_image(gain.reshape(-1)[: op.length.value.data])
+                except (InterpretError, ValueError, accel_program.EncodingError) as err:
+                    raise error_at(op, f"cannot read the gains of this RMSNorm: {err}") from err
+                _put(image, region.channel.value.data, region.offset.value.data, words)
+                filled.add(region.sym_name.data)
+                continue
             if not isinstance(op, accel.LinearOp) or op.precision.data != "w2":
                 continue
             weights = [regions[r.root_reference.data] for r in op.weights.data]

@@ -20,6 +20,10 @@ accel.buffer @q {kind = "act", offset = 512, bytes = 1024}
 accel.schedule @prefill attributes {mode = "gemm", tokens = 4} {
   // CHECK-NEXT: accel.vector {kind = "rmsnorm", inputs = [@x], output = @h, table = @norm0, length = 64 : i64, tokens = 4 : i64}
   accel.vector {kind = "rmsnorm", inputs = [@x], output = @h, table = @norm0, length = 64, tokens = 4}
+  // CHECK-NEXT: accel.vector {kind = "rmsnorm", inputs = [@x], output = @h, table = @norm0, length = 64 : i64, tokens = 4 : i64, gain_shift = 14 : i64, eps_q = 4295 : i64}
+  accel.vector {kind = "rmsnorm", inputs = [@x], output = @h, table = @norm0, length = 64, tokens = 4, gain_shift = 14, eps_q = 4295}
+  // CHECK-NEXT: accel.vector {kind = "rope", inputs = [@h], output = @x, length = 64 : i64, tokens = 4 : i64, position = 0 : i64, head_dim = 16 : i64, theta = 1.000000e+04 : f64, max_positions = 256 : i64}
+  accel.vector {kind = "rope", inputs = [@h], output = @x, length = 64, tokens = 4, position = 0, head_dim = 16, theta = 10000.0 : f64, max_positions = 256}
   // CHECK-NEXT: accel.barrier {units = [3 : i64]}
   accel.barrier {units = [3]}
   // CHECK-NEXT: accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], metadata = @wq_meta, input = @h, output = @q, n = 64 : i64, k = 64 : i64, group = 64 : i64, tokens = 4 : i64, rows_per_channel = 32 : i64}

@@ -86,3 +86,40 @@ accel.schedule @s attributes {mode = "gemm", tokens = 4} {
   // expected-error @+1 {{units must be a non-empty subset of [0, 1, 2, 3, 4, 5, 6]}}
   accel.barrier {units = [9]}
 }
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{rope head_dim 24 must be even, > 0 and divide length 64}}
+  accel.vector {kind = "rope", inputs = [@h], output = @h, length = 64, tokens = 4, head_dim = 24, theta = 10000.0 : f64, max_positions = 256}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{only 'rope' takes head_dim / theta / max_positions}}
+  accel.vector {kind = "add", inputs = [@h, @h], output = @h, length = 64, tokens = 4, head_dim = 16}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{only 'rmsnorm' takes gain_shift / eps_q}}
+  accel.vector {kind = "requantize", inputs = [@h], output = @h, length = 64, tokens = 4, gain_shift = 3}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @norm0 {kind = "table", channel = 3, offset = 0, bytes = 128}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{rmsnorm gain_shift must be in [0, 47]}}
+  accel.vector {kind = "rmsnorm", inputs = [@h], output = @h, table = @norm0, length = 64, tokens = 4, gain_shift = 48, eps_q = 4295}
+}

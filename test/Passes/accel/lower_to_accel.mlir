@@ -13,7 +13,7 @@
 // KV4 cache: 2 (K,V) * 4 heads * words((4 + 12) slots * (8 + 2) bytes = 160 B -> 5 words).
 // CHECK-DAG: accel.hbm_region @kv {kind = "kv", channel = 2 : i64, offset = 0 : i64, bytes = 1280 : i64}
 // CHECK-LABEL: accel.schedule @layer_gemm attributes {mode = "gemm", tokens = 4 : i64} {
-// CHECK-NEXT:   accel.vector {kind = "rmsnorm", inputs = [@x], output = @h, length = 64 : i64, tokens = 4 : i64, table = @gain_tab}
+// CHECK-NEXT:   accel.vector {kind = "rmsnorm", inputs = [@x], output = @h, length = 64 : i64, tokens = 4 : i64, table = @gain_tab, gain_shift = 14 : i64, eps_q = 4295 : i64}
 // CHECK-NEXT:   accel.barrier {units = [3 : i64]}
 // CHECK-NEXT:   accel.vector {kind = "requantize", inputs = [@h], output = @a8
 // CHECK-NEXT:   accel.barrier {units = [6 : i64]}

@@ -8,8 +8,8 @@
 // CHECK:     accel.hbm_region @kv {kind = "kv", channel = 2 : i64
 // CHECK-NOT: accel.hbm_region @kv_1
 // CHECK-LABEL: accel.schedule @prefill_gemm attributes {mode = "gemm", tokens = 4 : i64} {
-// CHECK-NEXT:   accel.vector {kind = "rope", inputs = [@q], output = @qr, length = 64 : i64, tokens = 4 : i64, position = 0 : i64}
-// CHECK-NEXT:   accel.vector {kind = "rope", inputs = [@k], output = @kr, length = 64 : i64, tokens = 4 : i64, position = 0 : i64}
+// CHECK-NEXT:   accel.vector {kind = "rope", inputs = [@q], output = @qr, length = 64 : i64, tokens = 4 : i64, position = 0 : i64, head_dim = 16 : i64, theta = 1.000000e+04 : f64, max_positions = 256 : i64}
+// CHECK-NEXT:   accel.vector {kind = "rope", inputs = [@k], output = @kr, length = 64 : i64, tokens = 4 : i64, position = 0 : i64, head_dim = 16 : i64, theta = 1.000000e+04 : f64, max_positions = 256 : i64}
 // CHECK-NEXT:   accel.barrier {units = [5 : i64]}
 // CHECK-NEXT:   accel.kv_append {kv = @kv, k = @kr, v = @v, tokens = 4 : i64}
 // CHECK-NEXT:   accel.barrier {units = [2 : i64]}

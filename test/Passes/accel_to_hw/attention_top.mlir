@@ -12,7 +12,7 @@
 // BARRIER {attn}, DISPATCH mac 1, HALT; two attention descriptors.
 // CHECK:      builtin.module attributes {accel.mem_images = {program.hex = "1000000000000000\0A4000000000000001\0A1200000000000000\0A4000000000000004\0A1100000000000001\0A4000000000000002\0A1000000000000001\0A5000000000000000\0A", linear_desc.hex = "{{[0-9a-f]+}}\0A{{[0-9a-f]+}}\0A", attn_desc.hex = "{{[0-9a-f]+}}\0A{{[0-9a-f]+}}\0A"}
 // 2 KV heads x 8 slots = 16 records of {V, K}, each 4 x 16 + 12 bits.
-// CHECK-SAME: kv_entries = 16 : i32, kv_aw = 4 : i32, kv_record_bits = 152 : i32}}
+// CHECK-SAME: kv_entries = 16 : i32, kv_aw = 4 : i32, kv_record_bits = 152 : i32, rope_head_dim = 0 : i32, rope_theta = 0.000000e+00 : f64, rope_max_pos = 0 : i32, rope_tbl_aw = 0 : i32}}
 // CHECK-DAG:  hw.module.extern @attention_unit<SINK: i32, WINDOW: i32, KV_HEADS: i32, HEAD_DIM: i32, KV_ENTRIES: i32, ACT_AW: i32, DESC_AW: i32, POS_W: i32>
 // CHECK-DAG:  hw.module.extern @attn_desc_rom<WIDTH: i32, DEPTH: i32, IMAGE: none>({{.*}}) attributes {verilogName = "rom"}
 // CHECK-LABEL: hw.module @accllm_top(

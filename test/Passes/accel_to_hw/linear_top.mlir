@@ -5,7 +5,7 @@
 // RUN: accllm-opt %s -p accel-to-hw | FileCheck %s
 // RUN: accllm-opt %s -p accel-to-hw | accllm-translate --emit-verilog | FileCheck %s --check-prefix=SV
 
-// CHECK:      builtin.module attributes {accel.mem_images = {program.hex = "1000000000000000\0A1000000000000001\0A5000000000000000\0A", linear_desc.hex = "{{[0-9a-f]+}}\0A{{[0-9a-f]+}}\0A"}, accel.programs = {lin_gemm = 0 : i32}, accel.top = {name = "accllm_top", pc_w = 2 : i32, act_words = 4608 : i32, act_aw = 13 : i32, addr_w = 24 : i32, channels = [0 : i32, 1 : i32, 3 : i32], kv_entries = 0 : i32, kv_aw = 0 : i32, kv_record_bits = 0 : i32}}
+// CHECK:      builtin.module attributes {accel.mem_images = {program.hex = "1000000000000000\0A1000000000000001\0A5000000000000000\0A", linear_desc.hex = "{{[0-9a-f]+}}\0A{{[0-9a-f]+}}\0A"}, accel.programs = {lin_gemm = 0 : i32}, accel.top = {name = "accllm_top", pc_w = 2 : i32, act_words = 4608 : i32, act_aw = 13 : i32, addr_w = 24 : i32, channels = [0 : i32, 1 : i32, 3 : i32], kv_entries = 0 : i32, kv_aw = 0 : i32, kv_record_bits = 0 : i32, rope_head_dim = 0 : i32, rope_theta = 0.000000e+00 : f64, rope_max_pos = 0 : i32, rope_tbl_aw = 0 : i32}}
 // CHECK-DAG:  hw.module.extern @sequencer<NUM_UNITS: i32, PC_W: i32, LOOP_DEPTH: i32, OUTST_W: i32>
 // CHECK-DAG:  hw.module.extern @program_rom<WIDTH: i32, DEPTH: i32, IMAGE: none>({{.*}}) attributes {verilogName = "rom"}
 // CHECK-DAG:  hw.module.extern @linear_desc_rom<WIDTH: i32, DEPTH: i32, IMAGE: none>({{.*}}out rdata: i256) attributes {verilogName = "rom"}

@@ -1,7 +1,7 @@
 // accel-to-hw refuses, naming the op: a prefill attention without the layer's kv_append (the
 // unit appends each token before its query attends, so it needs the K/V buffers), a KV cache
-// no attention reads (its record layout is unknown), instructions whose engine unit has no RTL
-// or RTL not wired yet (a netlist never silently lacks a unit), and the int8 LM head.
+// no attention reads (its record layout is unknown), vector kinds without RTL (silu: a netlist
+// never silently lacks a unit), a rope lowered without its table constants, and the int8 LM head.
 // RUN: accllm-opt %s -p accel-to-hw --split-input-file --verify-diagnostics
 
 accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 6 : i64, mac_blocks = 4 : i64, lanes_per_channel = 3 : i64, attn_lanes = 8 : i64, act_buffer_bytes = 147456 : i64, kv_buffer_bytes = 73728 : i64, gemm_tokens = 1152 : i64}
@@ -30,8 +30,18 @@ accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels =
 accel.buffer @x {kind = "act", offset = 0 : i64, bytes = 256 : i64}
 accel.buffer @h {kind = "act", offset = 256 : i64, bytes = 256 : i64}
 accel.schedule @s_gemv attributes {mode = "gemv", tokens = 1 : i64} {
-  // expected-error @+1 {{'accel.vector' runs on engine unit 'vec'}}
-  accel.vector {kind = "add", inputs = [@x, @x], output = @h, length = 64 : i64, tokens = 1 : i64}
+  // expected-error @+1 {{accel.vector kind 'silu' has no RTL: vector_unit executes ['add', 'requantize', 'swiglu'], norm_unit rmsnorm, rope_cmd_unit rope}}
+  accel.vector {kind = "silu", inputs = [@x], output = @h, length = 64 : i64, tokens = 1 : i64}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 6 : i64, mac_blocks = 4 : i64, lanes_per_channel = 3 : i64, attn_lanes = 8 : i64, act_buffer_bytes = 147456 : i64, kv_buffer_bytes = 73728 : i64, gemm_tokens = 1152 : i64}
+accel.buffer @x {kind = "act", offset = 0 : i64, bytes = 256 : i64}
+accel.buffer @h {kind = "act", offset = 256 : i64, bytes = 256 : i64}
+accel.schedule @s_gemv attributes {mode = "gemv", tokens = 1 : i64} {
+  // expected-error @+1 {{rope without head_dim / theta / max_positions: the unit's HALF and its tables depend on them (lower it with this lower-to-accel)}}
+  accel.vector {kind = "rope", inputs = [@x], output = @h, length = 64 : i64, tokens = 1 : i64}
 }
 
 // -----
