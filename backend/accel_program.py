@@ -180,25 +180,38 @@ def w2_meta_record(zp, mant, exp: int, words: int) -> list[int]:
     return [(bits >> (tiling.WORD_BITS * i)) & mask for i in range(words)]
 
 
-def w2_meta_image(lin: ct.W2Linear, split: tiling.RowSplit) -> list[int]:
-    """The layer's metadata region: records ordered pass, channel, lane (zero for padding)."""
+def w2_meta_image(
+    lin: ct.W2Linear, split: tiling.RowSplit, channels: int | None = None
+) -> list[int]:
+    """The layer's metadata region: records ordered pass, channel, lane (zero for padding).
+
+    `channels`: the MAC unit's weight channels (linear_unit CH, default the split's channels
+    in use). The unit loads CH x LANES records per pass whatever the layer uses, so a layer on
+    fewer channels than CH (few rows on a wide target) needs zero records for the idle
+    channels, or the next pass's records would be read one pass early."""
+    channels = split.channels_used if channels is None else channels
+    if channels < split.channels_used:
+        raise EncodingError(f"{split.channels_used} channels in use, the unit has {channels}")
     mw = tiling.w2_meta_words_per_row(lin.in_features, lin.group)
     zp, mant, exp = (np.asarray(a, dtype=np.int64) for a in (lin.zp, lin.scale_mant, lin.scale_exp))
     out: list[int] = []
     for p in range(split.passes):
-        for c in range(split.channels_used):
+        for c in range(channels):
             for lane in range(split.lanes):
                 r = _row_slot(split, c, p * split.lanes + lane)
-                if 0 <= r < lin.out_features:
+                if c < split.channels_used and 0 <= r < lin.out_features:
                     out += w2_meta_record(zp[r], mant[r], int(exp[r]), mw)
                 else:
                     out += [0] * mw
     return out
 
 
-def meta_region_words(n: int, k: int, group: int, split: tiling.RowSplit) -> int:
-    """Words of a layer's metadata region in the `w2_meta_image` layout."""
-    return split.passes * split.channels_used * split.lanes * tiling.w2_meta_words_per_row(k, group)
+def meta_region_words(
+    n: int, k: int, group: int, split: tiling.RowSplit, channels: int | None = None
+) -> int:
+    """Words of a layer's metadata region in the `w2_meta_image` layout (`channels` as there)."""
+    channels = split.channels_used if channels is None else channels
+    return split.passes * channels * split.lanes * tiling.w2_meta_words_per_row(k, group)
 
 
 def int8_row_words(row) -> list[int]:

@@ -23,7 +23,7 @@ parameters taken from the engine:
 
 The ROM images go into the module attribute `accel.mem_images` (file -> `$readmemh` text), read
 by `backend/verilog/emit.py`.  An instruction whose unit has no RTL in `rtl_lib/primitives.py`
-or that this pass does not wire (vector ops, the int8 LM head) is an error naming the op: a netlist
+or that this pass does not wire (vector kinds without RTL) is an error naming the op: a netlist
 never silently lacks a unit.  The accel ops are replaced by the netlist.
 """
 
@@ -58,6 +58,7 @@ from accllm.rtl_lib import isa
 from accllm.rtl_lib.primitives import PRIMITIVES
 
 PROGRAMS_ATTR = "accel.programs"
+HOST_EMBEDDING_ATTR = "accel.host_embedding"  # schedule -> embeddings the host performs
 MEM_IMAGES_ATTR = "accel.mem_images"  # read by accllm.backend.verilog.emit
 PROGRAM_IMAGE = "program.hex"
 LINEAR_DESC_IMAGE = "linear_desc.hex"
@@ -90,6 +91,14 @@ AXI_LEN_W = 24  # axi_read_master / linear_unit command length width (words)
 AXI_MAX_BURST = 64
 AXI_MAX_OUTSTANDING = 4
 AXI_DATA_W = tiling.WORD_BITS  # one stream word per beat (the units consume 256-bit words)
+
+
+def engine_words_per_cycle(engine: accel.EngineOp) -> float:
+    """Stream words per cycle one weight channel delivers on the engine's target (it does not
+    depend on the layer sizes, so any max_features gives it)."""
+    from accllm.backend.target_desc import derive_engine, load_target
+
+    return derive_engine(load_target(engine.target.data)).words_per_cycle
 
 
 def clog2(n: int) -> int:
@@ -138,6 +147,18 @@ class Compiled:
     norm_max_h: int = 0  # longest normalised row (norm_unit's MAX_H)
     rope: list[apv.RopeDescriptor] = field(default_factory=list)
     rope_table: tuple[int, float, int] | None = None  # (head_dim, theta, max_positions)
+    # schedule -> embedding gathers the host performs before the program (no RTL yet):
+    # (output buffer's first word, tokens, row length, table channel, table's first word)
+    host_embedding: dict[str, list[tuple[int, int, int, int, int]]] = field(default_factory=dict)
+
+
+def _host_embedding(inst: Operation) -> bool:
+    """The embedding gather has no RTL: the host performs it from the table image (rows of
+    `contract.embedding_int8`) and loads the residual rows into the output buffer before the
+    program starts (recorded per schedule in the `accel.host_embedding` module attribute, so
+    the netlist never silently lacks the step). Only an embedding that starts a program can
+    be done this way: nothing on the engine precedes it."""
+    return isinstance(inst, accel.VectorOp) and inst.kind.data == "embedding"
 
 
 def _unit_name(inst: accel.InstructionOp) -> str:
@@ -172,12 +193,6 @@ def _require_rtl(inst: accel.InstructionOp) -> str:
 def _linear_descriptor(
     op: accel.LinearOp, engine: accel.EngineOp, regions: dict[str, accel.HBMRegionOp], buffers
 ) -> accel_program.LinearDescriptor:
-    if op.precision.data != "w2":
-        raise error_at(
-            op,
-            f"'{op.name}' with precision '{op.precision.data}' has no RTL (linear_unit runs W2 "
-            "weights only; the int8 LM head on the MAC unit is not built yet)",
-        )
     weights = [regions[r.root_reference.data] for r in op.weights.data]
     offsets = {_int(r, "offset") for r in weights}
     if len(offsets) != 1:
@@ -198,6 +213,17 @@ def _linear_descriptor(
     split = tiling.RowSplit(per, len(weights), tiling.ceil_div(per, lanes), lanes)
     x, y = buffers[op.input.root_reference.data], buffers[op.output.root_reference.data]
     try:
+        if op.precision.data == "int8":  # the LM head: dense int8 rows, one scale per row
+            return accel_program.int8_descriptor(
+                w_base_bytes=offsets.pop(),
+                meta_base_bytes=_int(regions[op.metadata.root_reference.data], "offset"),
+                x_base=_int(x, "offset") // WORD_BYTES,
+                y_base=_int(y, "offset") // WORD_BYTES,
+                n=_int(op, "n"),
+                k=_int(op, "k"),
+                tokens=_int(op, "tokens"),
+                split=split,
+            )
         return accel_program.linear_descriptor(
             w_base_bytes=offsets.pop(),
             meta_base_bytes=_int(regions[op.metadata.root_reference.data], "offset"),
@@ -396,6 +422,8 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
         raise error_at(module, "no accel.schedule to compile")
     for sched in schedules:  # every instruction has RTL (checked before any layout question)
         for inst in sched.body.block.ops:
+            if _host_embedding(inst):
+                continue
             if not isinstance(inst, accel.BarrierOp):
                 assert isinstance(inst, accel.InstructionOp)
                 out.units_used.add(_require_rtl(inst))
@@ -412,6 +440,18 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
             if isinstance(inst, accel.BarrierOp):
                 prog.append(isa.Barrier(inst.unit_set()))
                 running -= set(inst.unit_set())
+                continue
+            if _host_embedding(inst):
+                assert isinstance(inst, accel.VectorOp) and inst.table is not None
+                out.host_embedding.setdefault(sched.sym_name.data, []).append(
+                    (
+                        _int(buffers[inst.output.root_reference.data], "offset") // WORD_BYTES,
+                        _int(inst, "tokens"),
+                        _int(inst, "length"),
+                        _int(regions[inst.table.root_reference.data], "channel"),
+                        _int(regions[inst.table.root_reference.data], "offset") // WORD_BYTES,
+                    )
+                )
                 continue
             assert isinstance(inst, accel.InstructionOp)
             u = inst.unit()
@@ -1111,7 +1151,9 @@ def build_top(
         images[LINEAR_DESC_IMAGE] = descriptor_readmemh([d.pack() for d in comp.linear])
         _declare_rom(net, "linear_desc_rom", tiling.WORD_BITS, desc_aw)
         max_k = max(_int(o, "k") for o in comp.linear_ops)
-        mw = max(d.meta_words for d in comp.linear)
+        # MW sizes the W2 metadata record register; int8 descriptors use meta_words as words
+        # per pass, streamed slot by slot, so they do not bound it.
+        mw = max((d.meta_words for d in comp.linear if not d.int8), default=1)
         prim = PRIMITIVES["linear_unit"]
         params = {
             "CH": wch,
@@ -1119,11 +1161,11 @@ def build_top(
             "BLOCKS": engine.get("mac_blocks"),
             "MAX_K": tiling.ceil_div(max_k, 32) * 32,
             "MW": mw,
+            "I8_MACS": tiling.int8_macs(engine_words_per_cycle(engine)),
             "ADDR_W": addr_w,
             "ACT_AW": act_aw,
             "DESC_AW": desc_aw,
         }
-        # Parameters not set here keep their RTL default (I8_MACS: int8 linears are refused).
         assert set(params) <= set(prim.params), "linear_unit parameters changed in rtl_lib"
         net.extern(
             "linear_unit",
@@ -1397,6 +1439,26 @@ class AccelToHw(ModulePass):
         op.attributes[MEM_IMAGES_ATTR] = DictionaryAttr(
             {k: StringAttr(v) for k, v in images.items()}
         )
+        if comp.host_embedding:
+            op.attributes[HOST_EMBEDDING_ATTR] = DictionaryAttr(
+                {
+                    sched: ArrayAttr(
+                        [
+                            DictionaryAttr(
+                                {
+                                    "output_word": IntegerAttr(w, i32),
+                                    "tokens": IntegerAttr(t, i32),
+                                    "length": IntegerAttr(n, i32),
+                                    "table_channel": IntegerAttr(ch, i32),
+                                    "table_word": IntegerAttr(tw, i32),
+                                }
+                            )
+                            for w, t, n, ch, tw in steps
+                        ]
+                    )
+                    for sched, steps in comp.host_embedding.items()
+                }
+            )
         op.attributes[PROGRAMS_ATTR] = DictionaryAttr(
             {k: IntegerAttr(v, i32) for k, v in bases.items()}
         )

@@ -278,11 +278,15 @@ class _FuncLowering:
                 )
             precision, group = "w2", wt.group_size()
             row_words = tiling.w2_weight_words(1, k)
-            meta_words = accel_program.meta_region_words(n, k, group, split)
+            # linear_unit loads records for all of its weight channels per pass.
+            meta_words = accel_program.meta_region_words(
+                n, k, group, split, self.eng.weight_channels
+            )
         else:
             precision, group = "int8", k
             row_words = tiling.int8_words_per_row(k)
-            meta_words = tiling.int8_meta_words(n)
+            # The MAC unit's int8 layout: per pass one 32-bit slot per row slot (channel, lane).
+            meta_words = tiling.int8_meta_region_words(split)
         tile_words = split.padded_rows * row_words
         offset = self.low.alloc.hbm_aligned(range(split.channels_used), tile_words * WORD_BYTES)
         regions = [
@@ -587,3 +591,40 @@ class LowerToAccel(ModulePass):
         op.body.block.add_ops(
             [accel.EngineOp.create(properties=eng_props), *low.resources, *schedules]
         )
+
+
+def derive_decode_ir(prefill_ir: str, tokens: int, name: str = "decode") -> str:
+    """A one-token decode function derived from the frontend's prefill function (the frontend
+    imports one `forward` of the prompt length; a decode step is the same graph at T = 1).
+
+    The function `@forward` of `prefill_ir` (one module, one function of `tokens` tokens) is
+    copied as `@<name>` with every `1x<tokens>x` activation retyped to one token, the token
+    ids argument to `tensor<1x1xi64>`, and the constant RoPE positions replaced by an argument
+    `%pos : tensor<1xi64>`. Lowered by `lower-to-accel`, its ropes then read the position
+    register, its `lattn.prefill`s become a one-token kv_append + gemv attention on the layer's
+    (shared) KV region: exactly a Λ decode step (docs/hardware.md). Returns a module holding
+    both functions; raises ValueError if the text is not of that form."""
+    import re
+
+    start = prefill_ir.find("func.func @forward(")
+    if start < 0 or prefill_ir.count("func.func") != 1:
+        raise ValueError("expected one func.func @forward (the frontend's prefill function)")
+    end = prefill_ir.rindex("}", 0, prefill_ir.rindex("}"))  # the function's closing brace
+    fn = prefill_ir[start : end + 1]
+    run = ", ".join(str(p) for p in range(tokens))
+    const = re.search(
+        rf"(%[\w.]+) = arith\.constant dense<\[{re.escape(run)}\]> : tensor<{tokens}xi64>\n", fn
+    )
+    if const is None:
+        raise ValueError(f"no constant RoPE positions 0..{tokens - 1} in @forward")
+    pos = const.group(1)
+    fn = fn.replace(const.group(0), "")
+    fn = re.sub(rf"\b1x{tokens}x", "1x1x", fn)
+    fn = fn.replace(f"tensor<1x{tokens}xi64>", "tensor<1x1xi64>")
+    fn = fn.replace(f"tensor<{tokens}xi64>", "tensor<1xi64>")
+    fn = re.sub(rf"{re.escape(pos)}\b", "%pos", fn)
+    head = re.match(r"func\.func @forward\(([^)]*)\)", fn)
+    assert head is not None
+    fn = fn.replace(head.group(0), f"func.func @{name}({head.group(1)}, %pos: tensor<1xi64>)", 1)
+    body = prefill_ir[: end + 1].rstrip()
+    return body + "\n  " + fn + "\n}\n"

@@ -10,13 +10,34 @@ import os
 from pathlib import Path
 
 import cocotb
+import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 from accllm.backend.sim.accelerator import JOB_ENV, AccelJob, AccelRun
 from accllm.backend.sim.hbm import AxiHbm, serve_axi
+from accllm.backend.sim.hbm_image import embedding_rows
+from accllm.numerics import contract as ct
 from accllm.rtl_lib.stream import clock_and_reset
 
 ALL_LANES = 0xFF
+
+
+def _q15_words(base: int, row) -> dict[int, int]:
+    """Activation-buffer words of an int32 row (8 lanes of 32 bits per word)."""
+    flat = [int(v) & 0xFFFFFFFF for v in row]
+    return {
+        base + w: sum(v << (32 * i) for i, v in enumerate(flat[8 * w : 8 * w + 8]))
+        for w in range(len(flat) // 8)
+    }
+
+
+def _q15_row(words: dict[int, int], base: int, length: int) -> np.ndarray:
+    """The int32 row of `length` values in the words from `base` (inverse of `_q15_words`)."""
+    out = []
+    for i in range(length):
+        v = words[base + i // 8] >> (32 * (i % 8)) & 0xFFFFFFFF
+        out.append(v - (1 << 32) if v >> 31 else v)
+    return np.array(out, dtype=np.int64)
 
 
 @cocotb.test()
@@ -85,11 +106,10 @@ async def run_programs(dut):
     # 2. the programs, one after the other
     cycles = []
     step_act: list[dict[int, int]] = []
-    for i, base in enumerate(job.programs):
-        if i < len(job.step_in):
-            await load(job.step_in[i])
+
+    async def run_program(base: int, pos: int) -> int:
         if has_pos:
-            dut.pos.value = job.positions[i] if i < len(job.positions) else 0
+            dut.pos.value = pos
         dut.prog_base.value = base
         dut.start.value = 1
         await RisingEdge(dut.clk)
@@ -111,11 +131,40 @@ async def run_programs(dut):
             await RisingEdge(dut.clk)
             n += 1
             assert n < job.max_cycles, f"program at {base} did not finish in {n} cycles"
-        cycles.append(n)
         await RisingEdge(dut.clk)
+        return n
+
+    for i, base in enumerate(job.programs):
+        if i < len(job.step_in):
+            await load(job.step_in[i])
+        cycles.append(await run_program(base, job.positions[i] if i < len(job.positions) else 0))
         if i < len(job.step_reads):
             await FallingEdge(dut.clk)
             step_act.append(await read(job.step_reads[i]))
+
+    # 2b. greedy decode (job.greedy): the host takes the argmax of the last logits row, gathers
+    # that token's embedding row from the table image in HBM (the accelerator has no embedding
+    # unit), loads it and runs the decode program at the next position.
+    tokens: list[int] = []
+    logits: list[list[int]] = []
+    if job.greedy:
+        g = job.greedy
+        vocab, hidden = g["vocab"], g["hidden"]
+        await FallingEdge(dut.clk)
+        row = _q15_row(
+            await read([(g["first_logits_word"], vocab // 8)]), g["first_logits_word"], vocab
+        )
+        table = job.hbm.get(g["table_channel"], {})
+        for step in range(g["steps"]):
+            tok = int(np.argmax(row))
+            tokens.append(tok)
+            vals, exps = embedding_rows(table, g["table_word"], [tok], hidden)
+            h = ct.embedding_int8([0], vals, exps)[0]
+            await load(_q15_words(g["h_word"], h))
+            cycles.append(await run_program(g["program"], g["pos0"] + step))
+            await FallingEdge(dut.clk)
+            row = _q15_row(await read([(g["logits_word"], vocab // 8)]), g["logits_word"], vocab)
+            logits.append([int(v) for v in row])
 
     # 3. outputs through the host ports
     await FallingEdge(dut.clk)
@@ -134,5 +183,7 @@ async def run_programs(dut):
         bursts={c: ch.bursts for c, ch in zip(job.channels, chans, strict=True)},
         step_act=step_act,
         kv=kv,
+        tokens=tokens,
+        logits=logits,
     )
     Path(os.environ["ACCLLM_ACCEL_RESULT"]).write_text(run.to_json())

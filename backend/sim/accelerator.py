@@ -54,6 +54,10 @@ class AccelJob:
     kv_reads: int = 0  # KV-memory records read back at the end
     # (sel, addr, value) written through the rope_tbl_* ports before the first program
     rope_tables: list[tuple[int, int, int]] = field(default_factory=list)
+    # Greedy decode after the programs (accel_tb): keys program, pos0, steps, vocab, hidden,
+    # first_logits_word (last prefill logits row), logits_word, h_word (decode program's
+    # logits / embedding buffers), table_channel, table_word (embedding table image).
+    greedy: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -93,6 +97,8 @@ class AccelRun:
     bursts: dict[int, int] = field(default_factory=dict)
     step_act: list[dict[int, int]] = field(default_factory=list)
     kv: dict[int, int] = field(default_factory=dict)
+    tokens: list[int] = field(default_factory=list)  # greedy decode: token fed at each step
+    logits: list[list[int]] = field(default_factory=list)  # greedy decode: logits per step
 
     def to_json(self) -> str:
         d = asdict(self)

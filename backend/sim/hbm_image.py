@@ -6,12 +6,17 @@ write them, resolved like `#smla.param`: relative to the IR file's directory) an
 with `accllm.backend.accel_program` at the region's channel and offset:
 
 - W2 weight tiles of an `accel.linear` (one region per weight channel) and its metadata
-  region (`w2_weight_image`, `w2_meta_image`, with the linear's row split);
+  region (`w2_weight_image`, `w2_meta_image`, with the linear's row split, records for every
+  weight channel of the MAC unit);
+- int8 tiles and metadata of the LM head (`int8_weight_image`, `int8_meta_image` from
+  `key.codes`, `key.scale_mant`, `key.scale_exp`);
 - KV regions start empty (all zero words: nothing is visible before the first append);
+- the embedding table (`key.values` int8 rows, `key.exp` exponents) as
+  `embedding_table_image`: the host gathers rows from it (`embedding_rows`; no RTL yet);
 - the gain table of an RMSNorm `accel.vector` (`key.values`, the int16 gain mantissas of
   `contract.rmsnorm_params`) as `accel_program_vector.norm_gain_image`.
 
-A region whose layout has no encoder yet (embedding / RMSNorm tables, the int8 LM head) is an
+A region whose layout has no encoder yet is an
 error naming it, so a simulation never runs on silently missing data.  The result maps a channel
 to {word address: 256-bit int} (absent words are zero), the form `backend/sim/hbm.py` serves.
 """
@@ -57,6 +62,46 @@ def load_w2_linear(store: ParamStore, source: str, n: int, k: int, group: int) -
     )
 
 
+def _int8_images(store: ParamStore, source: str, n: int, k: int, split: tiling.RowSplit):
+    """Weight tiles and metadata of an int8 [n, k] linear (the LM head: `key.codes`, the
+    per-row dyadic scale `key.scale_mant` * 2^-`key.scale_exp`)."""
+    file, key = source.rsplit(":", 1)
+
+    def get(comp: str) -> np.ndarray:
+        return np.asarray(store.get(file, f"{key}.{comp}"), dtype=np.int64)
+
+    w_q = get("codes").reshape(n, k)
+    tiles = accel_program.int8_weight_image(w_q, split)
+    meta = accel_program.int8_meta_image(
+        get("scale_mant").reshape(n), get("scale_exp").reshape(n), split
+    )
+    return tiles, meta
+
+
+def embedding_table_image(values, exps) -> list[int]:
+    """The embedding table region (lower-to-accel sizes it `int8_words_per_row(hidden + 1)` per
+    row): row r's int8 values as bytes 0..hidden-1, then its pow2 exponent byte
+    (`contract.embedding_int8`), each row word-aligned."""
+    values, exps = np.asarray(values, dtype=np.int64), np.asarray(exps, dtype=np.int64)
+    rows = [np.append(v, e) for v, e in zip(values, exps, strict=True)]
+    return [w for r in rows for w in accel_program.int8_row_words(r)]
+
+
+def embedding_rows(image: dict[int, int], base: int, ids, hidden: int):
+    """Rows `ids` of an `embedding_table_image` at word `base` of a channel image: (int8
+    values [T, hidden], exponents [T]) -- what the host reads for the gather."""
+    per = tiling.int8_words_per_row(hidden + 1)
+    vals, exps = [], []
+    for i in ids:
+        raw = b"".join(
+            image.get(base + int(i) * per + w, 0).to_bytes(WORD_BYTES, "little") for w in range(per)
+        )
+        row = np.frombuffer(raw[: hidden + 1], dtype=np.int8).astype(np.int64)
+        vals.append(row[:hidden])
+        exps.append(row[hidden])
+    return np.array(vals), np.array(exps)
+
+
 def _put(image: dict[int, dict[int, int]], channel: int, offset: int, words: list[int]) -> None:
     base = offset // WORD_BYTES
     image.setdefault(channel, {}).update(
@@ -86,7 +131,21 @@ def hbm_images(module: ModuleOp, base_dir: Path | None = None) -> dict[int, dict
                 _put(image, region.channel.value.data, region.offset.value.data, words)
                 filled.add(region.sym_name.data)
                 continue
-            if not isinstance(op, accel.LinearOp) or op.precision.data != "w2":
+            if isinstance(op, accel.VectorOp) and op.kind.data == "embedding" and op.table:
+                region = regions[op.table.root_reference.data]
+                if region.sym_name.data in filled or region.source is None:
+                    continue
+                file, key = region.source.data.rsplit(":", 1)
+                try:
+                    values = np.asarray(store.get(file, f"{key}.values"), dtype=np.int64)
+                    exps = np.asarray(store.get(file, f"{key}.exp"), dtype=np.int64)
+                    words = embedding_table_image(values, exps)
+                except (InterpretError, ValueError) as err:
+                    raise error_at(op, f"cannot read this embedding table: {err}") from err
+                _put(image, region.channel.value.data, region.offset.value.data, words)
+                filled.add(region.sym_name.data)
+                continue
+            if not isinstance(op, accel.LinearOp):
                 continue
             weights = [regions[r.root_reference.data] for r in op.weights.data]
             meta = regions[op.metadata.root_reference.data]
@@ -96,20 +155,20 @@ def hbm_images(module: ModuleOp, base_dir: Path | None = None) -> dict[int, dict
             per, lanes = op.rows_per_channel.value.data, engine.get("lanes_per_channel")
             split = tiling.RowSplit(per, len(weights), tiling.ceil_div(per, lanes), lanes)
             try:
-                lin = load_w2_linear(store, meta.source.data, n, k, op.group.value.data)
+                if op.precision.data == "int8":
+                    tiles, meta_words = _int8_images(store, meta.source.data, n, k, split)
+                else:
+                    lin = load_w2_linear(store, meta.source.data, n, k, op.group.value.data)
+                    tiles = accel_program.w2_weight_image(lin, split)
+                    meta_words = accel_program.w2_meta_image(
+                        lin, split, engine.get("weight_channels")
+                    )
             except (InterpretError, ValueError) as err:
                 raise error_at(op, f"cannot read the weights of this linear: {err}") from err
-            for region, words in zip(
-                weights, accel_program.w2_weight_image(lin, split), strict=True
-            ):
+            for region, words in zip(weights, tiles, strict=True):
                 _put(image, region.channel.value.data, region.offset.value.data, words)
                 filled.add(region.sym_name.data)
-            _put(
-                image,
-                meta.channel.value.data,
-                meta.offset.value.data,
-                accel_program.w2_meta_image(lin, split),
-            )
+            _put(image, meta.channel.value.data, meta.offset.value.data, meta_words)
             filled.add(meta.sym_name.data)
     for name, region in regions.items():
         if name in filled or region.kind.data == "kv":

@@ -9,13 +9,13 @@
 // CHECK-DAG:  hw.module.extern @sequencer<NUM_UNITS: i32, PC_W: i32, LOOP_DEPTH: i32, OUTST_W: i32>
 // CHECK-DAG:  hw.module.extern @program_rom<WIDTH: i32, DEPTH: i32, IMAGE: none>({{.*}}) attributes {verilogName = "rom"}
 // CHECK-DAG:  hw.module.extern @linear_desc_rom<WIDTH: i32, DEPTH: i32, IMAGE: none>({{.*}}out rdata: i256) attributes {verilogName = "rom"}
-// CHECK-DAG:  hw.module.extern @linear_unit<CH: i32, LANES: i32, BLOCKS: i32, MAX_K: i32, MW: i32, ADDR_W: i32, ACT_AW: i32, DESC_AW: i32>
+// CHECK-DAG:  hw.module.extern @linear_unit<CH: i32, LANES: i32, BLOCKS: i32, MAX_K: i32, MW: i32, I8_MACS: i32, ADDR_W: i32, ACT_AW: i32, DESC_AW: i32>
 // CHECK-LABEL: hw.module @accllm_top(in %clk: !seq.clock, in %rst: i1, in %start: i1, in %prog_base: i2, in %host_addr: i13, in %host_we: i1, in %host_lane_we: i8, in %host_wdata: i256, in %hbm0_arready: i1, in %hbm0_rvalid: i1, in %hbm0_rdata: i256, in %hbm0_rresp: i2, in %hbm0_rlast: i1,
 // CHECK-SAME:   out hbm3_arvalid: i1, out hbm3_araddr: i24, out hbm3_arlen: i8, out hbm3_arsize: i3, out hbm3_arburst: i2, out hbm3_rready: i1, out busy: i1, out done: i1, out error: i1, out err_code: i3, out err_pc: i2, out host_rdata: i256, out hbm_err: i1)
 // CHECK:      hw.instance "seq" @sequencer({{.*}}) {parameters = {NUM_UNITS = 7 : i32, PC_W = 2 : i32, LOOP_DEPTH = 4 : i32, OUTST_W = 4 : i32}}
 // CHECK:      hw.instance "program" @program_rom({{.*}}) {parameters = {WIDTH = 64 : i32, DEPTH = 4 : i32, IMAGE = "program.hex"}}
 // 2 weight channels x 3 lanes x 4 blocks; k up to 128; 1 metadata word per row (G=64: 8 + 2 * 18 bits).
-// CHECK:      hw.instance "mac" @linear_unit({{.*}}) {parameters = {CH = 2 : i32, LANES = 3 : i32, BLOCKS = 4 : i32, MAX_K = 128 : i32, MW = 1 : i32, ADDR_W = 24 : i32, ACT_AW = 13 : i32, DESC_AW = 1 : i32}}
+// CHECK:      hw.instance "mac" @linear_unit({{.*}}) {parameters = {CH = 2 : i32, LANES = 3 : i32, BLOCKS = 4 : i32, MAX_K = 128 : i32, MW = 1 : i32, I8_MACS = 8 : i32, ADDR_W = 24 : i32, ACT_AW = 13 : i32, DESC_AW = 1 : i32}}
 // CHECK:      hw.instance "linear_desc" @linear_desc_rom({{.*}}) {parameters = {WIDTH = 256 : i32, DEPTH = 2 : i32, IMAGE = "linear_desc.hex"}}
 // CHECK:      hw.instance "hbm0_rd" @axi_read_master
 // CHECK:      hw.instance "hbm1_rd" @axi_read_master
@@ -25,7 +25,7 @@
 // SV-LABEL: module accllm_top (
 // SV:       sequencer #(.NUM_UNITS(7), .PC_W(2), .LOOP_DEPTH(4), .OUTST_W(4)) seq (
 // SV:       rom #(.WIDTH(64), .DEPTH(4), .IMAGE("program.hex")) program_1 (
-// SV:       linear_unit #(.CH(2), .LANES(3), .BLOCKS(4), .MAX_K(128), .MW(1), .ADDR_W(24), .ACT_AW(13), .DESC_AW(1)) mac (
+// SV:       linear_unit #(.CH(2), .LANES(3), .BLOCKS(4), .MAX_K(128), .MW(1), .I8_MACS(8), .ADDR_W(24), .ACT_AW(13), .DESC_AW(1)) mac (
 // SV:       rom #(.WIDTH(256), .DEPTH(2), .IMAGE("linear_desc.hex")) linear_desc (
 // SV:       axi_read_master #(.ADDR_W(24), .DATA_W(256), .LEN_W(24), .MAX_BURST(64), .MAX_OUTSTANDING(4)) hbm0_rd (
 // SV:       act_ram #(.WORDS(4608), .AW(13)) act (

@@ -1,7 +1,7 @@
 // accel-to-hw refuses, naming the op: a prefill attention without the layer's kv_append (the
 // unit appends each token before its query attends, so it needs the K/V buffers), a KV cache
 // no attention reads (its record layout is unknown), vector kinds without RTL (silu: a netlist
-// never silently lacks a unit), a rope lowered without its table constants, and the int8 LM head.
+// never silently lacks a unit), and a rope lowered without its table constants.
 // RUN: accllm-opt %s -p accel-to-hw --split-input-file --verify-diagnostics
 
 accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 6 : i64, mac_blocks = 4 : i64, lanes_per_channel = 3 : i64, attn_lanes = 8 : i64, act_buffer_bytes = 147456 : i64, kv_buffer_bytes = 73728 : i64, gemm_tokens = 1152 : i64}
@@ -42,17 +42,4 @@ accel.buffer @h {kind = "act", offset = 256 : i64, bytes = 256 : i64}
 accel.schedule @s_gemv attributes {mode = "gemv", tokens = 1 : i64} {
   // expected-error @+1 {{rope without head_dim / theta / max_positions: the unit's HALF and its tables depend on them (lower it with this lower-to-accel)}}
   accel.vector {kind = "rope", inputs = [@x], output = @h, length = 64 : i64, tokens = 1 : i64}
-}
-
-// -----
-
-accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 6 : i64, mac_blocks = 4 : i64, lanes_per_channel = 3 : i64, attn_lanes = 8 : i64, act_buffer_bytes = 147456 : i64, kv_buffer_bytes = 73728 : i64, gemm_tokens = 1152 : i64}
-accel.hbm_region @lm_c0 {kind = "weights", channel = 0 : i64, offset = 0 : i64, bytes = 8192 : i64, source = "p.safetensors:lm"}
-accel.hbm_region @lm_c1 {kind = "weights", channel = 1 : i64, offset = 0 : i64, bytes = 8192 : i64, source = "p.safetensors:lm"}
-accel.hbm_region @lm_meta {kind = "metadata", channel = 3 : i64, offset = 0 : i64, bytes = 1024 : i64, source = "p.safetensors:lm"}
-accel.buffer @x {kind = "act", offset = 0 : i64, bytes = 96 : i64}
-accel.buffer @y {kind = "act", offset = 96 : i64, bytes = 1024 : i64}
-accel.schedule @s_gemv attributes {mode = "gemv", tokens = 1 : i64} {
-  // expected-error @+1 {{'accel.linear' with precision 'int8' has no RTL (linear_unit runs W2 weights only; the int8 LM head on the MAC unit is not built yet)}}
-  accel.linear {mode = "gemv", precision = "int8", weights = [@lm_c0, @lm_c1], metadata = @lm_meta, input = @x, output = @y, n = 256 : i64, k = 64 : i64, group = 64 : i64, tokens = 1 : i64, rows_per_channel = 128 : i64}
 }

@@ -1,0 +1,74 @@
+"""`accllm compile --simulate` on the default tiny model: the whole flow ends with the verdict.
+
+Runs the driver as a user would (prompt 12, Λ sink 2 + window 6, 24 decode steps = 3 (S + W))
+and checks its output: the artefacts of lower/emit exist, the cycles are printed and the
+simulated tokens and logits are reported bit-exact with the integer golden model (the stage
+raises, exit 1, naming the first difference otherwise: `compile_flow.first_difference`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.mark.slow
+def test_compile_simulate_matches_golden(tmp_path):
+    out = tmp_path / "flow"
+    proc = subprocess.run(
+        [
+            str(BIN / "accllm"),
+            "compile",
+            "-o",
+            str(out),
+            "--sink",
+            "2",
+            "--window",
+            "6",
+            "--prompt-len",
+            "12",
+            "--simulate",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    text = proc.stdout
+    assert "[7/7] simulate" in text
+    assert "the accelerator has no embedding unit yet" in text
+    assert "simulated tokens and logits match the integer golden model bit for bit" in text
+    for f in ("model.accel.mlir", "model.hw.mlir", "verilog/filelist.f", "verilog/accllm_top.sv"):
+        assert (out / f).exists(), f
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["simulate"]["match"] is True
+    assert len(summary["simulate"]["cycles"]) == 1 + 24
+
+
+def test_u280_lowers_and_emits_but_does_not_simulate(tmp_path):
+    out = tmp_path / "u280"
+    base = [
+        str(BIN / "accllm"),
+        "compile",
+        "-o",
+        str(out),
+        "--sink",
+        "2",
+        "--window",
+        "6",
+        "--prompt-len",
+        "12",
+        "--target",
+        "u280",
+    ]
+    proc = subprocess.run(base, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (out / "verilog" / "filelist.f").exists()
+    proc = subprocess.run([*base, "--simulate"], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "simulation runs on the small 'sim' target only" in proc.stdout + proc.stderr
