@@ -73,14 +73,25 @@ def test_translate_target_without_implementation_exits_2_without_output(
     assert not out.exists()
 
 
-def test_driver_version_and_unimplemented_stage(tmp_path):
+def test_driver_version():
     r = run("accllm", "--version")
     assert r.returncode == 0 and r.stdout.startswith("accllm ")
-    from accllm.tools.compile_flow import STAGES
 
-    missing = [s for s in STAGES if s.run is None]
-    if not missing:
-        pytest.skip("every stage is implemented")
-    r = run("accllm", "compile", "-o", str(tmp_path), "--stop-after", missing[0].name)
-    assert r.returncode == 2
-    assert f"stage '{missing[0].name}'" in r.stderr and "not implemented yet" in r.stderr
+
+def test_driver_stops_before_any_work_at_an_unimplemented_stage(tmp_path, monkeypatch, capsys):
+    """The mechanism for stages whose issue has not landed (every stage is implemented today,
+    so an unimplemented copy of 'reference' replaces it for the test): exit 2, nothing run."""
+    from accllm.tools import accllm_driver, compile_flow
+
+    stages = [
+        compile_flow.Stage(s.name, s.description, None, "issue X") if s.name == "reference" else s
+        for s in compile_flow.STAGES
+    ]
+    monkeypatch.setattr(compile_flow, "STAGES", stages)
+    out = tmp_path / "out"
+    code = accllm_driver.main(["compile", "-o", str(out), "--stop-after", "import"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "stage 'reference'" in err and "not implemented yet [issue X]" in err
+    assert "the stages that work are: model (use --stop-after model)" in err
+    assert not (out / "model").exists()  # failed before the model stage ran
