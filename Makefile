@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml tools/link_verilator.py
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/accllm compile -o $(OUT) --sink 2 --window 6 --prompt-len 12 --decode-steps 24 --stop-after compress
+	$(BIN)/accllm compile -o $(OUT) --sink 2 --window 6 --prompt-len 12 --decode-steps 24 --simulate
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
