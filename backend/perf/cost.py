@@ -2,9 +2,10 @@
 
 The per-step costs are the latency/throughput figures of the rtl_lib primitives (docs/rtl_lib.md)
 applied to the step's sizes from `backend/tiling.py`; docs/performance.md lists every rule.  The
-schedule model is the sequencer's (docs/isa.md): one instruction issued every `ISSUE_CYCLES`,
-each unit runs its commands in order, a barrier waits for the units it names; at the model level
-(no barriers) a step waits for the steps that produce its inputs.
+schedule model is the sequencer's (rtl_lib/sequencer.sv, docs/isa.md): `ISSUE_CYCLES` per
+instruction, a dispatch waits for its unit to be idle, a barrier for the units it names; at the
+model level (no barriers) a step waits for the steps that produce its inputs.  Validated against
+the whole-accelerator simulation: test/backend/test_perf_validation.py.
 
 `PerfOptions` are the design choices that move decode toward the HBM roofline:
 metadata `encoding`, `double_buffer` (prefetch a step's HBM stream while the previous step runs),
@@ -30,9 +31,15 @@ AXI_ISSUE = 3  # axi_read_master: AR 2 cycles after the command, data 1 cycle af
 UNPACK_LAT, MAC_LAT = 1, 4  # w2_unpacker, sparse_mac_array latencies
 ATTN_LAT = 5  # attn_mac latency after the reduction's last beat
 SOFTMAX_FIXED = 52  # softmax_unit: one row every 3N + 52 cycles
-RMSNORM_FIXED = 15  # rmsnorm_unit: one row every 3H + 15 cycles
-REQUANT_LANES = 4  # requantizer LANES at the baseline
 VEC_LAT = 3  # requantizer / silu_unit / rope_unit pipeline depth
+RMSNORM_RSQRT, RMSNORM_OUT_LAT = 10, 3  # rmsnorm_unit: rsqrt on the shared multiplier, output
+ROPE_CHUNK = 17  # rope_cmd_unit cycles per chunk of 8 pairs (see vector_cost)
+EXP_MAX = 31  # act_exp_max = kv_exp_max: where the exponent searches start
+NUMERICS_ACT_QMAX = 127
+KV_POS_W = 32  # attention_unit / kv_cache_ctrl POS_W as instantiated
+# Assumed log2 of a row's largest |value| (real units) for the data-dependent exponent
+# searches: RMSNorm-scale activations (unit RMS, peaks of a few units).
+ROW_MAX_LOG2 = 2.0
 # index2: 2:4 metadata as two 2-bit indices -> 8-bit blocks, 32 per 256-bit word.
 INDEX2_BLOCKS_PER_WORD = NUMERICS.word_bits // (2 * NUMERICS.w_bits + 4)
 
@@ -255,14 +262,75 @@ def _kv_slot_bytes(head_dim: int) -> int:
     return head_dim // 2 + tiling.KV_SCALE_BYTES
 
 
+def a8_search_cycles(row_max_log2: float = ROW_MAX_LOG2) -> int:
+    """Exponent search of an A8 row (vector_unit / attention_unit S_SEARCH): candidates from
+    act_exp_max = 31 down, one per cycle, to the largest f with max|x| * 2^f <= 127."""
+    f = math.floor(math.log2(NUMERICS_ACT_QMAX) - row_max_log2)
+    return EXP_MAX - f + 1
+
+
+def kv4_search_cycles(row_max_log2: float = ROW_MAX_LOG2) -> int:
+    """Exponent search of a KV4 row (attention_unit S_SEARCH): from kv_exp_max = 31 down to
+    the largest e with (hi - lo) * 2^e <= 15; a row's range is taken as 2 max|x|."""
+    e = math.floor(math.log2(15) - (row_max_log2 + 1))
+    return EXP_MAX - e + 1
+
+
+def kv_mod_steps(window: int) -> int:
+    """kv_cache_ctrl's mod_const: NSTEP = POS_W - ceil(log2 W) + 1 restoring steps."""
+    return KV_POS_W - math.ceil(math.log2(window)) + 1
+
+
+def _append_row_cycles(hd: int) -> int:
+    """One token's K and V rows of one KV head in attention_unit: per row S_LOAD (hd/8 words),
+    S_LOADW, S_SEARCH (KV4 exponent), S_CODES (hd/8); then S_WR and S_WRW (kv_cache_ctrl
+    write, latency 1: positions in order)."""
+    w = hd // 8
+    return 2 * (w + 1 + kv4_search_cycles() + w) + 2
+
+
+def _attend_head_cycles(hd: int, n: int, window_full: bool, window: int) -> int:
+    """One query head of one token in attention_unit, phase by phase."""
+    w = hd // 8
+    load = w + 1 + a8_search_cycles()  # S_LOAD, S_LOADW, S_SEARCH (A8 exponent of q)
+    # S_QUERY, S_LIST: kv_cache_ctrl's first entry 1 cycle after the query (NSTEP + 2 once the
+    # window is full: the mod), then one entry per cycle.
+    lst = 1 + (kv_mod_steps(window) + 2 if window_full else 1) + n - 1
+    qk = n * (1 + w)  # S_QK_RD (read bubble) + hd/8 S_QK_BEAT per key
+    # S_SM: the last logit leaves attn_mac (ATTN_LAT) and the 1-lane requantizer (VEC_LAT),
+    # softmax_unit's first probability N + 53 cycles later, then N probabilities.
+    sm = ATTN_LAT + VEC_LAT + n + SOFTMAX_FIXED + 1 + n
+    pv = w * (2 * n + ATTN_LAT)  # per 8 dims: S_PV_RD + S_PV_BEAT per key, S_PV_WAIT
+    return load + lst + qk + sm + pv
+
+
 def attention_cost(s: Step, m: Machine, tokens: int, position: int) -> Cost:
     """Λ attention of `tokens` queries at positions position.. position+tokens-1.
 
-    Per query head: QK^T and PV on attn_mac (ceil(head_dim / lanes) beats per key each), the
-    softmax row (3N + 52 cycles) on a softmax unit that overlaps the next head's MACs.  K/V of
-    the visible slots are read once per tile and KV head (staged on chip, shared by the GQA
-    query heads) from the layer's KV channel(s).
+    Default machine (attn_lanes = the engine's, one softmax unit): attention_unit's state
+    machine (docs/rtl_lib.md), one KV head / query head at a time: per command S_IDLE, S_DESC,
+    S_DONE; per token S_TOK, S_NEXT; a prefill (tokens > 1) is append-then-attend per token
+    (`_append_row_cycles` per KV head), then per query head `_attend_head_cycles`.  The
+    exponent searches are data dependent: `ROW_MAX_LOG2` is the assumed row magnitude.
+
+    What-if (wider attn_mac / more softmax units): per query head QK^T and PV on attn_mac
+    (ceil(head_dim / lanes) beats per key each), the softmax row (3N + 52 cycles) on a softmax
+    unit that overlaps the next head's MACs.  K/V of the visible slots are read once per tile
+    and KV head from the layer's KV channel(s).
     """
+    n_tile = visible(position + tokens - 1, s.sink, s.window)
+    words = 2 * s.kv_heads * tiling.words_of(n_tile * _kv_slot_bytes(s.head_dim))
+    read_time = words / (m.wpc * m.kv_channels())
+    if not m.options.attn_lanes and m.options.softmax_units == 1:
+        cycles = 3
+        for i in range(position, position + tokens):
+            n = visible(i, s.sink, s.window)
+            cycles += 2
+            if tokens > 1:
+                cycles += s.kv_heads * _append_row_cycles(s.head_dim)
+            full = i >= s.sink + s.window
+            cycles += s.heads * _attend_head_cycles(s.head_dim, n, full, s.window)
+        return Cost(cycles, words * WORD_BYTES, 0.0)
     lanes = m.attn_lanes
     beats = math.ceil(s.head_dim / lanes)  # per key and head
     groups = math.ceil(s.heads / max(1, lanes // s.head_dim))  # heads in parallel when wide
@@ -274,36 +342,53 @@ def attention_cost(s: Step, m: Machine, tokens: int, position: int) -> Cost:
     # The softmax units work on other heads' rows while the MAC runs (one row's fill exposed).
     compute = max(groups * mac, s.heads * rows / m.options.softmax_units)
     compute += min(mac, rows) / max(1, tokens)
-    n_tile = visible(position + tokens - 1, s.sink, s.window)
-    words = 2 * s.kv_heads * tiling.words_of(n_tile * _kv_slot_bytes(s.head_dim))
-    read_time = words / (m.wpc * m.kv_channels())
     return Cost(max(compute, read_time) + m.fill(), words * WORD_BYTES, 0.0)
 
 
 def kv_append_cost(s: Step, m: Machine, tokens: int) -> Cost:
-    """kv_cache_ctrl: one (token, head, K|V) entry per cycle; the KV4 bytes are written."""
+    """attention_unit's append (unit kv): S_IDLE, S_DESC, S_DONE; per token S_TOK, S_NEXT and
+    per KV head `_append_row_cycles`.  The KV4 bytes are written (HBM what-if)."""
     entries = 2 * s.kv_heads * tokens
     nbytes = entries * _kv_slot_bytes(s.head_dim)
-    write_time = nbytes / WORD_BYTES / (m.wpc * m.kv_channels())
-    return Cost(max(entries, write_time) + m.fill(), 0.0, nbytes)
+    cycles = 3 + tokens * (2 + s.kv_heads * _append_row_cycles(s.head_dim))
+    if m.options.striping:  # a what-if: the HBM KV path's write rate
+        cycles = max(cycles, nbytes / WORD_BYTES / (m.wpc * m.kv_channels()) + m.fill())
+    return Cost(cycles, 0.0, nbytes)
 
 
 def vector_cost(s: Step, m: Machine, tokens: int) -> Cost:
-    """Row-wise units at their documented rates (docs/rtl_lib.md)."""
-    h = s.length / m.options.vector_lanes  # elements per unit copy
+    """Row-wise units, state machine by state machine (docs/rtl_lib.md); every command pays
+    S_IDLE, S_DESC, S_DONE (3 cycles).  `vector_lanes` > 1 divides the per-token work."""
+    lanes = m.options.vector_lanes
+    h = s.length
+    r = tiling.ceil_div(h, 8)  # Q15.16 row words (8 values per 256-bit word)
     read = 0.0
     if s.kind == "rmsnorm":
-        cycles = tokens * (3 * h + RMSNORM_FIXED)
-        read = tiling.words_of(2 * s.length) * WORD_BYTES  # gain mantissas, once per tile
+        # norm_unit: S_GCMD + the gain table fetched once per command (fill + words at the
+        # misc channel's rate); per token S_XRD + S_XCAP + 8 S_FEED beats per word (10), then
+        # rmsnorm_unit's sum of squares (H + 2) and rsqrt (10) after the last beat, its output
+        # pipeline (3), then 8 S_OUT + S_OWR per word (9).
+        gwords = tiling.words_of(2 * h)
+        gain = 1 + m.fill_cycles() + gwords / min(m.wpc, 1.0)
+        row = 10 * r + (h + 2) + RMSNORM_RSQRT + RMSNORM_OUT_LAT + 9 * r
+        cycles = 3 + gain + tokens * row / lanes
+        read = gwords * WORD_BYTES
     elif s.kind == "rope":
-        cycles = tokens * h / 2 + VEC_LAT  # one rotate-half pair per cycle
-    elif s.kind in ("silu", "swiglu", "mul"):
-        cycles = tokens * h / 2 + VEC_LAT  # silu_unit LANES = 2
+        # rope_cmd_unit: per token and chunk of 8 pairs (16 values): S_R1, S_R2, S_C2, 8
+        # S_FEED beats, S_WAIT for rope_unit's 3 stages, S_W1, S_W2 = 17 cycles.
+        cycles = 3 + tokens * (h // 16) * ROPE_CHUNK / lanes
+    elif s.kind == "swiglu":
+        # vector_unit swiglu: per word S_RDX, S_RDY, S_CAPY, S_SILU_IN, silu_unit's 3 stages
+        # (S_SILU_OUT), S_WR = 8 cycles.
+        cycles = 3 + tokens * r * (5 + VEC_LAT) / lanes
+    elif s.kind in ("silu", "mul"):
+        cycles = 3 + tokens * r * (5 + VEC_LAT) / lanes  # as swiglu (no RTL op of its own)
     elif s.kind == "requantize":
-        # Two passes per row: the per-token max (A8 scale), then the requantizer lanes.
-        cycles = tokens * 2 * h / REQUANT_LANES + VEC_LAT
+        # vector_unit requantize: per token S_LOAD (R words) + S_LOADW, S_SEARCH (A8 exponent),
+        # S_QRD + S_QWR per word (2R), S_FXRD + S_FXWR.
+        cycles = 3 + tokens * (3 * r + 3 + a8_search_cycles()) / lanes
     elif s.kind == "add":
-        cycles = tokens * h / REQUANT_LANES + VEC_LAT
+        cycles = 3 + tokens * r * 3 / lanes  # vector_unit add: S_RDX, S_RDY, S_WR per word
     elif s.kind == "embedding":
         words = tiling.int8_words_per_row(s.length + 1)
         read = tokens * words * WORD_BYTES
@@ -342,28 +427,41 @@ class ScheduleResult:
     by_kind: dict[str, float]
 
 
+# Sequencer units sharing one engine unit (one command at a time, cmd_ready only in S_IDLE).
+SHARED_UNITS = {"act": "vec", "kv": "attn"}
+
+
 def run_schedule(steps: list[Step], m: Machine, tokens: int, position: int) -> ScheduleResult:
-    """Sequencer model: issue in order, units in parallel, barriers / data dependencies wait."""
-    issue = 0.0
-    unit_free: dict[str, float] = {}
+    """The sequencer (rtl_lib/sequencer.sv), instruction by instruction.
+
+    Every instruction takes S_FETCH, S_WAIT and S_EXEC (`ISSUE_CYCLES`).  A DISPATCH retires
+    in the S_EXEC cycle its unit accepts: units accept only when idle (vector_unit serves vec
+    and act, attention_unit attn and kv), so a dispatch to a busy unit stalls the sequencer.
+    A BARRIER retires once the units it names have completed; HALT once every unit has.  At the
+    model level (no barriers) a step also waits for the steps producing its inputs.
+    """
+    t = 0.0  # cycle of the next instruction's S_FETCH
+    unit_free: dict[str, float] = {}  # cycle a physical unit is back in S_IDLE
     finish: list[float] = []
     busy: dict[str, float] = {}
     by_kind: dict[str, float] = {}
     read = written = 0.0
     for s in steps:
         if s.barrier:
-            issue = max([issue] + [unit_free.get(u, 0.0) for u in s.barrier]) + ISSUE_CYCLES
+            phys = {SHARED_UNITS.get(u, u) for u in s.barrier}
+            t = max([t + ISSUE_CYCLES - 1] + [unit_free.get(u, 0.0) for u in phys]) + 1
         c = step_cost(s, m, tokens, position)
-        start = max([issue, unit_free.get(s.unit, 0.0)] + [finish[d] for d in s.deps])
+        unit = SHARED_UNITS.get(s.unit, s.unit)
+        start = max([t + ISSUE_CYCLES - 1, unit_free.get(unit, 0.0)] + [finish[d] for d in s.deps])
         end = start + c.cycles
         finish.append(end)
-        unit_free[s.unit] = end
+        unit_free[unit] = end
         busy[s.unit] = busy.get(s.unit, 0.0) + c.cycles
         by_kind[s.kind] = by_kind.get(s.kind, 0.0) + c.cycles
         read += c.read
         written += c.written
-        issue += ISSUE_CYCLES
-    makespan = max([issue] + finish)
+        t = start + 1
+    makespan = max([t + ISSUE_CYCLES - 1] + finish)  # HALT
     return ScheduleResult(makespan, read, written, busy, by_kind)
 
 

@@ -127,12 +127,20 @@ def roofline(m: Machine, bytes_per_token: float) -> float:
     return m.target.hbm_bandwidth_gbps * 1e9 / bytes_per_token
 
 
-def schedule_cycles(module: ModuleOp, target: str, options: PerfOptions = DEFAULT_OPTIONS) -> dict:
-    """Estimated cycles of each accel.schedule at its own token count (for simulation checks)."""
+def schedule_cycles(
+    module: ModuleOp,
+    target: str,
+    options: PerfOptions = DEFAULT_OPTIONS,
+    positions: dict[str, int] | None = None,
+) -> dict:
+    """Estimated cycles of each accel.schedule at its own token count (for simulation checks),
+    its first token at `positions[name]` (default 0: a prefill from the start; a decode step
+    runs at the position register's value)."""
     out = {}
     for wl in workloads(module):
         m = machine_for(module, wl, target, options)
-        out[wl.name] = round(run_schedule(wl.steps, m, wl.tokens, 0).cycles)
+        pos = (positions or {}).get(wl.name, 0)
+        out[wl.name] = round(run_schedule(wl.steps, m, wl.tokens, pos).cycles)
     return out
 
 
