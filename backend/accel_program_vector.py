@@ -301,3 +301,75 @@ def rope_table_writes(
         for r, row in enumerate(table)
         for i, v in enumerate(row)
     ]
+
+
+# ---- embedding (`rtl_lib/embedding_unit.sv`, sequencer unit `vec`) ----------------------------
+
+# (field, bits), least significant first: the layout `embedding_unit.sv` unpacks.
+EMBEDDING_FIELDS: tuple[tuple[str, int], ...] = (
+    ("ids_base", 24),  # activation-buffer word of the token ids (uint32, 8 per word)
+    ("o_base", 24),  # ... of token 0's Q15.16 output row
+    ("tokens", 16),
+    ("x_row_words", 16),  # words per output row (hidden / 8)
+    ("table_base", 32),  # HBM word address of the table region on the misc channel
+    ("row_words", 16),  # words per table row (int8_words_per_row(hidden + 1))
+    ("hidden", 16),  # values per row (the exponent is byte `hidden` of the row)
+    ("reserved", 112),
+)
+assert sum(b for _, b in EMBEDDING_FIELDS) == ct.NUMERICS.word_bits
+
+
+@dataclass(frozen=True)
+class EmbeddingDescriptor:
+    ids_base: int
+    o_base: int
+    tokens: int
+    x_row_words: int
+    table_base: int
+    row_words: int
+    hidden: int
+    reserved: int = 0
+
+    def pack(self) -> int:
+        """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
+        word, shift = 0, 0
+        for (name, bits), value in zip(EMBEDDING_FIELDS, astuple(self), strict=True):
+            if not 0 <= value < 1 << bits:
+                raise EncodingError(f"descriptor field {name}={value} does not fit {bits} bits")
+            word |= value << shift
+            shift += bits
+        return word
+
+
+assert [f.name for f in fields(EmbeddingDescriptor)] == [n for n, _ in EMBEDDING_FIELDS]
+
+
+def embedding_ids_words(ids) -> list[int]:
+    """The activation words of a token-id buffer: id t as the uint32 lane t mod 8 of word t / 8."""
+    ids = [int(i) for i in ids]
+    if any(not 0 <= i < 1 << 32 for i in ids):
+        raise EncodingError(f"token ids must be uint32, got {ids}")
+    return [
+        sum(i << (32 * lane) for lane, i in enumerate(ids[w : w + 8]))
+        for w in range(0, len(ids), 8)
+    ]
+
+
+def embedding_descriptor(
+    *, ids_base: int, o_base: int, hidden: int, tokens: int, table_base_bytes: int
+) -> EmbeddingDescriptor:
+    """accel.vector embedding: the ids at `ids_base` (`embedding_ids_words`) -> Q15.16 rows
+    (`contract.embedding_int8`) at `o_base`, rows of the table region at HBM byte offset
+    `table_base_bytes` (`hbm_image.embedding_table_image`)."""
+    _check_length("embedding", hidden)
+    if table_base_bytes % tiling.WORD_BYTES:
+        raise EncodingError(f"embedding table at byte {table_base_bytes} is not word aligned")
+    return EmbeddingDescriptor(
+        ids_base=ids_base,
+        o_base=o_base,
+        tokens=tokens,
+        x_row_words=tiling.act_row_words(hidden, RES_BITS),
+        table_base=table_base_bytes // tiling.WORD_BYTES,
+        row_words=tiling.int8_words_per_row(hidden + 1),
+        hidden=hidden,
+    )

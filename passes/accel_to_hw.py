@@ -12,7 +12,11 @@ parameters taken from the engine:
   `accel.linear` with W2 weights, descriptors `accel_program.LinearDescriptor`, one per op) and
   `attention_unit` (units `attn` and `kv`, `accel.attention` / `accel.kv_append`, descriptors
   `accel_program_attn.AttnDescriptor`; KV memory records placed per kv region, `KVLayout`; the
-  decode position is the top's `pos` input, prefill ops are at positions 0..T-1);
+  decode position is the top's `pos` input, prefill ops are at positions 0..T-1), and the
+  vector units (`vector_unit`, `norm_unit`, `rope_cmd_unit`, `embedding_unit`: an
+  `accel.vector` embedding is a DISPATCH to unit `vec` with payload bit `EMB_SELECT_BIT`; its
+  token ids sit after every activation buffer, the word recorded per schedule in the module
+  attribute `accel.token_ids`, where the host writes them before the program);
 - one `axi_read_master` per HBM channel a unit reads (the weight channels and the misc channel
   of the metadata), whose AXI4 read ports are ports of the top (`hbm<c>_ar*`, `hbm<c>_r*`), so
   the HBM (or `backend/sim/hbm.AxiHbm`) is outside the design;
@@ -58,7 +62,7 @@ from accllm.rtl_lib import isa
 from accllm.rtl_lib.primitives import PRIMITIVES
 
 PROGRAMS_ATTR = "accel.programs"
-HOST_EMBEDDING_ATTR = "accel.host_embedding"  # schedule -> embeddings the host performs
+TOKEN_IDS_ATTR = "accel.token_ids"  # schedule -> where the host writes the token ids
 MEM_IMAGES_ATTR = "accel.mem_images"  # read by accllm.backend.verilog.emit
 PROGRAM_IMAGE = "program.hex"
 LINEAR_DESC_IMAGE = "linear_desc.hex"
@@ -78,10 +82,14 @@ UNIT_RTL: dict[str, str] = {
 }
 # Units whose RTL this pass instantiates and wires (descriptor ROM, HBM, activation buffer).
 WIRED_UNITS = frozenset(UNIT_RTL)
-# accel.vector kinds with RTL: vector_unit's (apv.KIND_OPS), norm_unit's and rope_cmd_unit's.
-# silu / mul / embedding have none yet.
-VECTOR_RTL_KINDS = frozenset({*apv.KIND_OPS, "rmsnorm", "rope"})
+# accel.vector kinds with RTL: vector_unit's (apv.KIND_OPS), norm_unit's, rope_cmd_unit's and
+# embedding_unit's. silu / mul have none yet.
+VECTOR_RTL_KINDS = frozenset({*apv.KIND_OPS, "rmsnorm", "rope", "embedding"})
 VEC_DESC_IMAGE = "vec_desc.hex"
+EMB_DESC_IMAGE = "emb_desc.hex"
+# embedding_unit shares sequencer unit `vec` with vector_unit: a DISPATCH to `vec` with this
+# payload bit set goes to embedding_unit (the low bits index its own descriptor ROM).
+EMB_SELECT_BIT = isa.PAYLOAD_BITS - 1
 NORM_DESC_IMAGE = "norm_desc.hex"
 ROPE_DESC_IMAGE = "rope_desc.hex"
 NUM_UNITS = len(accel.UNITS)
@@ -147,18 +155,12 @@ class Compiled:
     norm_max_h: int = 0  # longest normalised row (norm_unit's MAX_H)
     rope: list[apv.RopeDescriptor] = field(default_factory=list)
     rope_table: tuple[int, float, int] | None = None  # (head_dim, theta, max_positions)
-    # schedule -> embedding gathers the host performs before the program (no RTL yet):
-    # (output buffer's first word, tokens, row length, table channel, table's first word)
-    host_embedding: dict[str, list[tuple[int, int, int, int, int]]] = field(default_factory=dict)
-
-
-def _host_embedding(inst: Operation) -> bool:
-    """The embedding gather has no RTL: the host performs it from the table image (rows of
-    `contract.embedding_int8`) and loads the residual rows into the output buffer before the
-    program starts (recorded per schedule in the `accel.host_embedding` module attribute, so
-    the netlist never silently lacks the step). Only an embedding that starts a program can
-    be done this way: nothing on the engine precedes it."""
-    return isinstance(inst, accel.VectorOp) and inst.kind.data == "embedding"
+    emb: list[apv.EmbeddingDescriptor] = field(default_factory=list)
+    emb_max_h: int = 0  # longest embedding row (embedding_unit's MAX_H)
+    # The token ids, the programs' input: written by the host (`apv.embedding_ids_words`) at
+    # activation word `ids_word`, after every buffer of the module; schedule -> its tokens.
+    ids_word: int = 0
+    token_ids: dict[str, int] = field(default_factory=dict)
 
 
 def _unit_name(inst: accel.InstructionOp) -> str:
@@ -369,6 +371,16 @@ def _vector_descriptor(
                 gain_shift=op.gain_shift.value.data,
                 eps_q=op.eps_q.value.data,
             )
+        if kind == "embedding":
+            assert op.table is not None  # the verifier requires it
+            comp.emb_max_h = max(comp.emb_max_h, length)
+            return comp.emb, apv.embedding_descriptor(
+                ids_base=comp.ids_word,
+                o_base=word(op.output),
+                hidden=length,
+                tokens=tokens,
+                table_base_bytes=_int(regions[op.table.root_reference.data], "offset"),
+            )
         if kind == "rope":
             if op.head_dim is None or op.theta is None or op.max_positions is None:
                 raise error_at(
@@ -422,12 +434,19 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
         raise error_at(module, "no accel.schedule to compile")
     for sched in schedules:  # every instruction has RTL (checked before any layout question)
         for inst in sched.body.block.ops:
-            if _host_embedding(inst):
-                continue
             if not isinstance(inst, accel.BarrierOp):
                 assert isinstance(inst, accel.InstructionOp)
                 out.units_used.add(_require_rtl(inst))
     out.kv = _kv_layout(schedules)
+    # The token ids go after every activation buffer (they are read by the embedding only).
+    out.ids_word = max(
+        (
+            tiling.ceil_div(_int(b, "offset") + _int(b, "bytes"), WORD_BYTES)
+            for b in buffers.values()
+            if b.kind.data == "act"
+        ),
+        default=0,
+    )
     for sched in schedules:
         prog: list[isa.Instr] = []
         # act_ram port b is shared by linear_unit and attention_unit, neither of which can
@@ -440,18 +459,6 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
             if isinstance(inst, accel.BarrierOp):
                 prog.append(isa.Barrier(inst.unit_set()))
                 running -= set(inst.unit_set())
-                continue
-            if _host_embedding(inst):
-                assert isinstance(inst, accel.VectorOp) and inst.table is not None
-                out.host_embedding.setdefault(sched.sym_name.data, []).append(
-                    (
-                        _int(buffers[inst.output.root_reference.data], "offset") // WORD_BYTES,
-                        _int(inst, "tokens"),
-                        _int(inst, "length"),
-                        _int(regions[inst.table.root_reference.data], "channel"),
-                        _int(regions[inst.table.root_reference.data], "offset") // WORD_BYTES,
-                    )
-                )
                 continue
             assert isinstance(inst, accel.InstructionOp)
             u = inst.unit()
@@ -473,7 +480,12 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
             elif isinstance(inst, accel.VectorOp):
                 descs, d = _vector_descriptor(inst, regions, buffers, out)
                 descs.append(d)
-                prog.append(isa.Dispatch(u, len(descs) - 1))
+                sel = 1 << EMB_SELECT_BIT if descs is out.emb else 0
+                if descs is out.emb:
+                    ids = out.token_ids.setdefault(sched.sym_name.data, _int(inst, "tokens"))
+                    if ids != _int(inst, "tokens"):
+                        raise error_at(inst, "two embeddings of different token counts")
+                prog.append(isa.Dispatch(u, sel | (len(descs) - 1)))
             else:  # unreachable: _require_rtl admits the wired units only
                 raise AssertionError(f"{inst.name} on a wired unit without an encoder")
         prog.append(isa.Halt())
@@ -482,6 +494,15 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
         except isa.IsaError as err:
             raise error_at(sched, str(err)) from err
         out.programs[sched.sym_name.data] = prog
+    if out.token_ids:
+        act_words = engine.get("act_buffer_bytes") // WORD_BYTES
+        need = out.ids_word + tiling.ceil_div(max(out.token_ids.values()), 8)
+        if need > act_words:
+            raise error_at(
+                engine,
+                f"the token ids need activation words {out.ids_word}..{need - 1} after the "
+                f"buffers, the buffer has {act_words}",
+            )
     return engine, out
 
 
@@ -705,17 +726,23 @@ def _vector_units(
     unit_ready: dict[int, SSAValue],
     unit_done: dict[int, SSAValue],
     images: dict[str, str],
-    gain_cmd_ready: SSAValue | str,
-    gain_valid: SSAValue | str,
     gain_data: SSAValue | str,
     addr_w: int,
-) -> tuple[list[tuple[SSAValue, dict[str, SSAValue]]], dict[str, SSAValue] | None]:
-    """vector_unit (units vec, act), norm_unit (norm), rope_cmd_unit (rope), each with its
-    descriptor ROM, for the descriptor lists that are not empty. Returns (idle flag, activation
-    port) per instance and norm_unit's gain read-command / ready outputs (None: no norm)."""
+) -> tuple[list[tuple[SSAValue, dict[str, SSAValue]]], list[dict[str, SSAValue]]]:
+    """vector_unit (units vec, act), embedding_unit (unit vec too), norm_unit (norm),
+    rope_cmd_unit (rope), each with its descriptor ROM, for the descriptor lists that are not
+    empty. Returns (idle flag, activation port) per instance and the misc-channel clients
+    (norm_unit, embedding_unit): their `g_*` read-command / ready outputs and idle flag; their
+    `g_cmd_ready` / `g_valid` inputs are the names `<inst>_g_cmd_ready` / `<inst>_g_valid`."""
     clk, rst = net.port["clk"], net.port["rst"]
     ports: list[tuple[SSAValue, dict[str, SSAValue]]] = []
-    gain: dict[str, SSAValue] | None = None
+    clients: list[dict[str, SSAValue]] = []
+    vec_sel = net.extract(seq_out["cmd_payload"], EMB_SELECT_BIT, 1)
+    vec_cmd = net.extract(seq_out["cmd_valid"], accel.UNITS["vec"], 1)
+    emb_cmd = net.add(comb.AndOp([vec_cmd, vec_sel])).results[0]
+    vec_only = net.add(
+        comb.AndOp([vec_cmd, net.add(comb.XorOp([vec_sel, net.const(1, 1)])).results[0]])
+    ).results[0]
 
     def cmd(unit: str) -> SSAValue:
         return net.extract(seq_out["cmd_valid"], accel.UNITS[unit], 1)
@@ -755,7 +782,7 @@ def _vector_units(
             {
                 "clk": clk,
                 "rst": rst,
-                "cmd_valid": cmd("vec"),
+                "cmd_valid": vec_only,
                 "cmd_payload": seq_out["cmd_payload"],
                 "act_cmd_valid": cmd("act"),
                 "act_cmd_payload": seq_out["cmd_payload"],
@@ -804,8 +831,8 @@ def _vector_units(
                 "cmd_valid": cmd("norm"),
                 "cmd_payload": seq_out["cmd_payload"],
                 "desc_data": "norm_desc_data",
-                "g_cmd_ready": gain_cmd_ready,
-                "g_valid": gain_valid,
+                "g_cmd_ready": "norm_g_cmd_ready",
+                "g_valid": "norm_g_valid",
                 "g_data": gain_data,
                 "act_rdata": "act_b_rdata",
             },
@@ -818,7 +845,59 @@ def _vector_units(
         net.output("norm_err", nu["err"])
         ports.append((nu["cmd_ready"], _act_port(nu)))
         gain = {k: nu[f"g_{k}"] for k in ("cmd_valid", "cmd_addr", "cmd_len", "ready")}
-        gain["idle"] = nu["cmd_ready"]
+        clients.append({**gain, "idle": nu["cmd_ready"], "name": "norm"})
+    if comp.emb:
+        aw = clog2(len(comp.emb))
+        params = {
+            "MAX_H": tiling.ceil_div(comp.emb_max_h, 8) * 8,
+            "ADDR_W": addr_w,
+            "ACT_AW": act_aw,
+            "DESC_AW": aw,
+        }
+        assert set(params) == set(PRIMITIVES["embedding_unit"].params), "embedding_unit changed"
+        _declare_rom(net, "emb_desc_rom", tiling.WORD_BITS, aw)
+        net.extern(
+            "embedding_unit",
+            "embedding_unit",
+            {p: i32 for p in params},
+            _unit_ports(aw, act_aw)
+            + [
+                ("g_cmd_valid", False, _t(1)),
+                ("g_cmd_ready", True, _t(1)),
+                ("g_cmd_addr", False, _t(addr_w)),
+                ("g_cmd_len", False, _t(AXI_LEN_W)),
+                ("g_valid", True, _t(1)),
+                ("g_ready", False, _t(1)),
+                ("g_data", True, _t(AXI_DATA_W)),
+            ],
+        )
+        eu = net.instance(
+            "emb",
+            "embedding_unit",
+            params,
+            {
+                "clk": clk,
+                "rst": rst,
+                "cmd_valid": emb_cmd,
+                "cmd_payload": seq_out["cmd_payload"],
+                "desc_data": "emb_desc_data",
+                "g_cmd_ready": "emb_g_cmd_ready",
+                "g_valid": "emb_g_valid",
+                "g_data": gain_data,
+                "act_rdata": "act_b_rdata",
+            },
+        )
+        net.define("emb_desc_data", rom("emb", EMB_DESC_IMAGE, comp.emb, eu["desc_addr"]))
+        v = accel.UNITS["vec"]
+        if v in unit_ready:  # unit vec is both instances: ready when both are, done when either
+            unit_ready[v] = net.add(comb.AndOp([unit_ready[v], eu["cmd_ready"]])).results[0]
+            unit_done[v] = net.add(comb.OrOp([unit_done[v], eu["done"]])).results[0]
+        else:
+            unit_ready[v], unit_done[v] = eu["cmd_ready"], eu["done"]
+        net.output("emb_err", eu["err"])
+        ports.append((eu["cmd_ready"], _act_port(eu)))
+        gain = {k: eu[f"g_{k}"] for k in ("cmd_valid", "cmd_addr", "cmd_len", "ready")}
+        clients.append({**gain, "idle": eu["cmd_ready"], "name": "emb"})
     if comp.rope:
         assert comp.rope_table is not None
         hd, _, max_pos = comp.rope_table
@@ -873,7 +952,7 @@ def _vector_units(
         )
         net.output("rope_err", ru["err"])
         ports.append((ru["cmd_ready"], _act_port(ru)))
-    return ports, gain
+    return ports, clients
 
 
 def _declare_axi_master(net: Netlist, addr_w: int) -> None:
@@ -1021,7 +1100,11 @@ def build_top(
     kv_aw = clog2(kvl.entries) if kvl else 0
     kv_bits = 2 * (4 * kvl.head_dim + 12) if kvl else 0
     # The misc channel carries the linears' metadata and the norms' gain tables.
-    channels = tuple(sorted({*range(wch), misc})) if uses_mac else ((misc,) if comp.norm else ())
+    channels = (
+        tuple(sorted({*range(wch), misc}))
+        if uses_mac
+        else ((misc,) if comp.norm or comp.emb else ())
+    )
     rope_aw = 0
     if comp.rope_table is not None:
         rope_aw = rope_tbl_aw(comp.rope_table[0] // 2, comp.rope_table[2])
@@ -1251,66 +1334,55 @@ def build_top(
         attn_b, attn_idle = _attention_unit(net, comp, kvl, seq_out, act_aw, unit_ready, unit_done)
         images[ATTN_DESC_IMAGE] = descriptor_readmemh([d.pack() for d in comp.attn])
         others.append((attn_idle, attn_b))
-    vec_ports, gain = _vector_units(
-        net,
-        comp,
-        seq_out,
-        act_aw,
-        unit_ready,
-        unit_done,
-        images,
-        "norm_g_cmd_ready",
-        "norm_g_valid",
-        "misc_data",
-        addr_w,
+    vec_ports, clients = _vector_units(
+        net, comp, seq_out, act_aw, unit_ready, unit_done, images, "misc_data", addr_w
     )
     others += vec_ports
 
-    # ---- the misc channel: linear metadata and norm gains ---------------------------------
-    # One axi_read_master, shared like act_ram port b: the barriers never let linear_unit and
-    # norm_unit run at once and each consumes exactly the words it requested, so the master
-    # follows norm_unit while it is busy (not idle) and linear_unit otherwise.
-    if uses_mac or gain is not None:
-        if uses_mac and gain is not None:
-            norm_idle = gain["idle"]
-
-            def pick(norm_v: SSAValue, mac_v: SSAValue) -> SSAValue:
-                return net.add(comb.MuxOp(norm_idle, mac_v, norm_v)).results[0]
-
-            mcmd = {
-                "valid": pick(gain["cmd_valid"], lin["m_cmd_valid"]),
-                "addr": pick(gain["cmd_addr"], lin["m_cmd_addr"]),
-                "len": pick(gain["cmd_len"], lin["m_cmd_len"]),
-            }
-            mready = pick(gain["ready"], lin["m_ready"])
-        elif uses_mac:
+    # ---- the misc channel: linear metadata, norm gains, embedding rows --------------------
+    # One axi_read_master, shared like act_ram port b: the barriers never let linear_unit,
+    # norm_unit and embedding_unit run at once (norm and embedding are separate sequencer
+    # units, but each command waits for the previous unit's on port b) and each consumes
+    # exactly the words it requested, so the master follows the busy (not idle) client and
+    # linear_unit when none is; the handshakes reach the owner only.
+    if uses_mac or clients:
+        one = net.const(1, 1)
+        if uses_mac:
             mcmd = {"valid": lin["m_cmd_valid"], "addr": lin["m_cmd_addr"], "len": lin["m_cmd_len"]}
             mready = lin["m_ready"]
-        else:
-            assert gain is not None
-            mcmd = {"valid": gain["cmd_valid"], "addr": gain["cmd_addr"], "len": gain["cmd_len"]}
-            mready = gain["ready"]
+        else:  # the last client owns the master when every client is idle
+            last = clients[-1]
+            mcmd = {"valid": last["cmd_valid"], "addr": last["cmd_addr"], "len": last["cmd_len"]}
+            mready = last["ready"]
+        for c in clients:
+
+            def pick(c_v: SSAValue, other: SSAValue, idle=c["idle"]) -> SSAValue:
+                return net.add(comb.MuxOp(idle, other, c_v)).results[0]
+
+            mcmd = {
+                "valid": pick(c["cmd_valid"], mcmd["valid"]),
+                "addr": pick(c["cmd_addr"], mcmd["addr"]),
+                "len": pick(c["cmd_len"], mcmd["len"]),
+            }
+            mready = pick(c["ready"], mready)
         meta = read_master(misc, mcmd, mready)
         net.define("misc_data", meta["m_axis_tdata"])
-        if uses_mac and gain is not None:
-            # the handshakes reach the unit that owns the master only
-            idle = gain["idle"]
-            busy_n = net.add(comb.XorOp([idle, net.const(1, 1)])).results[0]
-            net.define("mac_m_cmd_ready", net.add(comb.AndOp([meta["cmd_ready"], idle])).results[0])
-            net.define("mac_m_valid", net.add(comb.AndOp([meta["m_axis_tvalid"], idle])).results[0])
-            net.define(
-                "norm_g_cmd_ready", net.add(comb.AndOp([meta["cmd_ready"], busy_n])).results[0]
-            )
-            net.define(
-                "norm_g_valid", net.add(comb.AndOp([meta["m_axis_tvalid"], busy_n])).results[0]
-            )
-        elif uses_mac:
-            net.define("mac_m_cmd_ready", meta["cmd_ready"])
-            net.define("mac_m_valid", meta["m_axis_tvalid"])
-        else:
-            net.define("norm_g_cmd_ready", meta["cmd_ready"])
-            net.define("norm_g_valid", meta["m_axis_tvalid"])
+        all_idle = one
+        for c in clients:
+            busy = net.add(comb.XorOp([c["idle"], one])).results[0]
+            for port, sig in (
+                ("g_cmd_ready", meta["cmd_ready"]),
+                ("g_valid", meta["m_axis_tvalid"]),
+            ):
+                net.define(f"{c['name']}_{port}", net.add(comb.AndOp([sig, busy])).results[0])
+            all_idle = net.add(comb.AndOp([all_idle, c["idle"]])).results[0]
         if uses_mac:
+            net.define(
+                "mac_m_cmd_ready", net.add(comb.AndOp([meta["cmd_ready"], all_idle])).results[0]
+            )
+            net.define(
+                "mac_m_valid", net.add(comb.AndOp([meta["m_axis_tvalid"], all_idle])).results[0]
+            )
             net.define("mac_m_data", meta["m_axis_tdata"])
 
     # Units without RTL (or unused) never accept a command nor report one done.
@@ -1439,24 +1511,13 @@ class AccelToHw(ModulePass):
         op.attributes[MEM_IMAGES_ATTR] = DictionaryAttr(
             {k: StringAttr(v) for k, v in images.items()}
         )
-        if comp.host_embedding:
-            op.attributes[HOST_EMBEDDING_ATTR] = DictionaryAttr(
+        if comp.token_ids:
+            op.attributes[TOKEN_IDS_ATTR] = DictionaryAttr(
                 {
-                    sched: ArrayAttr(
-                        [
-                            DictionaryAttr(
-                                {
-                                    "output_word": IntegerAttr(w, i32),
-                                    "tokens": IntegerAttr(t, i32),
-                                    "length": IntegerAttr(n, i32),
-                                    "table_channel": IntegerAttr(ch, i32),
-                                    "table_word": IntegerAttr(tw, i32),
-                                }
-                            )
-                            for w, t, n, ch, tw in steps
-                        ]
+                    sched: DictionaryAttr(
+                        {"ids_word": IntegerAttr(comp.ids_word, i32), "tokens": IntegerAttr(t, i32)}
                     )
-                    for sched, steps in comp.host_embedding.items()
+                    for sched, t in comp.token_ids.items()
                 }
             )
         op.attributes[PROGRAMS_ATTR] = DictionaryAttr(

@@ -205,6 +205,13 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
         summary="norm unit: RMSNorm descriptors, gain table from HBM, rows in the act buffer",
     ),
     Primitive(
+        name="embedding_unit",
+        top="embedding_unit",
+        sources=("embedding_unit.sv",),
+        params={"MAX_H": 4096, "ADDR_W": 34, "ACT_AW": 12, "DESC_AW": 8},
+        summary="embedding unit: token ids from the act buffer, int8 rows + exponent from HBM",
+    ),
+    Primitive(
         name="rope_cmd_unit",
         top="rope_cmd_unit",
         sources=("pipe_valid.sv", "rope_unit.sv", "rope_cmd_unit.sv"),

@@ -125,9 +125,9 @@ def _stage_compress(state: FlowState) -> None:
     )
 
 
-HOST_EMBEDDING_NOTE = (
-    "the embedding gather runs on the host (rows from the table image in HBM, "
-    "contract.embedding_int8): the accelerator has no embedding unit yet"
+EMBEDDING_NOTE = (
+    "the embedding runs on the accelerator (embedding_unit gathers the rows from the table "
+    "image in HBM, contract.embedding_int8): the host writes only the token ids"
 )
 
 
@@ -148,12 +148,12 @@ def _stage_lower(state: FlowState) -> None:
         if accllm_opt.main(["-p", spec, str(src), "-o", str(dst)]) != 0:
             raise CommandError(f"{spec} of {src} failed (diagnostics above)")
     state.artefacts["accel_ir"], state.artefacts["hw_ir"] = accel_ir, hw_ir
-    print(f"  note: {HOST_EMBEDDING_NOTE}")
+    print(f"  note: {EMBEDDING_NOTE}")
     state.summary["lower"] = {
         "accel_ir": str(accel_ir),
         "hw_ir": str(hw_ir),
         "target": args.target,
-        "host_embedding": HOST_EMBEDDING_NOTE,
+        "embedding": EMBEDDING_NOTE,
     }
 
 
@@ -185,7 +185,7 @@ def _stage_simulate(state: FlowState) -> None:
     steps = len(ref.tokens)
     print(
         f"  Verilator + behavioural HBM ({args.target} latency / bandwidth per channel): "
-        f"prefill {len(ref.prompt)} tokens, greedy decode {steps} tokens; {HOST_EMBEDDING_NOTE}"
+        f"prefill {len(ref.prompt)} tokens, greedy decode {steps} tokens; {EMBEDDING_NOTE}"
     )
     run = simulate_model(
         load_module(state.artefacts["accel_ir"]),

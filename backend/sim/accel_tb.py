@@ -13,26 +13,16 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
+from accllm.backend import accel_program_vector as apv
 from accllm.backend.sim.accelerator import JOB_ENV, AccelJob, AccelRun
 from accllm.backend.sim.hbm import AxiHbm, serve_axi
-from accllm.backend.sim.hbm_image import embedding_rows
-from accllm.numerics import contract as ct
 from accllm.rtl_lib.stream import clock_and_reset
 
 ALL_LANES = 0xFF
 
 
-def _q15_words(base: int, row) -> dict[int, int]:
-    """Activation-buffer words of an int32 row (8 lanes of 32 bits per word)."""
-    flat = [int(v) & 0xFFFFFFFF for v in row]
-    return {
-        base + w: sum(v << (32 * i) for i, v in enumerate(flat[8 * w : 8 * w + 8]))
-        for w in range(len(flat) // 8)
-    }
-
-
 def _q15_row(words: dict[int, int], base: int, length: int) -> np.ndarray:
-    """The int32 row of `length` values in the words from `base` (inverse of `_q15_words`)."""
+    """The int32 row of `length` values in the words from `base` (8 int32 lanes per word)."""
     out = []
     for i in range(length):
         v = words[base + i // 8] >> (32 * (i % 8)) & 0xFFFFFFFF
@@ -62,7 +52,9 @@ async def run_programs(dut):
         dut.rope_tbl_addr.value = 0
         dut.rope_tbl_data.value = 0
     # every unit's sticky error output present on this top
-    unit_errs = [n for n in ("attn_err", "vec_err", "norm_err", "rope_err") if hasattr(dut, n)]
+    unit_errs = [
+        n for n in ("attn_err", "vec_err", "emb_err", "norm_err", "rope_err") if hasattr(dut, n)
+    ]
     chans = [
         AxiHbm(f"hbm{c}_", job.hbm.get(c, {}), job.latency, job.words_per_cycle)
         for c in job.channels
@@ -142,25 +134,22 @@ async def run_programs(dut):
             await FallingEdge(dut.clk)
             step_act.append(await read(job.step_reads[i]))
 
-    # 2b. greedy decode (job.greedy): the host takes the argmax of the last logits row, gathers
-    # that token's embedding row from the table image in HBM (the accelerator has no embedding
-    # unit), loads it and runs the decode program at the next position.
+    # 2b. greedy decode (job.greedy): the host takes the argmax of the last logits row, writes
+    # that token's id into the decode program's id word (the accelerator's embedding unit
+    # gathers the row) and runs the decode program at the next position.
     tokens: list[int] = []
     logits: list[list[int]] = []
     if job.greedy:
         g = job.greedy
-        vocab, hidden = g["vocab"], g["hidden"]
+        vocab = g["vocab"]
         await FallingEdge(dut.clk)
         row = _q15_row(
             await read([(g["first_logits_word"], vocab // 8)]), g["first_logits_word"], vocab
         )
-        table = job.hbm.get(g["table_channel"], {})
         for step in range(g["steps"]):
             tok = int(np.argmax(row))
             tokens.append(tok)
-            vals, exps = embedding_rows(table, g["table_word"], [tok], hidden)
-            h = ct.embedding_int8([0], vals, exps)[0]
-            await load(_q15_words(g["h_word"], h))
+            await load({g["ids_word"]: apv.embedding_ids_words([tok])[0]})
             cycles.append(await run_program(g["program"], g["pos0"] + step))
             await FallingEdge(dut.clk)
             row = _q15_row(await read([(g["logits_word"], vocab // 8)]), g["logits_word"], vocab)

@@ -54,9 +54,9 @@ class AccelJob:
     kv_reads: int = 0  # KV-memory records read back at the end
     # (sel, addr, value) written through the rope_tbl_* ports before the first program
     rope_tables: list[tuple[int, int, int]] = field(default_factory=list)
-    # Greedy decode after the programs (accel_tb): keys program, pos0, steps, vocab, hidden,
-    # first_logits_word (last prefill logits row), logits_word, h_word (decode program's
-    # logits / embedding buffers), table_channel, table_word (embedding table image).
+    # Greedy decode after the programs (accel_tb): keys program, pos0, steps, vocab,
+    # first_logits_word (last prefill logits row), logits_word (decode program's logits),
+    # ids_word (where the decode program's embedding reads its token id).
     greedy: dict = field(default_factory=dict)
 
     def to_json(self) -> str:

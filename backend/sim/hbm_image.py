@@ -12,7 +12,7 @@ with `accllm.backend.accel_program` at the region's channel and offset:
   `key.codes`, `key.scale_mant`, `key.scale_exp`);
 - KV regions start empty (all zero words: nothing is visible before the first append);
 - the embedding table (`key.values` int8 rows, `key.exp` exponents) as
-  `embedding_table_image`: the host gathers rows from it (`embedding_rows`; no RTL yet);
+  `embedding_table_image`, the rows `rtl_lib/embedding_unit.sv` reads;
 - the gain table of an RMSNorm `accel.vector` (`key.values`, the int16 gain mantissas of
   `contract.rmsnorm_params`) as `accel_program_vector.norm_gain_image`.
 
@@ -85,21 +85,6 @@ def embedding_table_image(values, exps) -> list[int]:
     values, exps = np.asarray(values, dtype=np.int64), np.asarray(exps, dtype=np.int64)
     rows = [np.append(v, e) for v, e in zip(values, exps, strict=True)]
     return [w for r in rows for w in accel_program.int8_row_words(r)]
-
-
-def embedding_rows(image: dict[int, int], base: int, ids, hidden: int):
-    """Rows `ids` of an `embedding_table_image` at word `base` of a channel image: (int8
-    values [T, hidden], exponents [T]) -- what the host reads for the gather."""
-    per = tiling.int8_words_per_row(hidden + 1)
-    vals, exps = [], []
-    for i in ids:
-        raw = b"".join(
-            image.get(base + int(i) * per + w, 0).to_bytes(WORD_BYTES, "little") for w in range(per)
-        )
-        row = np.frombuffer(raw[: hidden + 1], dtype=np.int8).astype(np.int64)
-        vals.append(row[:hidden])
-        exps.append(row[hidden])
-    return np.array(vals), np.array(exps)
 
 
 def _put(image: dict[int, dict[int, int]], channel: int, offset: int, words: list[int]) -> None:

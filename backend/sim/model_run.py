@@ -4,12 +4,12 @@
 derived one-token decode function, `lower_to_accel.derive_decode_ir`), the netlist IR
 (accel-to-hw) and the emitted design directory, and runs under the behavioural HBM model:
 
-1. the host writes the RoPE tables, gathers the prompt's embedding rows from the table image
-   in HBM (`contract.embedding_int8`: the accelerator has no embedding unit; the netlist
-   records the step in `accel.host_embedding`) and loads them; the prefill program runs;
+1. the host writes the RoPE tables and the prompt's token ids (`apv.embedding_ids_words` at the
+   word the netlist records in `accel.token_ids`); the prefill program runs, its embedding
+   unit gathering the rows from the table image in HBM (`contract.embedding_int8`);
 2. the bench reads the logits (the last int8 `accel.linear`'s output), takes the argmax of the
-   last row, gathers and loads that token's embedding, runs the decode program at the next
-   position (the `pos` port), and repeats (`AccelJob.greedy`).
+   last row, writes that token's id, runs the decode program at the next position (the `pos`
+   port), and repeats (`AccelJob.greedy`).
 
 Returns the simulated prefill logits, the greedily chosen tokens, their logits and the cycles.
 """
@@ -23,9 +23,8 @@ import numpy as np
 
 from accllm.backend import accel_program_vector as apv
 from accllm.backend.sim.accelerator import accel_job, run_accelerator
-from accllm.backend.sim.hbm_image import embedding_rows, hbm_images
+from accllm.backend.sim.hbm_image import hbm_images
 from accllm.dialects import accel
-from accllm.numerics import contract as ct
 
 PREFILL, DECODE = "forward_gemm", "decode_gemv"
 
@@ -51,16 +50,6 @@ def _logits_buffer(sched: accel.ScheduleOp, buffers: dict[str, int]) -> tuple[in
     return buffers[heads[0].output.root_reference.data], heads[0].n.value.data
 
 
-def _words(base: int, rows) -> dict[int, int]:
-    flat = np.asarray(rows, dtype=np.int64).reshape(-1)
-    return {
-        base + w: sum(
-            (int(v) & 0xFFFFFFFF) << (32 * i) for i, v in enumerate(flat[8 * w : 8 * w + 8])
-        )
-        for w in range(len(flat) // 8)
-    }
-
-
 def _rows(words: dict[int, int], base: int, tokens: int, length: int) -> np.ndarray:
     out = np.zeros((tokens, length), dtype=np.int64)
     for t in range(tokens):
@@ -82,7 +71,7 @@ def simulate_model(
     scheds = {o.sym_name.data: o for o in accel_module.ops if isinstance(o, accel.ScheduleOp)}
     bases = {k: v.value.data for k, v in hw_module.attributes["accel.programs"].data.items()}
     top = hw_module.attributes["accel.top"].data
-    emb = {k: v.data[0].data for k, v in hw_module.attributes["accel.host_embedding"].data.items()}
+    ids = {k: v.data for k, v in hw_module.attributes["accel.token_ids"].data.items()}
     channels = [c.value.data for c in top["channels"].data]
     hbm = hbm_images(accel_module, base_dir)
     prompt = np.asarray(prompt, dtype=np.int64)
@@ -91,12 +80,13 @@ def simulate_model(
     def attr(d, key: str) -> int:
         return d[key].value.data
 
-    pe, de = emb[PREFILL], emb[DECODE]
-    hidden = attr(pe, "length")
-    vals, exps = embedding_rows(
-        hbm.get(attr(pe, "table_channel"), {}), attr(pe, "table_word"), prompt, hidden
-    )
-    h = ct.embedding_int8(np.arange(p_len), vals, exps)
+    pi, di = ids[PREFILL], ids[DECODE]
+    if attr(pi, "tokens") != p_len or attr(di, "tokens") != 1:
+        raise ValueError(
+            f"the programs embed {attr(pi, 'tokens')} / {attr(di, 'tokens')} tokens, "
+            f"the prompt has {p_len} (decode 1)"
+        )
+    id_words = apv.embedding_ids_words(prompt)
     lp, vocab = _logits_buffer(scheds[PREFILL], buffers)
     ld, _ = _logits_buffer(scheds[DECODE], buffers)
     row_words = vocab // 8
@@ -111,7 +101,7 @@ def simulate_model(
         [bases[PREFILL]],
         [],
         positions=[0],
-        step_in=[_words(attr(pe, "output_word"), h)],
+        step_in=[{attr(pi, "ids_word") + i: w for i, w in enumerate(id_words)}],
         step_reads=[[(lp, p_len * row_words)]],
         rope_tables=rope,
         greedy={
@@ -119,12 +109,9 @@ def simulate_model(
             "pos0": p_len,
             "steps": steps,
             "vocab": vocab,
-            "hidden": hidden,
             "first_logits_word": lp + (p_len - 1) * row_words,
             "logits_word": ld,
-            "h_word": attr(de, "output_word"),
-            "table_channel": attr(de, "table_channel"),
-            "table_word": attr(de, "table_word"),
+            "ids_word": attr(di, "ids_word"),
         },
         max_cycles=5_000_000,
     )

@@ -194,3 +194,22 @@ def test_rope_descriptor_fields():
         }
     with pytest.raises(EncodingError, match="head_dim"):
         apv.rope_descriptor(x_base=0, o_base=0, length=64, head_dim=24, tokens=1, position=0)
+
+
+def test_embedding_descriptor_fields_and_ids():
+    d = apv.embedding_descriptor(
+        ids_base=300, o_base=7, hidden=64, tokens=12, table_base_bytes=32 * 1000
+    )
+    assert (d.x_row_words, d.row_words, d.table_base) == (8, 3, 1000)  # 65 bytes: 3 words
+    w = d.pack()
+    assert w & (1 << 24) - 1 == 300 and w >> 24 & (1 << 24) - 1 == 7
+    assert w >> 80 & 0xFFFFFFFF == 1000 and w >> 112 & 0xFFFF == 3
+    assert w >> 128 == 64  # hidden, nothing above it
+    assert apv.embedding_ids_words(list(range(9))) == [
+        sum(i << (32 * i) for i in range(8)),
+        8,
+    ]
+    with pytest.raises(EncodingError, match="word aligned"):
+        apv.embedding_descriptor(ids_base=0, o_base=0, hidden=64, tokens=1, table_base_bytes=4)
+    with pytest.raises(EncodingError, match="length % 8"):
+        apv.embedding_descriptor(ids_base=0, o_base=0, hidden=60, tokens=1, table_base_bytes=0)
