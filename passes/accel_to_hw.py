@@ -796,19 +796,22 @@ def _vector_units(
         unit_done[accel.UNITS["act"]] = vu["act_done"]
         net.output("vec_err", vu["err"])
         ports.append((vu["act_cmd_ready"], _act_port(vu)))  # act_cmd_ready = FSM idle
-    if comp.norm:
-        aw = clog2(len(comp.norm))
+
+    def table_unit(name: str, module: str, descs, max_h: int, align: int, image: str, cmd_v):
+        """A unit that reads a table from HBM over the misc channel (`g_*` stream: norm gains,
+        embedding rows): its descriptor ROM, extern, instance and misc-channel client."""
+        aw = clog2(len(descs))
         params = {
-            "MAX_H": tiling.ceil_div(comp.norm_max_h, 16) * 16,
+            "MAX_H": tiling.ceil_div(max_h, align) * align,
             "ADDR_W": addr_w,
             "ACT_AW": act_aw,
             "DESC_AW": aw,
         }
-        assert set(params) == set(PRIMITIVES["norm_unit"].params), "norm_unit changed"
-        _declare_rom(net, "norm_desc_rom", tiling.WORD_BITS, aw)
+        assert set(params) == set(PRIMITIVES[module].params), f"{module} changed"
+        _declare_rom(net, f"{name}_desc_rom", tiling.WORD_BITS, aw)
         net.extern(
-            "norm_unit",
-            "norm_unit",
+            module,
+            module,
             {p: i32 for p in params},
             _unit_ports(aw, act_aw)
             + [
@@ -821,83 +824,47 @@ def _vector_units(
                 ("g_data", True, _t(AXI_DATA_W)),
             ],
         )
-        nu = net.instance(
-            "norm",
-            "norm_unit",
+        u = net.instance(
+            name,
+            module,
             params,
             {
                 "clk": clk,
                 "rst": rst,
-                "cmd_valid": cmd("norm"),
+                "cmd_valid": cmd_v,
                 "cmd_payload": seq_out["cmd_payload"],
-                "desc_data": "norm_desc_data",
-                "g_cmd_ready": "norm_g_cmd_ready",
-                "g_valid": "norm_g_valid",
+                "desc_data": f"{name}_desc_data",
+                "g_cmd_ready": f"{name}_g_cmd_ready",
+                "g_valid": f"{name}_g_valid",
                 "g_data": gain_data,
                 "act_rdata": "act_b_rdata",
             },
         )
-        net.define("norm_desc_data", rom("norm", NORM_DESC_IMAGE, comp.norm, nu["desc_addr"]))
+        net.define(f"{name}_desc_data", rom(name, image, descs, u["desc_addr"]))
+        net.output(f"{name}_err", u["err"])
+        ports.append((u["cmd_ready"], _act_port(u)))
+        stream = {k: u[f"g_{k}"] for k in ("cmd_valid", "cmd_addr", "cmd_len", "ready")}
+        clients.append({**stream, "idle": u["cmd_ready"], "name": name})
+        return u
+
+    if comp.norm:
+        nu = table_unit(
+            "norm", "norm_unit", comp.norm, comp.norm_max_h, 16, NORM_DESC_IMAGE, cmd("norm")
+        )
         unit_ready[accel.UNITS["norm"]], unit_done[accel.UNITS["norm"]] = (
             nu["cmd_ready"],
             nu["done"],
         )
-        net.output("norm_err", nu["err"])
-        ports.append((nu["cmd_ready"], _act_port(nu)))
-        gain = {k: nu[f"g_{k}"] for k in ("cmd_valid", "cmd_addr", "cmd_len", "ready")}
-        clients.append({**gain, "idle": nu["cmd_ready"], "name": "norm"})
     if comp.emb:
-        aw = clog2(len(comp.emb))
-        params = {
-            "MAX_H": tiling.ceil_div(comp.emb_max_h, 8) * 8,
-            "ADDR_W": addr_w,
-            "ACT_AW": act_aw,
-            "DESC_AW": aw,
-        }
-        assert set(params) == set(PRIMITIVES["embedding_unit"].params), "embedding_unit changed"
-        _declare_rom(net, "emb_desc_rom", tiling.WORD_BITS, aw)
-        net.extern(
-            "embedding_unit",
-            "embedding_unit",
-            {p: i32 for p in params},
-            _unit_ports(aw, act_aw)
-            + [
-                ("g_cmd_valid", False, _t(1)),
-                ("g_cmd_ready", True, _t(1)),
-                ("g_cmd_addr", False, _t(addr_w)),
-                ("g_cmd_len", False, _t(AXI_LEN_W)),
-                ("g_valid", True, _t(1)),
-                ("g_ready", False, _t(1)),
-                ("g_data", True, _t(AXI_DATA_W)),
-            ],
+        eu = table_unit(
+            "emb", "embedding_unit", comp.emb, comp.emb_max_h, 8, EMB_DESC_IMAGE, emb_cmd
         )
-        eu = net.instance(
-            "emb",
-            "embedding_unit",
-            params,
-            {
-                "clk": clk,
-                "rst": rst,
-                "cmd_valid": emb_cmd,
-                "cmd_payload": seq_out["cmd_payload"],
-                "desc_data": "emb_desc_data",
-                "g_cmd_ready": "emb_g_cmd_ready",
-                "g_valid": "emb_g_valid",
-                "g_data": gain_data,
-                "act_rdata": "act_b_rdata",
-            },
-        )
-        net.define("emb_desc_data", rom("emb", EMB_DESC_IMAGE, comp.emb, eu["desc_addr"]))
         v = accel.UNITS["vec"]
         if v in unit_ready:  # unit vec is both instances: ready when both are, done when either
             unit_ready[v] = net.add(comb.AndOp([unit_ready[v], eu["cmd_ready"]])).results[0]
             unit_done[v] = net.add(comb.OrOp([unit_done[v], eu["done"]])).results[0]
         else:
             unit_ready[v], unit_done[v] = eu["cmd_ready"], eu["done"]
-        net.output("emb_err", eu["err"])
-        ports.append((eu["cmd_ready"], _act_port(eu)))
-        gain = {k: eu[f"g_{k}"] for k in ("cmd_valid", "cmd_addr", "cmd_len", "ready")}
-        clients.append({**gain, "idle": eu["cmd_ready"], "name": "emb"})
     if comp.rope:
         assert comp.rope_table is not None
         hd, _, max_pos = comp.rope_table
