@@ -279,8 +279,10 @@ def run_flow(args: argparse.Namespace) -> int:
         state.summary.setdefault("seconds", {})[stage.name] = round(time.perf_counter() - t0, 3)
     state.summary["stopped_after"] = todo[-1].name
     (out / "summary.json").write_text(json.dumps(state.summary, indent=2, default=str) + "\n")
-    print(
-        f"accllm: flow stopped after stage '{todo[-1].name}' as requested; summary: "
-        f"{out / 'summary.json'}"
+    how = (
+        f"stopped after stage '{todo[-1].name}' as requested"
+        if args.stop_after
+        else f"flow complete ({todo[-1].name})"
     )
+    print(f"accllm: {how}; summary: {out / 'summary.json'}")
     return 0
