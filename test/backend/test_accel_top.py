@@ -16,10 +16,6 @@ passes write one) goes through the real tools: `accllm-opt -p lower-to-accel{tar
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from safetensors.numpy import save_file
@@ -30,15 +26,9 @@ from accllm.numerics import contract as ct
 from accllm.numerics.compress import w2_components
 from accllm.rtl_lib import sim, synth
 
-BIN = Path(sys.executable).parent
 TOP = "accllm_top"
 TOKENS, K = 4, 64
 LAYERS = {"up": (128, 64), "gate": (40, 32)}  # name -> (n, group); 40 rows: padded lanes
-
-
-def _run(*cmd: str) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    assert proc.returncode == 0, f"{' '.join(cmd)}:\n{proc.stderr}"
 
 
 def _qw(n: int, group: int) -> str:
@@ -64,7 +54,7 @@ def linear_ir() -> str:
 
 
 @pytest.fixture(scope="module")
-def design(tmp_path_factory):
+def design(tmp_path_factory, emit_accelerator):
     """Build the IR, lower it, emit the design; returns (work dir, design dir, accel IR path)."""
     work = tmp_path_factory.mktemp("accel_top")
     rng = np.random.default_rng(7)
@@ -75,18 +65,7 @@ def design(tmp_path_factory):
             tensors[f"{name}.{c}"] = np.ascontiguousarray(arr)
     save_file(tensors, str(work / "lin.safetensors"))
     (work / "lin.mlir").write_text(linear_ir())
-    accel_ir, hw_ir = work / "accel.mlir", work / "hw.mlir"
-    _run(
-        str(BIN / "accllm-opt"),
-        "-p",
-        "lower-to-accel{target=sim}",
-        str(work / "lin.mlir"),
-        "-o",
-        str(accel_ir),
-    )
-    _run(str(BIN / "accllm-opt"), "-p", "accel-to-hw", str(accel_ir), "-o", str(hw_ir))
-    out = work / "rtl"
-    _run(str(BIN / "accllm-translate"), "--emit-verilog", str(hw_ir), "-o", str(out / f"{TOP}.sv"))
+    out, accel_ir = emit_accelerator(work / "lin.mlir", work, TOP)
     return work, out, accel_ir
 
 

@@ -21,10 +21,6 @@ The IR goes through `lower-to-accel{target=sim}`, `accel-to-hw`, `--emit-verilog
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from safetensors.numpy import save_file
@@ -33,7 +29,6 @@ from accllm.numerics import contract as ct
 from accllm.numerics.compress import w2_components
 from accllm.rtl_lib import sim
 
-BIN = Path(sys.executable).parent
 TOP = "accllm_top"
 T, H, NH, NKV, HD, SINK, WINDOW, G = 12, 64, 4, 2, 16, 2, 6, 64
 LIN = {"q": NH * HD, "k": NKV * HD, "v": NKV * HD}
@@ -43,11 +38,6 @@ DECODE_POS = (T, T + 1)
 # one-hot, and a wrong visible set or position changes the output.
 WEIGHT_STD = 0.25
 F_X = (6, 8)
-
-
-def _run(*cmd: str) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    assert proc.returncode == 0, f"{' '.join(cmd)}:\n{proc.stderr}"
 
 
 def _res(t: int, f: int) -> str:
@@ -94,7 +84,7 @@ def attention_ir() -> str:
 
 
 @pytest.fixture(scope="module")
-def design(tmp_path_factory):
+def design(tmp_path_factory, emit_accelerator):
     """IR -> accel -> hw -> Verilog; returns (work dir, design dir, accel IR path)."""
     work = tmp_path_factory.mktemp("accel_top_attn")
     rng = np.random.default_rng(5)
@@ -105,12 +95,7 @@ def design(tmp_path_factory):
             tensors[f"{name}.{c}"] = np.ascontiguousarray(arr)
     save_file(tensors, str(work / "attn.safetensors"))
     (work / "attn.mlir").write_text(attention_ir())
-    accel_ir, hw_ir = work / "accel.mlir", work / "hw.mlir"
-    opt = str(BIN / "accllm-opt")
-    _run(opt, "-p", "lower-to-accel{target=sim}", str(work / "attn.mlir"), "-o", str(accel_ir))
-    _run(opt, "-p", "accel-to-hw", str(accel_ir), "-o", str(hw_ir))
-    out = work / "rtl"
-    _run(str(BIN / "accllm-translate"), "--emit-verilog", str(hw_ir), "-o", str(out / f"{TOP}.sv"))
+    out, accel_ir = emit_accelerator(work / "attn.mlir", work, TOP)
     return work, out, accel_ir
 
 

@@ -27,10 +27,6 @@ The IR goes through `lower-to-accel{target=sim}`, `accel-to-hw`, `--emit-verilog
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from safetensors.numpy import save_file
@@ -38,17 +34,11 @@ from safetensors.numpy import save_file
 from accllm.numerics import contract as ct
 from accllm.rtl_lib import sim
 
-BIN = Path(sys.executable).parent
 TOP = "accllm_top"
 ARCHIVE = "layer.safetensors"
 T, SINK, WINDOW = 12, 2, 6
 DECODE_POS = (T, T + 1)
 LINEARS = ("q", "k", "v", "o", "gate", "up", "down")
-
-
-def _run(*cmd: str) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    assert proc.returncode == 0, f"{' '.join(cmd)}:\n{proc.stderr}"
 
 
 def _res(t: int, f: int) -> str:
@@ -170,18 +160,13 @@ def tiny():
 
 
 @pytest.fixture(scope="module")
-def design(tmp_path_factory, tiny):
+def design(tmp_path_factory, tiny, emit_accelerator):
     """IR -> accel -> hw -> Verilog; returns (work dir, design dir, accel IR path)."""
     cm, theta = tiny
     work = tmp_path_factory.mktemp("accel_top_layer")
     save_file(archive(cm), str(work / ARCHIVE))
     (work / "layer.mlir").write_text(layer_ir(cm, theta))
-    accel_ir, hw_ir = work / "accel.mlir", work / "hw.mlir"
-    opt = str(BIN / "accllm-opt")
-    _run(opt, "-p", "lower-to-accel{target=sim}", str(work / "layer.mlir"), "-o", str(accel_ir))
-    _run(opt, "-p", "accel-to-hw", str(accel_ir), "-o", str(hw_ir))
-    out = work / "rtl"
-    _run(str(BIN / "accllm-translate"), "--emit-verilog", str(hw_ir), "-o", str(out / f"{TOP}.sv"))
+    out, accel_ir = emit_accelerator(work / "layer.mlir", work, TOP)
     return work, out, accel_ir
 
 
