@@ -139,3 +139,26 @@ class StreamSink:
         self.ready.value = 0
         self.beats.extend(got)
         return got
+
+
+async def run_command(
+    dut, payload: int, prefix: str = "", other_done: str | None = None, limit: int = 200_000
+) -> int:
+    """Run one command of an engine unit: hold `<prefix>cmd_valid` with `<prefix>cmd_payload`
+    until `<prefix>cmd_ready`, then wait for `<prefix>done`. Returns the cycles from acceptance
+    to done. `other_done` names the done pulse of the unit's other command stream, which must
+    stay low meanwhile; `limit` bounds the wait (the error names the unit's state `st`)."""
+    getattr(dut, f"{prefix}cmd_payload").value = payload
+    getattr(dut, f"{prefix}cmd_valid").value = 1
+    await RisingEdge(dut.clk)
+    while not int(getattr(dut, f"{prefix}cmd_ready").value):
+        await RisingEdge(dut.clk)
+    getattr(dut, f"{prefix}cmd_valid").value = 0
+    n = 0
+    while not int(getattr(dut, f"{prefix}done").value):
+        if other_done is not None:
+            assert not int(getattr(dut, other_done).value), f"{other_done} pulsed"
+        await RisingEdge(dut.clk)
+        n += 1
+        assert n < limit, f"{dut._name} stuck in state {int(dut.st.value)}"
+    return n

@@ -28,7 +28,7 @@ from accllm.backend import tiling
 from accllm.numerics import contract as ct
 from accllm.numerics import golden
 from accllm.rtl_lib import sim
-from accllm.rtl_lib.stream import clock_and_reset
+from accllm.rtl_lib.stream import clock_and_reset, run_command
 
 RES_FRAC = ct.NUMERICS.res_frac
 
@@ -101,25 +101,9 @@ class Harness:
         self.ndesc += 1
         self.mems.desc[idx] = d.pack()
         dut = self.dut
-        valid, ready, payload, done = (
-            ("kv_cmd_valid", "kv_cmd_ready", "kv_cmd_payload", "kv_done")
-            if kv
-            else ("cmd_valid", "cmd_ready", "cmd_payload", "done")
-        )
         dut.pos.value = pos_reg
-        getattr(dut, payload).value = idx
-        getattr(dut, valid).value = 1
-        await RisingEdge(dut.clk)
-        while not int(getattr(dut, ready).value):
-            await RisingEdge(dut.clk)
-        getattr(dut, valid).value = 0
-        n = 0
-        while not int(getattr(dut, done).value):
-            other = "done" if kv else "kv_done"
-            assert not int(getattr(dut, other).value), f"{other} pulsed for a {valid} command"
-            await RisingEdge(dut.clk)
-            n += 1
-            assert n < 500_000, f"attention_unit stuck in state {int(dut.st.value)}"
+        prefix, other = ("kv_", "done") if kv else ("", "kv_done")
+        n = await run_command(dut, idx, prefix, other, limit=500_000)
         assert not int(dut.err.value), "attention_unit raised err"
         self.cycles.append(n)
 

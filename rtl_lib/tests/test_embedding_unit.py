@@ -20,7 +20,6 @@ import random
 import cocotb
 import numpy as np
 import pytest
-from cocotb.triggers import RisingEdge
 
 from accllm.backend import accel_program_vector as apv
 from accllm.backend import tiling
@@ -28,7 +27,7 @@ from accllm.backend.sim import hbm
 from accllm.backend.sim.hbm_image import embedding_table_image
 from accllm.numerics import contract as ct
 from accllm.rtl_lib import sim
-from accllm.rtl_lib.stream import clock_and_reset
+from accllm.rtl_lib.stream import clock_and_reset, run_command
 from accllm.rtl_lib.tests.test_vector_unit import Memories, q15_words
 
 PORTS = hbm.Ports(
@@ -37,18 +36,7 @@ PORTS = hbm.Ports(
 
 
 async def _run(dut, mems, idx: int) -> int:
-    dut.cmd_payload.value = idx
-    dut.cmd_valid.value = 1
-    await RisingEdge(dut.clk)
-    while not int(dut.cmd_ready.value):
-        await RisingEdge(dut.clk)
-    dut.cmd_valid.value = 0
-    n = 0
-    while not int(dut.done.value):
-        await RisingEdge(dut.clk)
-        n += 1
-        assert n < 200_000, f"embedding_unit stuck in state {int(dut.st.value)}"
-    return n
+    return await run_command(dut, idx)
 
 
 @cocotb.test()

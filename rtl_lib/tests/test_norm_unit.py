@@ -19,7 +19,6 @@ import random
 import cocotb
 import numpy as np
 import pytest
-from cocotb.triggers import RisingEdge
 
 from accllm.backend import accel_program_vector as apv
 from accllm.backend import tiling
@@ -28,7 +27,7 @@ from accllm.numerics import contract as ct
 from accllm.numerics import golden
 from accllm.numerics.compress import NormParams
 from accllm.rtl_lib import sim
-from accllm.rtl_lib.stream import clock_and_reset
+from accllm.rtl_lib.stream import clock_and_reset, run_command
 from accllm.rtl_lib.tests.test_vector_unit import Memories, q15_words, random_rows
 
 PORTS = hbm.Ports(
@@ -74,17 +73,7 @@ async def rmsnorm_rows_match_the_golden_block(dut):
         gain_word += len(image)
         mems.desc[idx] = d.pack()
         mems.written.clear()
-        dut.cmd_payload.value = idx
-        dut.cmd_valid.value = 1
-        await RisingEdge(dut.clk)
-        while not int(dut.cmd_ready.value):
-            await RisingEdge(dut.clk)
-        dut.cmd_valid.value = 0
-        n = 0
-        while not int(dut.done.value):
-            await RisingEdge(dut.clk)
-            n += 1
-            assert n < 200_000, f"norm_unit stuck in state {int(dut.st.value)}"
+        n = await run_command(dut, idx)
         cycles.append((tokens, length, n))
         assert not int(dut.err.value), "norm_unit raised err"
         assert mems.written <= set(range(o_base, o_base + tokens * rw))

@@ -20,7 +20,7 @@ from cocotb.triggers import RisingEdge
 from accllm.backend import accel_program_vector as apv
 from accllm.numerics import contract as ct
 from accllm.rtl_lib import sim
-from accllm.rtl_lib.stream import clock_and_reset
+from accllm.rtl_lib.stream import clock_and_reset, run_command
 from accllm.rtl_lib.tests.test_vector_unit import Memories, q15_words, random_rows
 
 
@@ -70,17 +70,7 @@ async def rope_rows_match_the_contract(dut):
         mems.desc[idx] = d.pack()
         mems.written.clear()
         dut.pos.value = reg or 0
-        dut.cmd_payload.value = idx
-        dut.cmd_valid.value = 1
-        await RisingEdge(dut.clk)
-        while not int(dut.cmd_ready.value):
-            await RisingEdge(dut.clk)
-        dut.cmd_valid.value = 0
-        n = 0
-        while not int(dut.done.value):
-            await RisingEdge(dut.clk)
-            n += 1
-            assert n < 200_000, f"rope_cmd_unit stuck in state {int(dut.st.value)}"
+        n = await run_command(dut, idx)
         cycles.append((tokens, heads, n))
         assert not int(dut.err.value), "rope_cmd_unit raised err"
         assert mems.written <= set(range(o_base, o_base + words))

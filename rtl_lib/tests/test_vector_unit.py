@@ -29,7 +29,7 @@ from accllm.backend import tiling
 from accllm.backend.sim import linear_unit_run as lur
 from accllm.numerics import contract as ct
 from accllm.rtl_lib import sim
-from accllm.rtl_lib.stream import clock_and_reset
+from accllm.rtl_lib.stream import clock_and_reset, run_command
 
 RES_FRAC = ct.NUMERICS.res_frac
 MASK32 = 0xFFFFFFFF
@@ -106,19 +106,7 @@ class Harness:
         dut = self.dut
         pre = "act_" if unit == "act" else ""
         other = "done" if unit == "act" else "act_done"
-        getattr(dut, pre + "cmd_payload").value = idx
-        getattr(dut, pre + "cmd_valid").value = 1
-        await RisingEdge(dut.clk)
-        while not int(getattr(dut, pre + "cmd_ready").value):
-            await RisingEdge(dut.clk)
-        getattr(dut, pre + "cmd_valid").value = 0
-        n = 0
-        while not int(getattr(dut, pre + "done").value):
-            assert not int(getattr(dut, other).value), f"{other} pulsed for a {unit} command"
-            await RisingEdge(dut.clk)
-            n += 1
-            assert n < 200_000, f"vector_unit stuck in state {int(dut.st.value)}"
-        return n
+        return await run_command(dut, idx, pre, other)
 
     async def run(self, kind: str, inputs, tokens: int, length: int) -> None:
         """Lay out `inputs` (Q15.16 [tokens, length] each), run the op, check the buffer."""
