@@ -150,3 +150,118 @@ def attention_descriptor(
 def q15_row_words(tokens: int, heads: int, head_dim: int) -> int:
     """Activation-buffer words of `tokens` Q15.16 rows of heads * head_dim values."""
     return tokens * tiling.act_row_words(heads * head_dim, ct.NUMERICS.res_bits)
+
+
+# ---- stream_attention_unit (KV cache in HBM, head-parallel pipelines) ---------------------------
+# (field, bits), least significant first: the layout `stream_attention_unit.sv` unpacks.
+STREAM_ATTN_FIELDS: tuple[tuple[str, int], ...] = (
+    ("q_base", 24),  # activation-buffer word of token 0's Q15.16 query row (heads * hd)
+    ("k_base", 24),  # ... of token 0's K row (kv_heads * hd, after RoPE)
+    ("v_base", 24),  # ... of token 0's V row
+    ("o_base", 24),  # ... of token 0's Q15.16 output row (heads * hd)
+    ("kv_addr", 32),  # byte address of the layer's first ring on every KV channel
+    ("pos_base", 32),  # absolute position of token 0 (plus the position register if flag 2)
+    ("tokens", 16),
+    ("heads", 8),
+    ("kv_heads", 8),
+    ("score_mult", 16),  # contract.attention_score_scale(hd): M
+    ("score_shift", 8),  # ... and its shift sh
+    ("flags", 8),  # FLAG_ATTEND, FLAG_APPEND, FLAG_POS_REG
+    ("rep", 8),  # heads / kv_heads (GQA group)
+    ("reserved", 24),
+)
+assert sum(b for _, b in STREAM_ATTN_FIELDS) == ct.NUMERICS.word_bits
+
+
+@dataclass(frozen=True)
+class StreamAttnDescriptor:
+    """One command of stream_attention_unit: `tokens` new tokens at positions pos_base.. (plus
+    the position register with FLAG_POS_REG); the layer's Λ rings hold the positions before.
+    FLAG_APPEND KV4-quantizes the new K/V rows and writes them to their slots after the
+    attends; FLAG_ATTEND runs Λ attention of every new query over the rings plus the new
+    tokens up to itself."""
+
+    q_base: int
+    k_base: int
+    v_base: int
+    o_base: int
+    kv_addr: int
+    pos_base: int
+    tokens: int
+    heads: int
+    kv_heads: int
+    score_mult: int
+    score_shift: int
+    flags: int
+    rep: int
+    reserved: int = 0
+
+    def pack(self) -> int:
+        """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
+        word, shift = 0, 0
+        for (name, bits), value in zip(STREAM_ATTN_FIELDS, astuple(self), strict=True):
+            if not 0 <= value < 1 << bits:
+                raise EncodingError(f"descriptor field {name}={value} does not fit {bits} bits")
+            word |= value << shift
+            shift += bits
+        return word
+
+
+assert [f.name for f in fields(StreamAttnDescriptor)] == [n for n, _ in STREAM_ATTN_FIELDS]
+
+
+@dataclass(frozen=True)
+class StreamAttnLimits:
+    """The stream_attention_unit parameters a descriptor must fit (its Verilog parameters)."""
+
+    kv_heads: int  # KV_HEADS
+    rep: int  # REP_MAX
+    tokens: int  # TMAX
+
+
+def stream_attention_descriptor(
+    *,
+    q_base: int,
+    k_base: int,
+    v_base: int,
+    o_base: int,
+    kv_addr: int,
+    heads: int,
+    kv_heads: int,
+    head_dim: int,
+    tokens: int,
+    position: int | None,
+    limits: StreamAttnLimits,
+    attend: bool = True,
+) -> StreamAttnDescriptor:
+    """A command of stream_attention_unit: append `tokens` K/V rows and (with `attend`) attend
+    with their queries. `position`: absolute position of the first token, or None for the
+    runtime position register (decode). `kv_addr`: tiling.kv_layer_addr of the layer."""
+    _check_geometry(heads, kv_heads, head_dim)
+    if head_dim & (head_dim - 1) or head_dim < 8:
+        raise EncodingError(f"stream_attention_unit needs a power-of-two head_dim, got {head_dim}")
+    rep = heads // kv_heads
+    for name, value, most in (
+        ("tokens", tokens, limits.tokens),
+        ("kv_heads", kv_heads, limits.kv_heads),
+        ("rep", rep, limits.rep),
+    ):
+        if not 1 <= value <= most:
+            raise EncodingError(f"stream attention: {name}={value} outside the unit's 1..{most}")
+    mult, sh = ct.attention_score_scale(head_dim)
+    flags = FLAG_APPEND | (FLAG_ATTEND if attend else 0)
+    return StreamAttnDescriptor(
+        q_base=q_base,
+        k_base=k_base,
+        v_base=v_base,
+        o_base=o_base,
+        kv_addr=kv_addr,
+        pos_base=position or 0,
+        tokens=tokens,
+        heads=heads,
+        kv_heads=kv_heads,
+        score_mult=mult,
+        score_shift=sh,
+        flags=flags | (FLAG_POS_REG if position is None else 0),
+        rep=rep,
+    )

@@ -137,3 +137,77 @@ def kv_entries(heads: int, sink: int, window: int) -> int:
 def kv_entry_base(layer: int, heads: int, sink: int, window: int) -> int:
     """First KV-memory record of the `layer`-th KV region (regions packed in layer order)."""
     return layer * kv_entries(heads, sink, window)
+
+
+# ---- the Λ KV cache in HBM (stream_attention_unit) -------------------------------------------
+# Per (layer, KV head), on channel kv_channel(head): one ring of four regions, each aligned to
+# KV_REGION_ALIGN bytes (the widest beat, u280's 512 bits, so every region starts on a beat):
+# K codes (S + W slots of head_dim / 2 bytes, contract kv4_pack), K scales (2 bytes per slot,
+# dense: zero point, then the exponent as a signed byte), V codes, V scales. Slot s holds the
+# token at a position p with contract.lambda_slot(p) == s.
+KV_REGION_ALIGN = 64
+
+
+def kv_channel(head: int, channels: int) -> int:
+    """HBM channel of KV head `head` (and of the stream_attention_unit pipeline that reads it)."""
+    return head % channels
+
+
+@dataclass(frozen=True)
+class KVRing:
+    """Byte offsets of a KV head's ring regions (from the ring's base) and the ring's size."""
+
+    slots: int
+    code_bytes: int  # per slot (head_dim / 2)
+    k_codes: int
+    k_scales: int
+    v_codes: int
+    v_scales: int
+    ring_bytes: int
+
+
+def kv_ring(head_dim: int, sink: int, window: int) -> KVRing:
+    """The ring of one (layer, KV head) (stream_attention_unit's RING localparams)."""
+    slots = sink + window
+    code_bytes = head_dim // 2
+    codes = ceil_div(slots * code_bytes, KV_REGION_ALIGN) * KV_REGION_ALIGN
+    scales = ceil_div(slots * KV_SCALE_BYTES, KV_REGION_ALIGN) * KV_REGION_ALIGN
+    return KVRing(
+        slots, code_bytes, 0, codes, codes + scales, 2 * codes + scales, 2 * (codes + scales)
+    )
+
+
+def kv_rings_per_layer(kv_heads: int, channels: int) -> int:
+    """Rings one layer puts on each channel (KV heads h, h + channels, ... share a channel)."""
+    return ceil_div(kv_heads, channels)
+
+
+def kv_layer_addr(base: int, layer: int, kv_heads: int, channels: int, ring: KVRing) -> int:
+    """Byte address (on every KV channel) of a layer's first ring: the descriptor's kv_addr.
+    Layers follow each other from `base`."""
+    return base + layer * kv_rings_per_layer(kv_heads, channels) * ring.ring_bytes
+
+
+def kv_head_addr(layer_addr: int, head: int, channels: int, ring: KVRing) -> int:
+    """Byte address of KV head `head`'s ring on its channel."""
+    return layer_addr + (head // channels) * ring.ring_bytes
+
+
+def kv_stream_rings(
+    layer_addr: int, kv_heads: int, tokens: int, channel: int, channels: int, ring: KVRing
+) -> list[tuple[int, int, int]]:
+    """What stream_attention_unit's pipeline `channel` consumes for one command of `tokens` new
+    tokens, in order, as RING entries (addr, slot_bytes, capacity) of the fetch program (each
+    read for min(pos, capacity) slots): per token, per KV head on the channel, the K scales,
+    K codes, V scales, V codes (scales first: they are needed before the codes they scale)."""
+    out = []
+    for _ in range(tokens):
+        for head in range(channel, kv_heads, channels):
+            a = kv_head_addr(layer_addr, head, channels, ring)
+            out += [
+                (a + ring.k_scales, KV_SCALE_BYTES, ring.slots),
+                (a + ring.k_codes, ring.code_bytes, ring.slots),
+                (a + ring.v_scales, KV_SCALE_BYTES, ring.slots),
+                (a + ring.v_codes, ring.code_bytes, ring.slots),
+            ]
+    return out

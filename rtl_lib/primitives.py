@@ -166,6 +166,45 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
         "streams, MAC, Q15.16 rows",
     ),
     Primitive(
+        name="stream_attn_pipe",
+        top="stream_attn_pipe",
+        sources=("exp2_rom.sv", "stream_attn_pipe.sv"),
+        params={
+            "SINK": 4,
+            "WINDOW": 1020,
+            "HEAD_DIM": 128,
+            "DW": 512,
+            "REP_MAX": 1,
+            "TMAX": 16,
+            "STG_DEPTH": 16,
+            "EXPU": 4,
+            "POS_W": 32,
+        },
+        summary="one head pipeline of the stream attention unit (u280: a 64-byte K/V slot per "
+        "512-bit beat): QK, softmax with 4 exp units, PV on the fly",
+    ),
+    Primitive(
+        name="stream_attention_unit",
+        top="stream_attention_unit",
+        sources=("mod_const.sv", "exp2_rom.sv", "stream_attn_pipe.sv", "stream_attention_unit.sv"),
+        params={
+            "PIPES": 2,
+            "SINK": 4,
+            "WINDOW": 28,
+            "HEAD_DIM": 64,
+            "DW": 256,
+            "KV_HEADS": 4,
+            "REP_MAX": 2,
+            "TMAX": 8,
+            "EXPU": 4,
+            "ACT_AW": 12,
+            "DESC_AW": 8,
+            "POS_W": 32,
+        },
+        summary="stream attention unit: KV4 append (leading-zero exponent) + Λ attention over "
+        "HBM-streamed rings, one pipeline per KV channel, KV writes with byte strobes",
+    ),
+    Primitive(
         name="attention_unit",
         top="attention_unit",
         sources=(
