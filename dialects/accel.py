@@ -70,6 +70,24 @@ UNITS: dict[str, int] = {
     "rope": 5,  # rope_unit
     "vec": 6,  # requantizer, residual add, embedding gather
 }
+# The engine instance executing each sequencer unit: `kv` and `attn` are attention_unit's two
+# command ports, `act` and `vec` vector_unit's. An instance runs its commands in order.
+UNIT_INSTANCE: dict[str, str] = {
+    "mac": "mac",
+    "attn": "attn",
+    "kv": "attn",
+    "norm": "norm",
+    "act": "vec",
+    "rope": "rope",
+    "vec": "vec",
+}
+
+
+def unit_name(index: int) -> str:
+    """The UNITS name of a sequencer unit index."""
+    return next(n for n, u in UNITS.items() if u == index)
+
+
 VECTOR_UNIT = {
     "embedding": "vec",
     "rmsnorm": "norm",

@@ -21,9 +21,10 @@ parameters taken from the engine:
   of the metadata), whose AXI4 read ports are ports of the top (`hbm<c>_ar*`, `hbm<c>_r*`), so
   the HBM (or `backend/sim/hbm.AxiHbm`) is outside the design;
 - `act_ram`, port b to the engine units, port a to the host (`host_*` ports: load inputs,
-  read outputs while the engine is idle). Neither unit can stall on port b, so the program
-  never runs them at once (BARRIERs added where lower-to-accel's hazard barriers do not
-  already separate them) and port b follows attention_unit while it is busy.
+  read outputs while the engine is idle). No unit can stall on port b, so the program must
+  never run two engine instances at once: the schedule's barriers (`accel-insert-barriers`)
+  ensure it, this pass checks them (`missing_barrier`), and port b follows attention_unit
+  while it is busy.
 
 The ROM images go into the module attribute `accel.mem_images` (file -> `$readmemh` text), read
 by `backend/verilog/emit.py`.  An instruction whose unit has no RTL in `rtl_lib/primitives.py`
@@ -57,6 +58,7 @@ from accllm.backend import accel_program, accel_program_attn, tiling
 from accllm.backend import accel_program_vector as apv
 from accllm.backend.target_desc import WORD_BYTES
 from accllm.dialects import accel
+from accllm.passes.accel_insert_barriers import missing_barrier
 from accllm.passes.diagnostics import error_at
 from accllm.rtl_lib import isa
 from accllm.rtl_lib.primitives import PRIMITIVES
@@ -164,8 +166,7 @@ class Compiled:
 
 
 def _unit_name(inst: accel.InstructionOp) -> str:
-    index = inst.unit()
-    return next(n for n, u in accel.UNITS.items() if u == index)
+    return accel.unit_name(inst.unit())
 
 
 def _require_rtl(inst: accel.InstructionOp) -> str:
@@ -412,11 +413,6 @@ def _vector_descriptor(
         raise error_at(op, str(err)) from err
 
 
-def _port_owner(unit: int) -> str:
-    """The rtl_lib instance behind a sequencer unit: units of one instance share its ports."""
-    return UNIT_RTL[next(n for n, u in accel.UNITS.items() if u == unit)]
-
-
 def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
     """Programs (ISA instructions) and descriptors of every schedule of an accel module."""
     engines = [o for o in module.ops if isinstance(o, accel.EngineOp)]
@@ -449,24 +445,24 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
     )
     for sched in schedules:
         prog: list[isa.Instr] = []
-        # act_ram port b is shared by linear_unit and attention_unit, neither of which can
-        # stall on it: a unit of one instance is dispatched only once every command of the
-        # other instance has completed (a BARRIER added here when lower-to-accel's hazard
-        # barriers do not already ensure it), so at most one instance drives the port.
-        running: set[int] = set()  # units with commands possibly in flight
+        # act_ram port b is shared by the engine instances without arbitration: the schedule
+        # must already serialise them (accel-insert-barriers), or the netlist would be wrong.
+        missing = missing_barrier(module, sched, serialize=True)
+        if missing is not None:
+            inst, units = missing
+            raise error_at(
+                inst,
+                f"'{inst.name}' may overlap commands of units {sorted(units)} in flight "
+                "(a data hazard or the shared activation-buffer port): run "
+                "accel-insert-barriers before accel-to-hw",
+            )
         last_append: dict[str, accel.KVAppendOp] = {}
         for inst in sched.body.block.ops:
             if isinstance(inst, accel.BarrierOp):
                 prog.append(isa.Barrier(inst.unit_set()))
-                running -= set(inst.unit_set())
                 continue
             assert isinstance(inst, accel.InstructionOp)
             u = inst.unit()
-            others = {r for r in running if _port_owner(r) != _port_owner(u)}
-            if others:
-                prog.append(isa.Barrier(others))
-                running -= others
-            running.add(u)
             if isinstance(inst, accel.LinearOp):
                 out.linear.append(_linear_descriptor(inst, engine, regions, buffers))
                 out.linear_ops.append(inst)
@@ -573,6 +569,23 @@ class Netlist:
         if verilog_name != sym:
             op.attributes["verilogName"] = StringAttr(verilog_name)
         self.externs[sym] = Extern(op, {n: (is_in, t) for n, is_in, t in ports})
+
+    def declare(self, sym: str, prim_name: str, params: dict[str, int | str]) -> None:
+        """Declare rtl_lib primitive `prim_name` as extern `sym` (once), its ports read from the
+        primitive's header with `params` applied (rtl_lib/sv_header.py): port lists are
+        declared once, with the Verilog. A port named `clk` is the clock."""
+        if sym in self.externs:
+            return
+        prim = PRIMITIVES[prim_name]
+        unknown = set(params) - {n for n, _ in prim.header().params}
+        if unknown:
+            raise AssertionError(f"{prim_name} has no parameters {sorted(unknown)}")
+        ports = [
+            (n, is_in, seq.ClockType() if n == "clk" else _t(w))
+            for n, is_in, w in prim.ports(params)
+        ]
+        decls = {k: NoneType() if isinstance(v, str) else i32 for k, v in params.items()}
+        self.extern(sym, prim.top, decls, ports)
 
     def const(self, value: int, width: int) -> SSAValue:
         return self.add(hw.ConstantOp(value, _t(width))).results[0]
@@ -698,26 +711,6 @@ def _act_port(unit: dict[str, SSAValue], prefix: str = "act_") -> dict[str, SSAV
     return {k: unit[f"{prefix}{k}"] for k in ("addr", "we", "lane_we", "wdata")}
 
 
-def _unit_ports(desc_aw: int, act_aw: int) -> list[tuple[str, bool, Attribute]]:
-    """The command, descriptor ROM and activation ports every engine unit has."""
-    return [
-        ("clk", True, seq.ClockType()),
-        ("rst", True, _t(1)),
-        ("cmd_valid", True, _t(1)),
-        ("cmd_ready", False, _t(1)),
-        ("cmd_payload", True, _t(isa.PAYLOAD_BITS)),
-        ("done", False, _t(1)),
-        ("desc_addr", False, _t(desc_aw)),
-        ("desc_data", True, _t(tiling.WORD_BITS)),
-        ("act_addr", False, _t(act_aw)),
-        ("act_we", False, _t(1)),
-        ("act_lane_we", False, _t(8)),
-        ("act_wdata", False, _t(tiling.WORD_BITS)),
-        ("act_rdata", True, _t(tiling.WORD_BITS)),
-        ("err", False, _t(1)),
-    ]
-
-
 def _vector_units(
     net: Netlist,
     comp: Compiled,
@@ -763,18 +756,7 @@ def _vector_units(
         params = {"ACT_AW": act_aw, "DESC_AW": aw}
         assert set(params) == set(PRIMITIVES["vector_unit"].params), "vector_unit changed"
         _declare_rom(net, "vec_desc_rom", tiling.WORD_BITS, aw)
-        net.extern(
-            "vector_unit",
-            "vector_unit",
-            {p: i32 for p in params},
-            _unit_ports(aw, act_aw)
-            + [
-                ("act_cmd_valid", True, _t(1)),
-                ("act_cmd_ready", False, _t(1)),
-                ("act_cmd_payload", True, _t(isa.PAYLOAD_BITS)),
-                ("act_done", False, _t(1)),
-            ],
-        )
+        net.declare("vector_unit", "vector_unit", params)
         vu = net.instance(
             "vec",
             "vector_unit",
@@ -809,21 +791,7 @@ def _vector_units(
         }
         assert set(params) == set(PRIMITIVES[module].params), f"{module} changed"
         _declare_rom(net, f"{name}_desc_rom", tiling.WORD_BITS, aw)
-        net.extern(
-            module,
-            module,
-            {p: i32 for p in params},
-            _unit_ports(aw, act_aw)
-            + [
-                ("g_cmd_valid", False, _t(1)),
-                ("g_cmd_ready", True, _t(1)),
-                ("g_cmd_addr", False, _t(addr_w)),
-                ("g_cmd_len", False, _t(AXI_LEN_W)),
-                ("g_valid", True, _t(1)),
-                ("g_ready", False, _t(1)),
-                ("g_data", True, _t(AXI_DATA_W)),
-            ],
-        )
+        net.declare(module, module, params)
         u = net.instance(
             name,
             module,
@@ -877,21 +845,8 @@ def _vector_units(
             "DESC_AW": aw,
         }
         assert set(params) == set(PRIMITIVES["rope_cmd_unit"].params), "rope_cmd_unit changed"
-        tbl_aw = rope_tbl_aw(hd // 2, max_pos)
         _declare_rom(net, "rope_desc_rom", tiling.WORD_BITS, aw)
-        net.extern(
-            "rope_cmd_unit",
-            "rope_cmd_unit",
-            {p: i32 for p in params},
-            _unit_ports(aw, act_aw)
-            + [
-                ("pos", True, _t(POS_W)),
-                ("tbl_we", True, _t(1)),
-                ("tbl_sel", True, _t(2)),
-                ("tbl_addr", True, _t(tbl_aw)),
-                ("tbl_data", True, _t(16)),
-            ],
-        )
+        net.declare("rope_cmd_unit", "rope_cmd_unit", params)
         ru = net.instance(
             "rope",
             "rope_cmd_unit",
@@ -922,39 +877,18 @@ def _vector_units(
     return ports, clients
 
 
-def _declare_axi_master(net: Netlist, addr_w: int) -> None:
-    ports = [
-        ("clk", True, seq.ClockType()),
-        ("rst", True, _t(1)),
-        ("cmd_valid", True, _t(1)),
-        ("cmd_ready", False, _t(1)),
-        ("cmd_addr", True, _t(addr_w)),
-        ("cmd_len", True, _t(AXI_LEN_W)),
-        ("busy", False, _t(1)),
-        ("err", False, _t(1)),
-        ("m_axi_arvalid", False, _t(1)),
-        ("m_axi_arready", True, _t(1)),
-        ("m_axi_araddr", False, _t(addr_w)),
-        ("m_axi_arlen", False, _t(8)),
-        ("m_axi_arsize", False, _t(3)),
-        ("m_axi_arburst", False, _t(2)),
-        ("m_axi_rvalid", True, _t(1)),
-        ("m_axi_rready", False, _t(1)),
-        ("m_axi_rdata", True, _t(AXI_DATA_W)),
-        ("m_axi_rresp", True, _t(2)),
-        ("m_axi_rlast", True, _t(1)),
-        ("m_axis_tvalid", False, _t(1)),
-        ("m_axis_tready", True, _t(1)),
-        ("m_axis_tdata", False, _t(AXI_DATA_W)),
-        ("m_axis_tlast", False, _t(1)),
-    ]
-    params = ["ADDR_W", "DATA_W", "LEN_W", "MAX_BURST", "MAX_OUTSTANDING"]
-    net.extern("axi_read_master", "axi_read_master", {p: i32 for p in params}, ports)
+def _axi_master_params(addr_w: int) -> dict[str, int]:
+    return {
+        "ADDR_W": addr_w,
+        "DATA_W": AXI_DATA_W,
+        "LEN_W": AXI_LEN_W,
+        "MAX_BURST": AXI_MAX_BURST,
+        "MAX_OUTSTANDING": AXI_MAX_OUTSTANDING,
+    }
 
 
 def _declare_rom(net: Netlist, sym: str, width: int, aw: int) -> None:
-    ports = [("clk", True, seq.ClockType()), ("addr", True, _t(aw)), ("rdata", False, _t(width))]
-    net.extern(sym, "rom", {"WIDTH": i32, "DEPTH": i32, "IMAGE": NoneType()}, ports)
+    net.declare(sym, "rom", {"WIDTH": width, "DEPTH": 1 << aw, "IMAGE": ""})
 
 
 def _attention_unit(
@@ -970,8 +904,6 @@ def _attention_unit(
     port outputs and its idle flag (kv_cmd_ready)."""
     clk, rst = net.port["clk"], net.port["rst"]
     desc_aw = clog2(len(comp.attn))
-    kv_aw = clog2(kvl.entries)
-    rec = 2 * (4 * kvl.head_dim + 12)
     _declare_rom(net, "attn_desc_rom", tiling.WORD_BITS, desc_aw)
     params = {
         "SINK": kvl.sink,
@@ -986,34 +918,7 @@ def _attention_unit(
     assert set(params) == set(PRIMITIVES["attention_unit"].params), (
         "attention_unit parameters changed in rtl_lib"
     )
-    net.extern(
-        "attention_unit",
-        "attention_unit",
-        {p: i32 for p in params},
-        [
-            ("clk", True, seq.ClockType()),
-            ("rst", True, _t(1)),
-            ("cmd_valid", True, _t(1)),
-            ("cmd_ready", False, _t(1)),
-            ("cmd_payload", True, _t(isa.PAYLOAD_BITS)),
-            ("done", False, _t(1)),
-            ("kv_cmd_valid", True, _t(1)),
-            ("kv_cmd_ready", False, _t(1)),
-            ("kv_cmd_payload", True, _t(isa.PAYLOAD_BITS)),
-            ("kv_done", False, _t(1)),
-            ("pos", True, _t(POS_W)),
-            ("desc_addr", False, _t(desc_aw)),
-            ("desc_data", True, _t(tiling.WORD_BITS)),
-            ("act_addr", False, _t(act_aw)),
-            ("act_we", False, _t(1)),
-            ("act_lane_we", False, _t(8)),
-            ("act_wdata", False, _t(tiling.WORD_BITS)),
-            ("act_rdata", True, _t(tiling.WORD_BITS)),
-            ("kv_rd_addr", True, _t(kv_aw)),
-            ("kv_rd_data", False, _t(rec)),
-            ("err", False, _t(1)),
-        ],
-    )
+    net.declare("attention_unit", "attention_unit", params)
     attn, kv = accel.UNITS["attn"], accel.UNITS["kv"]
     # The sequencer drives one payload bus for all units; each command stream sees it.
     unit = net.instance(
@@ -1106,37 +1011,19 @@ def build_top(
     clk, rst = net.port["clk"], net.port["rst"]
 
     # ---- sequencer + program ROM ----------------------------------------------------------
-    net.extern(
-        "sequencer",
-        "sequencer",
-        {p: i32 for p in ("NUM_UNITS", "PC_W", "LOOP_DEPTH", "OUTST_W")},
-        [
-            ("clk", True, seq.ClockType()),
-            ("rst", True, _t(1)),
-            ("start", True, _t(1)),
-            ("busy", False, _t(1)),
-            ("done", False, _t(1)),
-            ("error", False, _t(1)),
-            ("err_code", False, _t(3)),
-            ("err_pc", False, _t(pc_w)),
-            ("fetch_valid", False, _t(1)),
-            ("fetch_ready", True, _t(1)),
-            ("fetch_addr", False, _t(pc_w)),
-            ("ins_valid", True, _t(1)),
-            ("ins_ready", False, _t(1)),
-            ("ins_data", True, _t(isa.WORD_BITS)),
-            ("cmd_valid", False, _t(NUM_UNITS)),
-            ("cmd_ready", True, _t(NUM_UNITS)),
-            ("cmd_payload", False, _t(isa.PAYLOAD_BITS)),
-            ("unit_done", True, _t(NUM_UNITS)),
-        ],
-    )
+    seq_params = {
+        "NUM_UNITS": NUM_UNITS,
+        "PC_W": pc_w,
+        "LOOP_DEPTH": LOOP_DEPTH,
+        "OUTST_W": OUTST_W,
+    }
+    net.declare("sequencer", "sequencer", seq_params)
     _declare_rom(net, "program_rom", isa.WORD_BITS, pc_w)
     one = net.const(1, 1)
     seq_out = net.instance(
         "seq",
         "sequencer",
-        {"NUM_UNITS": NUM_UNITS, "PC_W": pc_w, "LOOP_DEPTH": LOOP_DEPTH, "OUTST_W": OUTST_W},
+        seq_params,
         {
             "clk": clk,
             "rst": rst,
@@ -1166,7 +1053,7 @@ def build_top(
     axi_err: list[SSAValue] = []
     act_b: dict[str, SSAValue] | None = None
     if channels:
-        _declare_axi_master(net, addr_w)
+        net.declare("axi_read_master", "axi_read_master", _axi_master_params(addr_w))
 
     def read_master(c: int, cmd: dict[str, SSAValue | str], tready: SSAValue | str):
         inputs = {
@@ -1181,13 +1068,7 @@ def build_top(
         out = net.instance(
             f"hbm{c}_rd",
             "axi_read_master",
-            {
-                "ADDR_W": addr_w,
-                "DATA_W": AXI_DATA_W,
-                "LEN_W": AXI_LEN_W,
-                "MAX_BURST": AXI_MAX_BURST,
-                "MAX_OUTSTANDING": AXI_MAX_OUTSTANDING,
-            },
+            _axi_master_params(addr_w),
             inputs,
         )
         for p, _ in _AXI_OUT:
@@ -1217,40 +1098,7 @@ def build_top(
             "DESC_AW": desc_aw,
         }
         assert set(params) <= set(prim.params), "linear_unit parameters changed in rtl_lib"
-        net.extern(
-            "linear_unit",
-            "linear_unit",
-            {p: i32 for p in params},
-            [
-                ("clk", True, seq.ClockType()),
-                ("rst", True, _t(1)),
-                ("cmd_valid", True, _t(1)),
-                ("cmd_ready", False, _t(1)),
-                ("cmd_payload", True, _t(isa.PAYLOAD_BITS)),
-                ("done", False, _t(1)),
-                ("desc_addr", False, _t(desc_aw)),
-                ("desc_data", True, _t(tiling.WORD_BITS)),
-                ("w_cmd_valid", False, _t(wch)),
-                ("w_cmd_ready", True, _t(wch)),
-                ("w_cmd_addr", False, _t(addr_w)),
-                ("w_cmd_len", False, _t(AXI_LEN_W)),
-                ("w_valid", True, _t(wch)),
-                ("w_ready", False, _t(wch)),
-                ("w_data", True, _t(wch * AXI_DATA_W)),
-                ("m_cmd_valid", False, _t(1)),
-                ("m_cmd_ready", True, _t(1)),
-                ("m_cmd_addr", False, _t(addr_w)),
-                ("m_cmd_len", False, _t(AXI_LEN_W)),
-                ("m_valid", True, _t(1)),
-                ("m_ready", False, _t(1)),
-                ("m_data", True, _t(AXI_DATA_W)),
-                ("act_addr", False, _t(act_aw)),
-                ("act_we", False, _t(1)),
-                ("act_lane_we", False, _t(8)),
-                ("act_wdata", False, _t(tiling.WORD_BITS)),
-                ("act_rdata", True, _t(tiling.WORD_BITS)),
-            ],
-        )
+        net.declare("linear_unit", "linear_unit", params)
         lin = net.instance(
             "mac",
             "linear_unit",
@@ -1362,24 +1210,7 @@ def build_top(
     )
 
     # ---- activation buffer ----------------------------------------------------------------
-    net.extern(
-        "act_ram",
-        "act_ram",
-        {"WORDS": i32, "AW": i32},
-        [
-            ("clk", True, seq.ClockType()),
-            ("a_addr", True, _t(act_aw)),
-            ("a_we", True, _t(1)),
-            ("a_lane_we", True, _t(8)),
-            ("a_wdata", True, _t(tiling.WORD_BITS)),
-            ("a_rdata", False, _t(tiling.WORD_BITS)),
-            ("b_addr", True, _t(act_aw)),
-            ("b_we", True, _t(1)),
-            ("b_lane_we", True, _t(8)),
-            ("b_wdata", True, _t(tiling.WORD_BITS)),
-            ("b_rdata", False, _t(tiling.WORD_BITS)),
-        ],
-    )
+    net.declare("act_ram", "act_ram", {"WORDS": act_words, "AW": act_aw})
     # Port b sharing: the program never runs two unit instances at once (BARRIERs added by
     # compile_schedules), so port b follows the instance whose FSM is not idle (each unit's
     # cmd_ready / kv_cmd_ready / act_cmd_ready is high exactly in its idle state), linear_unit
@@ -1466,11 +1297,8 @@ class AccelToHw(ModulePass):
     top: str = "accllm_top"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        from accllm.backend.target_desc import load_target
-
         engine, comp = compile_schedules(op)
-        channel_bytes = load_target(engine.target.data).hbm.channel_bytes
-        ops, images, bases, top = build_top(self.top, engine, comp, channel_bytes)
+        ops, images, bases, top = build_top(self.top, engine, comp, engine.get("channel_bytes"))
         for old in list(op.ops):
             old.detach()
             old.erase(safe_erase=False)

@@ -11,9 +11,8 @@ cache, and the `accel.buffer`s of the activations:
 - KV caches (`lattn.empty`): one region per layer, round-robin over the KV channels;
 - activations: liveness-based first-fit allocation in the on-chip activation buffer (a buffer is
   reused once its last reader has been scheduled);
-- ordering: units run concurrently, so a `accel.barrier` is inserted before an instruction that
-  reads a buffer another unit wrote (RAW) or writes a buffer another unit still reads or writes
-  (WAR/WAW), and only then.
+- ordering: instructions are emitted in program order without barriers; `accel-insert-barriers`
+  (its own pass, so the ordering is IR you can print) adds them.
 
 Ops without a hardware mapping (float ops, dense W2 without 2:4, biases, ...) are errors naming
 the op.  Tiling arithmetic lives in `accllm.backend.tiling`.
@@ -177,10 +176,7 @@ class _FuncLowering:
         self.weights: dict[SSAValue, Operation] = {}
         self.kv_layer = 0  # attention layers of this function lowered so far
         self.positions: dict[SSAValue, int] = {}  # constant RoPE positions -> first position
-        self.writer: dict[str, int] = {}  # buffer -> unit of its last unbarriered writer
-        self.readers: dict[str, set[int]] = {}  # buffer -> units still possibly reading it
         self.body: list[Operation] = []
-        self.placed: dict[str, tuple[int, int]] = {}  # every buffer ever allocated
         ops = list(fn.body.block.ops)
         self.last_use: dict[SSAValue, int] = {}
         for i, op in enumerate(ops):
@@ -199,14 +195,6 @@ class _FuncLowering:
         name = self.low.fresh(v.name_hint or "act")
         offset = self.low.alloc.buffer(nbytes, op)
         self.low.alloc.live[name] = (offset, nbytes)
-        # Bytes reused from dead buffers keep their pending accesses (WAR/WAW through reuse).
-        for old, (o, n) in self.placed.items():
-            if o < offset + nbytes and offset < o + n:
-                pending = self.readers.get(old, set()) | (
-                    {self.writer[old]} if old in self.writer else set()
-                )
-                self.readers.setdefault(name, set()).update(pending)
-        self.placed[name] = (offset, nbytes)
         self.low.resources.append(
             accel.BufferOp.create(
                 properties={
@@ -235,31 +223,8 @@ class _FuncLowering:
 
     # ---- ordering --------------------------------------------------------------------------
 
-    def issue(self, inst: accel.InstructionOp, reads: list[str], writes: list[str]) -> None:
-        u = inst.unit()
-        wait: set[int] = set()
-        for b in reads:
-            if b in self.writer and self.writer[b] != u:
-                wait.add(self.writer[b])
-        for b in writes:
-            wait |= {r for r in self.readers.get(b, set()) if r != u}
-            if b in self.writer and self.writer[b] != u:
-                wait.add(self.writer[b])
-        if wait:
-            self.body.append(
-                accel.BarrierOp.create(
-                    properties={"units": ArrayAttr([_i(x) for x in sorted(wait)])}
-                )
-            )
-            for b in list(self.writer):
-                if self.writer[b] in wait:
-                    del self.writer[b]
-            for b in self.readers:
-                self.readers[b] -= wait
-        for b in reads:
-            self.readers.setdefault(b, set()).add(u)
-        for b in writes:
-            self.writer[b] = u
+    def issue(self, inst: accel.InstructionOp) -> None:
+        """Append an instruction in program order; `accel-insert-barriers` orders them."""
         self.body.append(inst)
 
     # ---- ops -------------------------------------------------------------------------------
@@ -310,7 +275,7 @@ class _FuncLowering:
                 "rows_per_channel": _i(split.rows_per_channel),
             }
         )
-        self.issue(inst, [xin], [yout])
+        self.issue(inst)
 
     def vector(
         self,
@@ -337,7 +302,7 @@ class _FuncLowering:
         if position is not None:
             props["position"] = _i(position)
         props |= extra or {}
-        self.issue(accel.VectorOp.create(properties=props), names, [out])
+        self.issue(accel.VectorOp.create(properties=props))
 
     def kv_region(self, op: Operation, heads: int, head_dim: int, sink: int, window: int) -> str:
         """The region of this function's next attention layer: the layer's region from an
@@ -373,7 +338,7 @@ class _FuncLowering:
                 "tokens": _i(math.prod(_shape(k)[:-1])),
             }
         )
-        self.issue(inst, [kb, vb], [kv])  # the cache region is written in HBM
+        self.issue(inst)
 
     def attention(
         self, op: Operation, q: SSAValue, kv: str, geometry: tuple, tokens: int, heads: int
@@ -394,7 +359,7 @@ class _FuncLowering:
                 "tokens": _i(tokens),
             }
         )
-        self.issue(inst, [qb, kv], [out])
+        self.issue(inst)
 
     def constant(self, op: arith.ConstantOp) -> None:
         """Integer constants are RoPE positions (the only constant the compressed IR holds);
@@ -591,40 +556,3 @@ class LowerToAccel(ModulePass):
         op.body.block.add_ops(
             [accel.EngineOp.create(properties=eng_props), *low.resources, *schedules]
         )
-
-
-def derive_decode_ir(prefill_ir: str, tokens: int, name: str = "decode") -> str:
-    """A one-token decode function derived from the frontend's prefill function (the frontend
-    imports one `forward` of the prompt length; a decode step is the same graph at T = 1).
-
-    The function `@forward` of `prefill_ir` (one module, one function of `tokens` tokens) is
-    copied as `@<name>` with every `1x<tokens>x` activation retyped to one token, the token
-    ids argument to `tensor<1x1xi64>`, and the constant RoPE positions replaced by an argument
-    `%pos : tensor<1xi64>`. Lowered by `lower-to-accel`, its ropes then read the position
-    register, its `lattn.prefill`s become a one-token kv_append + gemv attention on the layer's
-    (shared) KV region: exactly a Λ decode step (docs/hardware.md). Returns a module holding
-    both functions; raises ValueError if the text is not of that form."""
-    import re
-
-    start = prefill_ir.find("func.func @forward(")
-    if start < 0 or prefill_ir.count("func.func") != 1:
-        raise ValueError("expected one func.func @forward (the frontend's prefill function)")
-    end = prefill_ir.rindex("}", 0, prefill_ir.rindex("}"))  # the function's closing brace
-    fn = prefill_ir[start : end + 1]
-    run = ", ".join(str(p) for p in range(tokens))
-    const = re.search(
-        rf"(%[\w.]+) = arith\.constant dense<\[{re.escape(run)}\]> : tensor<{tokens}xi64>\n", fn
-    )
-    if const is None:
-        raise ValueError(f"no constant RoPE positions 0..{tokens - 1} in @forward")
-    pos = const.group(1)
-    fn = fn.replace(const.group(0), "")
-    fn = re.sub(rf"\b1x{tokens}x", "1x1x", fn)
-    fn = fn.replace(f"tensor<1x{tokens}xi64>", "tensor<1x1xi64>")
-    fn = fn.replace(f"tensor<{tokens}xi64>", "tensor<1xi64>")
-    fn = re.sub(rf"{re.escape(pos)}\b", "%pos", fn)
-    head = re.match(r"func\.func @forward\(([^)]*)\)", fn)
-    assert head is not None
-    fn = fn.replace(head.group(0), f"func.func @{name}({head.group(1)}, %pos: tensor<1xi64>)", 1)
-    body = prefill_ir[: end + 1].rstrip()
-    return body + "\n  " + fn + "\n}\n"

@@ -16,6 +16,8 @@ from xdsl.universe import Universe
 # pass name -> (module, class)
 PROJECT_PASSES: dict[str, tuple[str, str]] = {
     "lower-to-accel": ("accllm.passes.lower_to_accel", "LowerToAccel"),
+    "accllm-derive-step": ("accllm.passes.derive_step", "DeriveStep"),
+    "accel-insert-barriers": ("accllm.passes.accel_insert_barriers", "AccelInsertBarriers"),
     "accel-to-hw": ("accllm.passes.accel_to_hw", "AccelToHw"),
     "accllm-estimate": ("accllm.passes.estimate", "Estimate"),
     "hls-annotate": ("accllm.passes.hls_annotate", "HlsAnnotate"),

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from accllm.rtl_lib.sv_header import Header, read_header
+
 RTL_DIR = Path(__file__).resolve().parent
 """Directory holding the primitives' Verilog sources (this package's folder)."""
 
@@ -47,6 +49,17 @@ class Primitive:
     def source_paths(self) -> list[Path]:
         """Absolute paths of the Verilog sources, in compile order."""
         return [RTL_DIR / s for s in self.sources]
+
+    def header(self) -> Header:
+        """The top module's parameters and ports, read from its source (declared once)."""
+        return read_header(self.source_paths()[-1], self.top)
+
+    def ports(self, params: Mapping[str, int | str]) -> list[tuple[str, bool, int]]:
+        """(name, is_input, width) of every port of the top module with `params` applied
+        (defaults for the others), in declaration order."""
+        h = self.header()
+        env = h.env(params)
+        return [(p.name, p.is_input, p.width(env)) for p in h.ports]
 
 
 def _registry(*prims: Primitive) -> Mapping[str, Primitive]:

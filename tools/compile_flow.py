@@ -132,16 +132,16 @@ EMBEDDING_NOTE = (
 
 
 def _stage_lower(state: FlowState) -> None:
-    from accllm.passes.lower_to_accel import derive_decode_ir
     from accllm.tools import accllm_opt
 
     args, out = state.args, state.out
+    compressed = state.artefacts["compressed_ir"]
     both = out / "model.prefill_decode.mlir"
-    both.write_text(derive_decode_ir(state.artefacts["compressed_ir"].read_text(), args.prompt_len))
-    print(f"  derived the one-token @decode from @forward (prompt {args.prompt_len}): {both}")
     accel_ir, hw_ir = out / "model.accel.mlir", out / "model.hw.mlir"
     for spec, src, dst in (
-        (f"lower-to-accel{{target={args.target}}}", both, accel_ir),
+        # the one-token @decode, cloned from @forward with run-time positions
+        ("accllm-derive-step{source=forward step=decode tokens=1}", compressed, both),
+        (f"lower-to-accel{{target={args.target}}},accel-insert-barriers", both, accel_ir),
         ("accel-to-hw", accel_ir, hw_ir),
     ):
         print(f"  accllm-opt -p '{spec}' -> {dst.name}")

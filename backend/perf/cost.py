@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from accllm.backend import tiling
 from accllm.backend.perf.workload import Step
 from accllm.backend.target_desc import WORD_BYTES, EngineConfig, TargetDesc
+from accllm.dialects import accel
 from accllm.numerics.contract import NUMERICS
 
 ENCODINGS = ("pattern3", "index2")
@@ -427,8 +428,8 @@ class ScheduleResult:
     by_kind: dict[str, float]
 
 
-# Sequencer units sharing one engine unit (one command at a time, cmd_ready only in S_IDLE).
-SHARED_UNITS = {"act": "vec", "kv": "attn"}
+# Sequencer units sharing one engine instance (one command at a time, cmd_ready only in S_IDLE).
+SHARED_UNITS = accel.UNIT_INSTANCE
 
 
 def run_schedule(steps: list[Step], m: Machine, tokens: int, position: int) -> ScheduleResult:

@@ -1,7 +1,7 @@
 """A whole compressed model on the emitted accelerator: prefill of a prompt, then greedy decode.
 
 `simulate_model` takes the accel-level IR (lower-to-accel of the prefill function and the
-derived one-token decode function, `lower_to_accel.derive_decode_ir`), the netlist IR
+derived one-token decode function, the `accllm-derive-step` pass), the netlist IR
 (accel-to-hw) and the emitted design directory, and runs under the behavioural HBM model:
 
 1. the host writes the RoPE tables and the prompt's token ids (`apv.embedding_ids_words` at the

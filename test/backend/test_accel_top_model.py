@@ -2,7 +2,7 @@
 
 `accllm compile` stages model/reference/import/compress give the compressed IR (@forward, a
 12-token prefill, Λ sink 2 + window 6) and the reference run; here the driver's lower stage
-derives the one-token @decode (`lower_to_accel.derive_decode_ir`), lowers both to the accel
+derives the one-token @decode (the `accllm-derive-step` pass), lowers both to the accel
 level and the netlist, emits Verilog, and the simulation (behavioural HBM at the sim target's
 latency / bandwidth) runs the prefill and 3 x (S + W) = 24 greedy decode steps in which the
 bench takes the argmax of the simulated logits. Checked: every prefill logit, every decoded

@@ -1,7 +1,7 @@
-// lower-to-accel on a compressed one-layer slice (prefill of 4 tokens, then a decode step) for
+// lower-to-accel (then accel-insert-barriers) on a compressed one-layer slice (prefill of 4 tokens, then a decode step) for
 // the sim target: 2 weight channels, KV on channel 2, tables/metadata on channel 3.
-// RUN: accllm-opt %s -p 'lower-to-accel{target="sim"}' | FileCheck %s
-// RUN: accllm-opt %s -p 'lower-to-accel{target="sim"}' | accllm-opt | FileCheck %s
+// RUN: accllm-opt %s -p 'lower-to-accel{target="sim"},accel-insert-barriers' | FileCheck %s
+// RUN: accllm-opt %s -p 'lower-to-accel{target="sim"},accel-insert-barriers' | accllm-opt | FileCheck %s
 
 // CHECK: accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 6 : i64, mac_blocks = 4 : i64, lanes_per_channel = 3 : i64
 // 64 rows over 2 channels: 32 rows, in 11 passes of 3 lanes = 33 row slots of words_per_row(64)

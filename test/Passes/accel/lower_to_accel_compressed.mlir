@@ -1,8 +1,8 @@
 // lower-to-accel on the compression passes' form of attention: lattn.prefill of q, k, v with Λ
 // sink/window (no explicit cache) and RoPE at constant positions; a later decode function's
 // cache argument is the same layer's KV region (cache identity across schedules).
-// RUN: accllm-opt %s -p 'lower-to-accel{target="sim"}' | FileCheck %s
-// RUN: accllm-opt %s -p 'lower-to-accel{target="sim"}' | accllm-opt | FileCheck %s
+// RUN: accllm-opt %s -p 'lower-to-accel{target="sim"},accel-insert-barriers' | FileCheck %s
+// RUN: accllm-opt %s -p 'lower-to-accel{target="sim"},accel-insert-barriers' | accllm-opt | FileCheck %s
 
 // One KV region only: the decode step reuses the prefill's.
 // CHECK:     accel.hbm_region @kv {kind = "kv", channel = 2 : i64

@@ -5,8 +5,8 @@
 // kv_append, attn before the second linear; the IR's own barrier (kv before attention) stays.
 // Port b follows attention_unit while it is busy (kv_cmd_ready low), linear_unit otherwise.
 // The decode descriptors take the position from the top's `pos` port (flag 2).
-// RUN: accllm-opt %s -p accel-to-hw | FileCheck %s
-// RUN: accllm-opt %s -p accel-to-hw | accllm-translate --emit-verilog | FileCheck %s --check-prefix=SV
+// RUN: accllm-opt %s -p accel-insert-barriers,accel-to-hw | FileCheck %s
+// RUN: accllm-opt %s -p accel-insert-barriers,accel-to-hw | accllm-translate --emit-verilog | FileCheck %s --check-prefix=SV
 
 // program: DISPATCH mac 0, BARRIER {mac}, DISPATCH kv 0, BARRIER {kv}, DISPATCH attn 1,
 // BARRIER {attn}, DISPATCH mac 1, HALT; two attention descriptors.

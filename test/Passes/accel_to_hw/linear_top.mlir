@@ -2,8 +2,8 @@
 // the program ROM (prog_base + pc), the linear unit with its descriptor ROM, one AXI read
 // master per weight channel plus the misc (metadata) channel, and the activation buffer; the
 // program (DISPATCH mac 0, DISPATCH mac 1, HALT) and descriptors become memory images.
-// RUN: accllm-opt %s -p accel-to-hw | FileCheck %s
-// RUN: accllm-opt %s -p accel-to-hw | accllm-translate --emit-verilog | FileCheck %s --check-prefix=SV
+// RUN: accllm-opt %s -p accel-insert-barriers,accel-to-hw | FileCheck %s
+// RUN: accllm-opt %s -p accel-insert-barriers,accel-to-hw | accllm-translate --emit-verilog | FileCheck %s --check-prefix=SV
 
 // CHECK:      builtin.module attributes {accel.mem_images = {program.hex = "1000000000000000\0A1000000000000001\0A5000000000000000\0A", linear_desc.hex = "{{[0-9a-f]+}}\0A{{[0-9a-f]+}}\0A"}, accel.programs = {lin_gemm = 0 : i32}, accel.top = {name = "accllm_top", pc_w = 2 : i32, act_words = 4608 : i32, act_aw = 13 : i32, addr_w = 24 : i32, channels = [0 : i32, 1 : i32, 3 : i32], kv_entries = 0 : i32, kv_aw = 0 : i32, kv_record_bits = 0 : i32, rope_head_dim = 0 : i32, rope_theta = 0.000000e+00 : f64, rope_max_pos = 0 : i32, rope_tbl_aw = 0 : i32}}
 // CHECK-DAG:  hw.module.extern @sequencer<NUM_UNITS: i32, PC_W: i32, LOOP_DEPTH: i32, OUTST_W: i32>
@@ -36,9 +36,9 @@ accel.hbm_region @a_meta {kind = "metadata", channel = 3 : i64, offset = 0 : i64
 accel.hbm_region @b_c0 {kind = "weights", channel = 0 : i64, offset = 1056 : i64, bytes = 2112 : i64, source = "p.safetensors:b"}
 accel.hbm_region @b_c1 {kind = "weights", channel = 1 : i64, offset = 1056 : i64, bytes = 2112 : i64, source = "p.safetensors:b"}
 accel.hbm_region @b_meta {kind = "metadata", channel = 3 : i64, offset = 2112 : i64, bytes = 2112 : i64, source = "p.safetensors:b"}
-accel.buffer @x {kind = "act", offset = 0 : i64, bytes = 96 : i64}
-accel.buffer @y {kind = "act", offset = 96 : i64, bytes = 256 : i64}
-accel.buffer @z {kind = "act", offset = 352 : i64, bytes = 256 : i64}
+accel.buffer @x {kind = "act", offset = 0 : i64, bytes = 160 : i64}
+accel.buffer @y {kind = "act", offset = 160 : i64, bytes = 256 : i64}
+accel.buffer @z {kind = "act", offset = 416 : i64, bytes = 256 : i64}
 accel.schedule @lin_gemm attributes {mode = "gemv", tokens = 1 : i64} {
   accel.linear {mode = "gemv", precision = "w2", weights = [@a_c0, @a_c1], metadata = @a_meta, input = @x, output = @y, n = 64 : i64, k = 64 : i64, group = 64 : i64, tokens = 1 : i64, rows_per_channel = 32 : i64}
   accel.linear {mode = "gemv", precision = "w2", weights = [@b_c0, @b_c1], metadata = @b_meta, input = @x, output = @z, n = 64 : i64, k = 128 : i64, group = 64 : i64, tokens = 1 : i64, rows_per_channel = 32 : i64}
