@@ -468,3 +468,132 @@ def run_schedule(steps: list[Step], m: Machine, tokens: int, position: int) -> S
 
 def with_options(m: Machine, **changes) -> Machine:
     return replace(m, options=replace(m.options, **changes))
+
+
+# ---- stream_attention_unit (KV cache in HBM; rtl_lib/stream_attention_unit.sv) -----------------
+SA_EXPU = 4  # stream_attn_pipe EXPU: exp units per pipeline
+SA_DIV_STEPS = 48  # the reciprocal's restoring divider (runs while the V scales stream in)
+SA_K_DRAIN, SA_EXP_DRAIN, SA_V_DRAIN = 4, 2, 3  # pipeline drains after QK, e/Z, PV
+
+
+@dataclass(frozen=True)
+class StreamAttnGeometry:
+    """What the stream attention unit's cycles depend on besides the command: pipelines (KV
+    channels), head_dim, the stream beat width and the Λ shape. `write_latency`: cycles from a
+    KV write's last data beat to its write response (the write master's busy falling)."""
+
+    pipes: int
+    head_dim: int
+    dw: int
+    sink: int
+    window: int
+    write_latency: int = 8
+    pos_w: int = KV_POS_W
+
+    @property
+    def code_bytes(self) -> int:
+        return self.head_dim // 2
+
+    @property
+    def beat_bytes(self) -> int:
+        return self.dw // 8
+
+    @property
+    def beats_per_slot(self) -> int:
+        return max(1, self.code_bytes // self.beat_bytes)
+
+    def ring_beats(self, cached: int, slot_bytes: int) -> int:
+        """Beats of one RING entry (fetch_isa.ring_beats) over `cached` filled slots."""
+        n = min(cached, self.sink + self.window)
+        return tiling.ceil_div(n * slot_bytes, self.beat_bytes)
+
+
+def stream_attn_pipe_cycles(g: StreamAttnGeometry, rep: int, cached: int, t: int) -> int:
+    """One run of stream_attn_pipe (start to busy low) for chunk token t (t + 1 bypass entries)
+    over min(cached, S + W) streamed slots, the stream never empty: P_KS (a beat per cycle,
+    then 1), P_K (the first beat 1 cycle; per slot rep cycles + beats_per_slot - 1 to gather
+    the next slot; per bypass entry rep), the QK drain, P_EXP (ceil(N / EXPU) per head), its
+    drain, P_VS (the scale beats or the 48-step divider, whichever is longer, then 1), P_V like
+    P_K, the PV drain and P_DONE."""
+    nc = min(cached, g.sink + g.window)
+    n = nc + t + 1
+    scale = g.ring_beats(cached, tiling.KV_SCALE_BYTES)
+    codes = (1 if nc else 0) + nc * (rep + g.beats_per_slot - 1) + (t + 1) * rep
+    exp = rep * tiling.ceil_div(n, SA_EXPU)
+    return (
+        (scale + 1)
+        + codes
+        + SA_K_DRAIN
+        + exp
+        + SA_EXP_DRAIN
+        + (max(scale, SA_DIV_STEPS) + 1)
+        + codes
+        + SA_V_DRAIN
+        + 1
+    )
+
+
+def stream_attention_cycles(
+    g: StreamAttnGeometry,
+    heads: int,
+    kv_heads: int,
+    tokens: int,
+    cached: int,
+    append: bool = True,
+    attend: bool = True,
+) -> int:
+    """One StreamAttnDescriptor command on stream_attention_unit, from acceptance to done,
+    following its state machine (docs/performance.md): S_DESC, S_POS, the Λ-slot remainder
+    (mod_const: POS_W - ceil(log2 W) + 1 steps); append: per token and KV head two rows of
+    (S_TOK, hd/8 loads, S_LDW, S_EXP, hd/8 code cycles) and S_STG; attend: per token and round
+    of `pipes` KV heads, the rep query rows of each pipeline loaded the same way, then S_QSTART
+    starts it; the outputs (rep x hd/8 words per pipeline) are written once each pipeline is
+    done, in pipeline order; S_ANEXT; write-back: per token and KV head 4 writes (S_WCMD, the
+    beats, S_WNEXT); S_WFIN waits 2 cycles and for the last write response; S_DONE."""
+    rep = heads // kv_heads
+    ch = g.head_dim // 8
+    row = 2 * ch + 3
+    mod_steps = g.pos_w - math.ceil(math.log2(g.window)) + 1
+    cycles = 2 + mod_steps
+    if append:
+        cycles += tokens * kv_heads * (2 * row + 1)
+    if attend:
+        load = rep * row + 1  # one pipeline's query rows and its S_QSTART
+        for t in range(tokens):
+            for first in range(0, kv_heads, g.pipes):
+                used = min(g.pipes, kv_heads - first)
+                run = stream_attn_pipe_cycles(g, rep, cached, t)
+                clock = used * load  # S_OWAIT of pipeline 0 starts here
+                for p in range(used):
+                    # S_OWAIT leaves the cycle its pipeline's busy has fallen, then S_OWR
+                    clock = max(clock, (p + 1) * load + run) + 1 + rep * ch
+                cycles += clock + 1  # S_ANEXT
+    if append:
+        code_beats = g.beats_per_slot
+        per_head = 2 * (1 + code_beats + 1) + 2 * (1 + 1 + 1)
+        cycles += tokens * kv_heads * per_head
+        cycles += 2 + max(0, g.write_latency - 2)  # S_WFIN: settle, then the last response
+    # S_DONE, the registered done pulse and the cycle that accepted the command
+    return cycles + 3
+
+
+def stream_attention_cost(s: Step, m: Machine, tokens: int, position: int) -> Cost:
+    """Cycles and HBM bytes of an attention step on stream_attention_unit (append + attend of
+    `tokens` tokens after `position` cached ones): the unit's cycles with the stream keeping up
+    (the schedule model adds the prefetch), the ring bytes every pipeline reads per token and KV
+    head, and the KV4 bytes written back."""
+    g = StreamAttnGeometry(
+        pipes=m.engine.channels,
+        head_dim=s.head_dim,
+        dw=m.target.hbm.axi_data_bits,
+        sink=s.sink,
+        window=s.window,
+        write_latency=m.target.hbm.latency_cycles + AXI_ISSUE,
+    )
+    cycles = stream_attention_cycles(g, s.heads, s.kv_heads, tokens, position)
+    beats = 2 * (
+        g.ring_beats(position, tiling.KV_SCALE_BYTES) + g.ring_beats(position, g.code_bytes)
+    )
+    read = tokens * s.kv_heads * beats * g.beat_bytes
+    written = 2 * tokens * s.kv_heads * (g.code_bytes + tiling.KV_SCALE_BYTES)
+    return Cost(cycles, read, written)

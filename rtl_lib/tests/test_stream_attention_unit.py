@@ -15,7 +15,10 @@ Cases: build A (2 pipelines, hd 16 on 256-bit beats: 4 slots per beat, SINK 2, W
 layer (4 query heads on 2 KV heads) prefilled in a chunk of 5 tokens on the empty cache and a
 chunk of 7 on the filled one (the window wraps inside the chunk), then 4 decode steps at the
 position register; an MHA layer in the next ring. Build B (1 pipeline holding 2 KV heads, hd 128
-on 256-bit beats: 2 beats per slot): chunks and decode steps past the wrap.
+on 256-bit beats: 2 beats per slot) and build C (u280's pipeline shape: hd 128 on 512-bit beats,
+one slot per beat, 2 pipelines): MHA chunks and decode steps past the wrap.
+A second test per build runs chunks and decode steps with a gap-free stream and an always-ready
+write port and checks the cycles against the cost rule (`cost.stream_attention_cycles`).
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ from cocotb.triggers import ReadOnly, RisingEdge
 
 from accllm.backend import accel_program_attn as apa
 from accllm.backend import tiling
+from accllm.backend.perf import cost
 from accllm.numerics import golden
 from accllm.rtl_lib import fetch_isa, sim
 from accllm.rtl_lib.stream import clock_and_reset, run_command
 from accllm.rtl_lib.tests.test_attention_unit import Memories, load_rows, store_rows
 
-HBM_BYTES = 4096
+HBM_BYTES = 8192
+WRITE_LATENCY = 8  # write model: last data beat -> busy low (cycles test)
 
 
 class Hbm:
@@ -43,11 +48,11 @@ class Hbm:
     One coroutine drives every pipeline's packed s_valid/s_data and kvw_* inputs (they share
     vectors). `gap`: probability of an idle cycle before a beat; `stall`: of ready low."""
 
-    def __init__(self, dut, pipes: int, dw: int, gap: float, stall: float):
+    def __init__(self, dut, pipes: int, dw: int, gap: float, stall: float, b_latency=None):
         self.dut, self.pipes, self.dw, self.bb = dut, pipes, dw, dw // 8
         self.mem = [bytearray(HBM_BYTES) for _ in range(pipes)]
         self.beats: list[list[int]] = [[] for _ in range(pipes)]
-        self.gap, self.stall = gap, stall
+        self.gap, self.stall, self.b_latency = gap, stall, b_latency
         self.cmds: list[list[tuple[int, int]]] = [[] for _ in range(pipes)]
         self.busy_until = [0] * pipes
         self.cycle = 0
@@ -101,7 +106,8 @@ class Hbm:
                         if s >> i & 1:
                             self.mem[p][addr + i] = d >> (8 * i) & 0xFF
                     if not self.cmds[p]:  # the B response arrives a little later
-                        self.busy_until[p] = self.cycle + random.randint(1, 6)
+                        lat = self.b_latency or random.randint(1, 6)
+                        self.busy_until[p] = self.cycle + lat
 
 
 def store_cache(mem, cache: golden.LambdaKVCache, layer: int, addr: int, pipes: int) -> None:
@@ -200,12 +206,12 @@ class Harness:
         return cycles
 
 
-async def setup(dut, gap: float, stall: float):
+async def setup(dut, gap: float, stall: float, b_latency: int | None = None):
     p = sim.test_parameters()
     for port in ("cmd_valid", "cmd_payload", "pos"):
         getattr(dut, port).value = 0
     mems = Memories(dut)
-    hbm = Hbm(dut, p["PIPES"], p["DW"], gap, stall)
+    hbm = Hbm(dut, p["PIPES"], p["DW"], gap, stall, b_latency)
     await clock_and_reset(dut)
     cocotb.start_soon(mems.run())
     cocotb.start_soon(hbm.run())
@@ -217,7 +223,7 @@ async def lambda_attention_matches_golden(dut):
     p, h = await setup(dut, gap=0.3, stall=0.3)
     rng = np.random.default_rng(random.randrange(1 << 30))
     sink, window, hd = p["SINK"], p["WINDOW"], p["HEAD_DIM"]
-    if p["PIPES"] == 2:
+    if p["REP_MAX"] == 2:
         gqa = Layer(rng, 4, 2, hd, sink, window, 0, 2)
         await h.step(gqa, 5, pos_reg=False)  # prefill chunk on the empty cache
         await h.step(gqa, 7, pos_reg=True)  # chunk on the filled cache, wraps inside
@@ -229,19 +235,39 @@ async def lambda_attention_matches_golden(dut):
         await h.step(mha, 3, pos_reg=True)
         await h.step(mha, 1, pos_reg=True)
     else:
-        mha = Layer(rng, 2, 2, hd, sink, window, 0, 1)
+        mha = Layer(rng, 2, 2, hd, sink, window, 0, p["PIPES"])
         await h.step(mha, 3, pos_reg=False)
-        await h.step(mha, 4, pos_reg=True)
+        while mha.filled <= sink + window:  # chunks until the window has wrapped
+            await h.step(mha, p["TMAX"], pos_reg=True)
         for _ in range(3):
             await h.step(mha, 1, pos_reg=True)
-        other = Layer(rng, 2, 2, hd, sink, window, 1, 1)
+        other = Layer(rng, 2, 2, hd, sink, window, 1, p["PIPES"])
         await h.step(other, 2, pos_reg=False)
+
+
+@cocotb.test()
+async def cycles_match_cost_rule(dut):
+    """Gap-free stream and write port: the unit's cycles against cost.stream_attention_cycles."""
+    p, h = await setup(dut, gap=0.0, stall=0.0, b_latency=WRITE_LATENCY)
+    rng = np.random.default_rng(7)
+    sink, window, hd = p["SINK"], p["WINDOW"], p["HEAD_DIM"]
+    heads, kvh = (2 * p["REP_MAX"], 2)
+    lay = Layer(rng, heads, kvh, hd, sink, window, 0, p["PIPES"])
+    geo = cost.StreamAttnGeometry(p["PIPES"], hd, p["DW"], sink, window, WRITE_LATENCY)
+    for t in (p["TMAX"] // 2, 1, 1, *[p["TMAX"]] * (window // p["TMAX"] + 1), 1):
+        cached = lay.filled
+        got = await h.step(lay, t, pos_reg=True)
+        want = cost.stream_attention_cycles(geo, heads, kvh, t, cached)
+        dut._log.info(f"T={t} after {cached}: {got} cycles, cost rule {want}")
+        assert abs(got - want) <= 0.05 * got, f"T={t}, {cached} cached: {got} vs rule {want}"
 
 
 BUILDS = {
     "A": {"PIPES": 2, "SINK": 2, "WINDOW": 6, "HEAD_DIM": 16, "DW": 256, "KV_HEADS": 2,
           "REP_MAX": 2, "TMAX": 8, "ACT_AW": 10},
     "B": {"PIPES": 1, "SINK": 1, "WINDOW": 4, "HEAD_DIM": 128, "DW": 256, "KV_HEADS": 2,
+          "REP_MAX": 1, "TMAX": 4, "ACT_AW": 10},
+    "C": {"PIPES": 2, "SINK": 4, "WINDOW": 12, "HEAD_DIM": 128, "DW": 512, "KV_HEADS": 2,
           "REP_MAX": 1, "TMAX": 4, "ACT_AW": 10},
 }  # fmt: skip
 
