@@ -78,6 +78,10 @@ class ArchiveWriter:
     `close()` writes the header (which needs every tensor's offset) and appends the data.
     """
 
+    # Every archive closed in this process: a tool whose pipeline fails later removes the ones
+    # it wrote (no `*.pruned.safetensors` left behind by a failed run).
+    written: list[Path] = []
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,6 +120,7 @@ class ArchiveWriter:
                 out.write(len(header).to_bytes(8, "little"))
                 out.write(header)
                 shutil.copyfileobj(data, out, 1 << 24)
+            ArchiveWriter.written.append(self.path)
         finally:
             self._tmp.unlink(missing_ok=True)
 

@@ -21,7 +21,9 @@ from xdsl.utils.exceptions import ArgSpecParseError
 
 from accllm import __version__
 from accllm.dialects.registry import register_all_dialects
+from accllm.passes.param_archive import ArchiveWriter
 from accllm.passes.registry import NAMED_PIPELINES, PROJECT_PASSES, all_passes
+from accllm.tools.atomic_io import OutputPathError, atomic_write_text, check_output_file
 from accllm.tools.ir_io import (
     Chunk,
     Diagnostic,
@@ -226,22 +228,40 @@ def process_chunks(args: argparse.Namespace, transform, stderr=None) -> tuple[in
 
 
 def write_output(path: str, outputs: list[str], split: bool) -> None:
+    """Standard output, or the file written whole (temporary name, renamed: no partial file)."""
     text = "// -----\n".join(outputs) if split else "".join(outputs)
     if path == "-":
         sys.stdout.write(text)
     else:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+        atomic_write_text(path, text)
+
+
+def check_output_option(prog: str, path: str) -> bool:
+    """Check `-o` before any work; print a one-line error and return False if unusable."""
+    if path == "-":
+        return True
+    try:
+        check_output_file(path)
+    except OutputPathError as err:
+        sys.stderr.write(f"{prog}: error: {err}\n")
+        return False
+    return True
+
+
+def report(diagnostics: list[Diagnostic]) -> int:
+    for d in diagnostics:
+        sys.stderr.write(str(d) + "\n")
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_arg_parser().parse_args(argv)
+    if not check_output_option("accllm-opt", args.output):
+        return 1
     try:
         pipeline, holder = build_pipeline(args, sys.stderr)
     except ToolError as err:
-        for d in err.diagnostics:
-            sys.stderr.write(str(d) + "\n")
-        return 1
+        return report(err.diagnostics)
 
     def transform(module: ModuleOp, chunk: Chunk) -> str:
         holder[:] = [chunk]
@@ -250,7 +270,18 @@ def main(argv: list[str] | None = None) -> int:
         run_guarded(chunk, lambda: pipeline.apply(ctx, module))
         return print_module(module, args)
 
-    code, outputs = process_chunks(args, transform)
+    archives = len(ArchiveWriter.written)
+    try:
+        code, outputs = process_chunks(args, transform)
+    except ToolError as err:  # the input could not be read
+        return report(err.diagnostics)
+    if code != 0:
+        # A failed pipeline leaves nothing behind: no output file, no archive a pass wrote.
+        for path in ArchiveWriter.written[archives:]:
+            path.unlink(missing_ok=True)
+        if args.output == "-":
+            write_output(args.output, outputs, args.split_input_file)
+        return code
     write_output(args.output, outputs, args.split_input_file)
     return code
 

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from xdsl.context import Context
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
 from xdsl.ir import Operation
+from xdsl.irdl import IRDLOperation
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 from xdsl.utils.lexer import Span
 
+from accllm.dialects.accel_module import verify_module_attributes
 from accllm.passes.diagnostics import OpError
 
 SPLIT_MARKER = "// -----"
@@ -58,6 +60,12 @@ class LocatingParser(Parser):
         except VerifyException as err:
             # Attribute/type verifiers run while parsing; point at the op being parsed.
             raise ParseError(start, str(err)) from err
+        except (ValueError, OverflowError) as err:
+            # xDSL builds attributes while parsing and raises these for values the type cannot
+            # hold (`dense<[2]> : tensor<1xi1>`, `70000.0 : f16`): input errors, not bugs.
+            if isinstance(err, ParseError):
+                raise
+            raise ParseError(start, f"invalid attribute value: {err}") from err
         if isinstance(op.location, UnknownLoc):
             loc = start.get_location()
             op.location = FileLineColLoc(StringAttr(loc.file), IntAttr(loc.line), IntAttr(loc.col))
@@ -86,15 +94,52 @@ class Chunk:
 
 def read_input(path: str | None) -> tuple[str, str]:
     """Return (text, name); no path or '-' reads standard input."""
-    if path is None or path == "-":
-        return sys.stdin.read(), "<stdin>"
+    name = "<stdin>" if path is None or path == "-" else path
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.read(), path
+        if name == "<stdin>":
+            return sys.stdin.buffer.read().decode("utf-8"), name
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8"), path
     except OSError as err:
         raise ToolError(
-            [Diagnostic(path, 0, 0, f"cannot open input file: {err.strerror}")]
+            [Diagnostic(name, 0, 0, f"cannot open input file: {err.strerror}")]
         ) from err
+    except UnicodeDecodeError as err:
+        raise ToolError(
+            [Diagnostic(name, 0, 0, f"input is not UTF-8 text (byte {err.start}: {err.reason})")]
+        ) from err
+
+
+# xDSL 0.74's lexer matches a string literal with `"(?:[^"\\\n\v\f]+|\\(?:...))*"`, a nested
+# quantifier that backtracks exponentially when the closing quote is missing or an escape is
+# invalid (docs/reliability.md).  This scan finds such literals in linear time (possessive
+# quantifiers never backtrack) so that the lexer only ever sees literals it matches at once.
+_COMMENT_OR_QUOTE = re.compile(r'//[^\n]*|"')
+_STRING_BODY = re.compile(r'(?:[^"\\\n\v\f]++|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*+')
+
+
+def check_string_literals(text: str, name: str, line_offset: int = 0) -> None:
+    """Raise ToolError at the first string literal xDSL's lexer could not match."""
+    pos = 0
+    while (m := _COMMENT_OR_QUOTE.search(text, pos)) is not None:
+        if m.group() != '"':
+            pos = m.end()
+            continue
+        body = _STRING_BODY.match(text, m.end())
+        end = body.end()
+        if end < len(text) and text[end] == '"':
+            pos = end + 1
+            continue
+        line = text.count("\n", 0, m.start()) + 1
+        col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+        if end >= len(text) or text[end] in "\n\v\f":
+            why = "string literal is not terminated on its line"
+        else:
+            why = (
+                f"invalid escape '{text[end : end + 2]}' in string literal (valid: \\n \\t "
+                '\\\\ \\" and two hex digits)'
+            )
+        raise ToolError([Diagnostic(name, line + line_offset, col, why)])
 
 
 def split_chunks(text: str, name: str, split: bool) -> list[Chunk]:
@@ -109,8 +154,11 @@ def split_chunks(text: str, name: str, split: bool) -> list[Chunk]:
 
 def parse_chunk(ctx: Context, chunk: Chunk) -> ModuleOp:
     """Parse one chunk; raise ToolError with a located diagnostic on failure."""
-    parser = LocatingParser(ctx, chunk.text, chunk.name)
+    check_string_literals(chunk.text, chunk.name, chunk.line_offset)
+    parser = None
     try:
+        # The constructor lexes the first token: its errors are parse errors too.
+        parser = LocatingParser(ctx, chunk.text, chunk.name)
         return parser.parse_module()
     except ParseError as err:
         span = err.span
@@ -118,15 +166,39 @@ def parse_chunk(ctx: Context, chunk: Chunk) -> ModuleOp:
         raise ToolError(
             [Diagnostic(loc.file, loc.line + chunk.line_offset, loc.col, _first_line(err.msg))]
         ) from err
+    except (ValueError, OverflowError, RecursionError) as err:
+        if parser is None:
+            line, col = 1, 1
+        else:
+            loc = parser._current_token.span.get_location()
+            line, col = loc.line, loc.col
+        msg = "nesting too deep" if isinstance(err, RecursionError) else _first_line(str(err))
+        raise ToolError([Diagnostic(chunk.name, line + chunk.line_offset, col, msg)]) from err
 
 
 def verify_module(module: ModuleOp, chunk: Chunk) -> None:
-    """Run xDSL's verifier op by op so that the failing op's location is known."""
-    for op in module.walk(reverse=True):  # nested ops first, as mlir-opt reports them
+    """Run xDSL's verifier op by op so that the failing op's location is known.
+
+    First every op's own structure (operands, results, properties of the op definition), then
+    the custom verifiers: a verifier that looks at a sibling (a symbol it names, an overlapping
+    region) then never meets one with a missing or mistyped property.
+    """
+    ops = list(module.walk(reverse=True))  # nested ops first, as mlir-opt reports them
+    for op in ops:
+        if isinstance(op, IRDLOperation):
+            try:
+                op.get_irdl_definition().verify(op)
+            except (VerifyException, DiagnosticException) as err:
+                raise diagnostic_error(op, str(err).split("\n")[0], chunk) from err
+    for op in ops:
         try:
             op.verify(verify_nested_ops=False)
         except (VerifyException, DiagnosticException) as err:
             raise diagnostic_error(op, str(err).split("\n")[0], chunk) from err
+    try:
+        verify_module_attributes(module)
+    except VerifyException as err:
+        raise diagnostic_error(module, str(err), chunk) from err
 
 
 def diagnostic_error(op: Operation, message: str, chunk: Chunk) -> ToolError:
