@@ -299,16 +299,33 @@ def quantize_w2_groups(w_kept, n_scales: int = 16):
     z_best = np.take_along_axis(z.reshape(*base.shape, -1), best[..., None], -1)[..., 0]
     # Dyadic scales: exponent per output channel from its largest group scale.
     _, e = dyadic_unsigned(s_best.max(axis=-1), C.scale_mant_bits, C.scale_exp_min, C.scale_exp_max)
-    S = round_half_up(s_best * np.exp2(e[:, None].astype(np.float64)))
-    S = np.maximum(S, 1)  # a zero mantissa would make every code equivalent
+    S = w2_scale_mantissas(s_best, e)
     s_dy = S * np.exp2(-e[:, None].astype(np.float64))
-    codes = np.clip(round_half_up(w / s_dy[..., None]) + z_best[..., None], 0, 3)
+    codes = w2_codes(w, s_dy[..., None], z_best[..., None])
     return (
         codes.astype(np.uint8),
         z_best.astype(np.uint8),
         S.astype(np.int64),
         e.astype(np.int64),
     )
+
+
+def w2_scale_mantissas(s, e) -> np.ndarray:
+    """16-bit group-scale mantissas S[o, g] = round(s[o, g] * 2^e[o]) in [1, 65535] for float
+    scales ``s`` [N, ng] and per-channel exponents ``e`` [N] (a zero mantissa would make every
+    code equivalent). Offline helper of the W2 quantizers; returns float64 integers."""
+    S = round_half_up(
+        np.asarray(s, dtype=np.float64) * np.exp2(_i64(e)[:, None].astype(np.float64))
+    )
+    return np.clip(S, 1, (1 << C.scale_mant_bits) - 1)
+
+
+def w2_codes(w, scale, zero_point) -> np.ndarray:
+    """The W2 code rule: ``clip(floor(w / scale + 0.5) + z, 0, 3)`` (scale and z broadcast
+    against w). Every W2 quantizer (round-to-nearest above, GPTQ in numerics/gptq.py) codes a
+    weight with this rule. Returns float64 integers."""
+    w = np.asarray(w, dtype=np.float64)
+    return np.clip(round_half_up(w / scale) + zero_point, 0, (1 << C.w_bits) - 1)
 
 
 # --------------------------------------------------------------------------------------------

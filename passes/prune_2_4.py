@@ -6,8 +6,14 @@ inputs the 2 entries with the largest score are kept (`contract.prune_2_4_mask`)
 
 * `method=magnitude`: score |W| (the contract's default; no data needed);
 * `method=wanda`: score |W[o,k]| * ||X[:,k]||_2 (`compress.wanda_mask_2_4`), X the linear's
-  input on a deterministic calibration batch (`numerics.calibration`), captured by running
-  the float IR itself with the interpreter (`accllm.interpreter.runner`).
+  input on the calibration tokens, captured by running the float IR itself with the
+  interpreter (`passes/calibration_probe.py`);
+* `method=sparsegpt`: SparseGPT (`numerics.gptq.sparsegpt_2_4`): the mask by the saliency
+  w^2 / [H^-1]_kk per block of 128 columns and the pruning error compensated into the kept
+  weights through H = X^T X of the same calibration inputs (second order, column by column).
+
+Calibration tokens (wanda, sparsegpt): `calibration_text` (a file whose bytes are the ids of a
+byte-level model) or, by default, `calibration_seqs` deterministic SplitMix64 sequences.
 
 The LM head (`smla.lm_head`) stays dense (8-bit, quality-critical, per AccLLM).  Inline weights
 stay inline; parameter weights are streamed into a new archive (option `archive`, default
@@ -21,15 +27,12 @@ from pathlib import Path
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     BytesAttr,
     DenseIntOrFPElementsAttr,
     Float16Type,
     Float32Type,
     Float64Type,
-    FunctionType,
-    IntegerType,
     ModuleOp,
     TensorType,
 )
@@ -39,15 +42,15 @@ from xdsl.utils.exceptions import PassFailedException
 
 from accllm.dialects.quant_types import ParamAttr, SparsityAttr, is_float_tensor
 from accllm.dialects.smla import LinearOp, WeightOp
-from accllm.interpreter.runner import run_function
-from accllm.interpreter.values import InterpretError
 from accllm.numerics import contract as ct
-from accllm.numerics.calibration import calibration_ids
 from accllm.numerics.compress import wanda_mask_2_4
+from accllm.numerics.gptq import sparsegpt_2_4
+from accllm.passes.calibration_probe import linear_input_hessians
 from accllm.passes.diagnostics import error_at
 from accllm.passes.param_archive import ArchiveWriter, ParamReader, default_archive
 
-METHODS = ("magnitude", "wanda")
+METHODS = ("magnitude", "wanda", "sparsegpt")
+SPARSEGPT_BLOCK = 128  # columns whose 2:4 mask is chosen at once (SparseGPT's block size)
 _NP_FLOAT = {Float16Type: np.float16, Float32Type: np.float32, Float64Type: np.float64}
 
 
@@ -68,69 +71,6 @@ def prunable_linears(module: ModuleOp) -> list[LinearOp]:
     return out
 
 
-def linear_input_sq_sums(module: ModuleOp, n_seqs: int, seed: int) -> list[np.ndarray]:
-    """Per prunable linear (walk order), the sum over calibration tokens of each input feature
-    squared, from running the float IR with the interpreter.
-
-    A probe clone of the module returns the linears' inputs from its function (so the
-    interpreter's public `run_function` is all that is needed); each function must take one
-    token-id tensor [B, T] and is fed `calibration_ids` of that shape."""
-    probe = module.clone()
-    linears = prunable_linears(probe)
-    sums: list[np.ndarray | None] = [None] * len(linears)
-    fns = {op.parent_op() for op in linears}
-    for fn in fns:
-        if not isinstance(fn, func.FuncOp):
-            raise error_at(next(iter(fn.walk())), "wanda: linears must be inside a func.func")
-        mine = [i for i, op in enumerate(linears) if op.parent_op() is fn]
-        values: list[SSAValue] = []
-        for i in mine:
-            if linears[i].input not in values:
-                values.append(linears[i].input)
-        args = fn.function_type.inputs.data
-        if len(args) != 1 or not (
-            isinstance(args[0], TensorType) and isinstance(args[0].element_type, IntegerType)
-        ):
-            raise error_at(
-                fn,
-                "method=wanda runs the model on calibration tokens: the function must take "
-                "exactly one token-id tensor (use method=magnitude otherwise)",
-            )
-        ret = fn.body.blocks[-1].last_op
-        if not isinstance(ret, func.ReturnOp):
-            raise error_at(fn, "wanda: the function must end with func.return")
-        ret.operands = values
-        fn.function_type = FunctionType.from_lists(list(args), [v.type for v in values])
-        shape = tuple(args[0].get_shape())
-        vocab = _vocab_of(fn)
-        tokens = int(np.prod(shape))
-        ids = calibration_ids(vocab, tokens, n_seqs, seed)
-        acc = [np.zeros(v.type.get_shape()[-1]) for v in values]
-        base = ParamReader(module).base_dir
-        for seq in ids:
-            try:
-                outs = run_function(probe, fn.sym_name.data, [seq.reshape(shape)], base_dir=base)
-            except InterpretError as err:
-                raise error_at(
-                    err.op or fn, f"wanda calibration run failed: {err.message}"
-                ) from err
-            for j, x in enumerate(outs):
-                x = np.asarray(x, dtype=np.float64)
-                acc[j] += (x.reshape(-1, x.shape[-1]) ** 2).sum(0)
-        for i in mine:
-            sums[i] = acc[values.index(linears[i].input)]
-    return sums
-
-
-def _vocab_of(fn: func.FuncOp) -> int:
-    from accllm.dialects.smla import EmbeddingOp
-
-    for op in fn.walk():
-        if isinstance(op, EmbeddingOp):
-            return op.table.type.get_shape()[0]
-    raise error_at(fn, "wanda: no smla.embedding found, cannot tell the vocabulary size")
-
-
 @dataclass(frozen=True)
 class Prune24(ModulePass):
     """2:4-prune every smla.linear weight (magnitude or Wanda scores); the LM head stays dense."""
@@ -138,9 +78,11 @@ class Prune24(ModulePass):
     name = "accllm-prune-2-4"
 
     method: str = "magnitude"
-    # Wanda calibration: sequences of the function's token shape, and the generator's seed.
+    # Calibration (wanda, sparsegpt): sequences of the function's token shape, the seed of
+    # the generated ids, or a text file whose bytes are the ids (byte-level models).
     calibration_seqs: int = 4
     calibration_seed: int = 0
+    calibration_text: str = ""
     # Output safetensors file for parameter-backed weights, relative to the IR directory;
     # default: `<first source file stem>.pruned.safetensors` beside it.
     archive: str = ""
@@ -161,29 +103,37 @@ class Prune24(ModulePass):
                 )
             if not isinstance(lin.weight.owner, WeightOp):
                 raise error_at(lin, "the weight must be an smla.weight to be pruned offline")
-        sq = None
-        if self.method == "wanda" and linears:
-            sq = linear_input_sq_sums(op, self.calibration_seqs, self.calibration_seed)
-        _Pruner(op, self.archive).run(linears, sq)
+        hs = None
+        if self.method != "magnitude" and linears:
+            hs = linear_input_hessians(
+                op,
+                linears,
+                self.calibration_seqs,
+                self.calibration_seed,
+                self.calibration_text,
+                self.method,
+            )
+        _Pruner(op, self.archive, self.method).run(linears, hs)
 
 
 class _Pruner:
-    def __init__(self, module: ModuleOp, archive: str):
+    def __init__(self, module: ModuleOp, archive: str, method: str):
         self.reader = ParamReader(module)
         self.archive = archive
+        self.method = method
         self.writer: ArchiveWriter | None = None
         self.archive_name = ""
 
-    def run(self, linears: list[LinearOp], sq: list[np.ndarray] | None) -> None:
+    def run(self, linears: list[LinearOp], hs: list[np.ndarray] | None) -> None:
         # Group by weight op: a weight shared by several linears is pruned once, with the
-        # activation statistics of all its users.
+        # activation statistics (Hessians) of all its users.
         groups: dict[WeightOp, list[int]] = {}
         for i, lin in enumerate(linears):
             groups.setdefault(lin.weight.owner, []).append(i)
         ok = False
         try:
             for wop, users in groups.items():
-                stats = None if sq is None else sum(sq[i] for i in users)
+                stats = None if hs is None else sum(hs[i] for i in users)
                 new = self.prune(wop, stats)
                 for i in users:
                     linears[i].operands[1] = new
@@ -206,8 +156,11 @@ class _Pruner:
             w = np.asarray(self.reader.get(wop, src), dtype=dt)
         else:
             raise error_at(wop, "float weights must be dense<...> or #smla.param to be pruned")
-        mask = ct.prune_2_4_mask(w) if stats is None else wanda_mask_2_4(w, stats)
-        pruned = np.where(mask, w, 0).astype(dt)
+        if self.method == "sparsegpt":
+            pruned = sparsegpt_2_4(w, stats, SPARSEGPT_BLOCK).astype(dt)
+        else:
+            mask = ct.prune_2_4_mask(w) if stats is None else wanda_mask_2_4(w, np.diag(stats))
+            pruned = np.where(mask, w, 0).astype(dt)
         st = TensorType(t.element_type, t.get_shape(), SparsityAttr())
         if isinstance(src, ParamAttr):
             if self.writer is None:

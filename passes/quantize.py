@@ -73,6 +73,8 @@ from accllm.dialects.smla import (
 from accllm.numerics import contract as ct
 from accllm.numerics.compress import w2_components
 from accllm.numerics.contract import NUMERICS
+from accllm.numerics.gptq import gptq_components
+from accllm.passes.calibration_probe import linear_input_hessians
 from accllm.passes.diagnostics import error_at
 from accllm.passes.param_archive import ArchiveWriter, ParamReader, default_archive
 
@@ -138,6 +140,8 @@ class _WeightQuantizer:
         self.writer: ArchiveWriter | None = None
         self.archive_name = ""
         self.cache: dict[tuple[Operation, str], SSAValue] = {}
+        # method=gptq: the calibration Hessian of each linear weight op (X^T X of its inputs)
+        self.hessians: dict[Operation, np.ndarray] | None = None
 
     def _sink(self, source: ParamAttr) -> str:
         if self.writer is None:
@@ -213,7 +217,10 @@ class _WeightQuantizer:
                         "more than 2 non-zeros",
                     )
             try:
-                comp = w2_components(w, name, self.group, sparse)
+                if self.hessians is not None:
+                    comp = gptq_components(w, self.hessians[wop], name, self.group, sparse)
+                else:
+                    comp = w2_components(w, name, self.group, sparse)
             except ValueError as err:
                 raise error_at(user, str(err)) from err
             qt = QWeightType(
@@ -449,10 +456,23 @@ class QuantizeW2A8KV4(ModulePass):
     # Output safetensors file for parameter-backed weights, relative to the IR directory;
     # default: `<first source file stem>.w2a8kv4.safetensors` beside it.
     archive: str = ""
+    # W2 quantizer: `rtn` (round to nearest, contract.quantize_w2_groups) or `gptq`
+    # (numerics/gptq.py: column-by-column error compensation with the Hessian of the
+    # calibration inputs, same storage). Calibration options as accllm-prune-2-4's.
+    method: str = "rtn"
+    calibration_seqs: int = 4
+    calibration_seed: int = 0
+    calibration_text: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         check_options(self.name, self.weights, self.activations, self.kv, self.group)
+        if self.method not in ("rtn", "gptq"):
+            raise PassFailedException(
+                f"accllm-quantize: unknown method '{self.method}' (one of rtn, gptq)"
+            )
         weights = _WeightQuantizer(op, self.archive, self.group)
+        if self.method == "gptq":
+            weights.hessians = self._hessians(op)
         ok = False
         try:
             for fn in [f for f in op.walk() if isinstance(f, func.FuncOp)]:
@@ -461,3 +481,25 @@ class QuantizeW2A8KV4(ModulePass):
             ok = True
         finally:
             weights.finish(ok)
+
+    def _hessians(self, op: ModuleOp) -> dict[Operation, np.ndarray]:
+        """Calibration Hessian per float linear weight op (summed over a shared weight's users)."""
+        linears = [
+            lin
+            for lin in op.walk()
+            if isinstance(lin, LinearOp)
+            and isinstance(lin.weight.owner, WeightOp)
+            and is_float_tensor(lin.weight.type)
+        ]
+        hs = linear_input_hessians(
+            op,
+            linears,
+            self.calibration_seqs,
+            self.calibration_seed,
+            self.calibration_text,
+            "gptq",
+        )
+        out: dict[Operation, np.ndarray] = {}
+        for lin, h in zip(linears, hs, strict=True):
+            out[lin.weight.owner] = out[lin.weight.owner] + h if lin.weight.owner in out else h
+        return out

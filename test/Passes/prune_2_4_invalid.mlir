@@ -1,7 +1,7 @@
 // accllm-prune-2-4 rejects what it cannot prune, at the op, and bad options before any work.
 // RUN: accllm-opt %s -p accllm-prune-2-4 --split-input-file --verify-diagnostics
-// RUN: not accllm-opt %s -p 'accllm-prune-2-4{method=sparsegpt}' --split-input-file 2>&1 | FileCheck %s --check-prefix=METHOD
-// METHOD: error: accllm-prune-2-4: unknown method 'sparsegpt' (one of magnitude, wanda)
+// RUN: not accllm-opt %s -p 'accllm-prune-2-4{method=obs}' --split-input-file 2>&1 | FileCheck %s --check-prefix=METHOD
+// METHOD: error: accllm-prune-2-4: unknown method 'obs' (one of magnitude, wanda, sparsegpt)
 
 func.func @odd_k(%x: tensor<1x2x6xf32>) -> tensor<1x2x2xf32> {
   %w = smla.weight dense<1.0> : tensor<2x6xf32>
