@@ -6,13 +6,14 @@
 // runtime position register `pos`, flag 2]); the cache in HBM holds positions 0 .. p0 - 1.
 //   1. append (flag 1): per token t and KV head g, the K and V rows (Q15.16, activation buffer)
 //      are KV4-quantized (contract kv4_quantize; the exponent from a leading-zero count of the
-//      row's range and three candidate tests instead of a search, docs/rtl_lib.md) into pipeline
-//      (g mod PIPES)'s staging memory at (g / PIPES) * TMAX + t;
-//   2. attend (flag 0): per token t, per round of PIPES KV heads: for each pipeline, its query
-//      heads' rows (rep of them, GQA) are A8-quantized (contract quantize_act_pow2, exponent by
-//      leading-zero count) into the pipeline, which is started; the pipelines stream their KV
-//      heads' rings (min(p0, S + W) cached slots) in parallel, with the chunk's tokens 0..t
-//      from staging; then each pipeline's output rows are written to the activation buffer;
+//      row's range and three candidate tests instead of a search, docs/rtl_lib.md; CW words
+//      coded per cycle) into pipeline (g mod PIPES)'s staging memory at (g / PIPES) * TMAX + t;
+//   2. attend (flag 0, needs flag 1): per token t, per round of PIPES KV heads: for each
+//      pipeline, its KV head is appended (1.), its query heads' rows (rep of them, GQA) are
+//      A8-quantized (contract quantize_act_pow2, exponent by leading-zero count) into it, and it
+//      is started, so the pipelines stream their KV heads' rings (min(p0, S + W) cached slots)
+//      in parallel while the next ones load, with the chunk's tokens 0..t from staging; then
+//      each pipeline's output rows are written to the activation buffer;
 //   3. write-back (flag 1): every staged entry goes to its Λ slot lambda_slot(p0 + t) in HBM
 //      through the pipeline's KV write port: 4 writes (K codes, K scales, V codes, V scales,
 //      byte strobes); `done` when every write port is idle (kvw_busy low).
@@ -78,12 +79,15 @@ module stream_attention_unit #(
   localparam int SB = HEAD_DIM / 2;
   localparam int BB = DW / 8;
   localparam int BPS = (SB > BB) ? SB / BB : 1;
+  localparam int SBX = (SB > BB) ? BB : SB;  // code bytes of a slot within one beat
   localparam int ALIGN = 64;  // tiling.KV_REGION_ALIGN
   localparam int KC_BYTES = (SLOTS * SB + ALIGN - 1) / ALIGN * ALIGN;
   localparam int KS_BYTES = (SLOTS * 2 + ALIGN - 1) / ALIGN * ALIGN;
   localparam int RING = 2 * (KC_BYTES + KS_BYTES);
   localparam int CHUNKS = HEAD_DIM / 8;
   localparam int CH_W = $clog2(CHUNKS + 1);
+  localparam int CW = (CHUNKS >= 4) ? 4 : CHUNKS;  // activation words quantized per cycle
+  localparam int NCODE = CHUNKS / CW;
   localparam int KVPP = (KV_HEADS + PIPES - 1) / PIPES;
   localparam int STG_DEPTH = (KVPP * TMAX > 1) ? KVPP * TMAX : 2;
   localparam int STW = $clog2(STG_DEPTH);
@@ -184,15 +188,15 @@ module stream_attention_unit #(
     e_fail = !found;
   end
 
-  // codes of chunk w_q with the exponent e_q (A8: round_shift; KV4: round_shift + z)
-  logic [63:0] qlanes;
-  logic [31:0] clanes;
+  // codes of words w_q * CW .. + CW - 1 with the exponent e_q (A8: round_shift; KV4: + z)
+  logic [64*CW-1:0] qlanes;
+  logic [32*CW-1:0] clanes;
   logic signed [31:0] qlsum;
   always_comb begin
     qlsum = '0;
-    for (int d = 0; d < 8; d++) begin
+    for (int d = 0; d < 8 * CW; d++) begin
       logic signed [63:0] r;
-      r = rshift(64'(signed'(row_r[(32'(w_q) * 8 + d) * 32+:32])), RES_FRAC - 32'(e_q));
+      r = rshift(64'(signed'(row_r[(32'(w_q) * 8 * CW + d) * 32+:32])), RES_FRAC - 32'(e_q));
       qlanes[8*d+:8] = r[7:0];
       clanes[4*d+:4] = 4'(r + 64'(z_q));
       qlsum = qlsum + 32'(signed'(r[7:0]));
@@ -216,7 +220,8 @@ module stream_attention_unit #(
         .TMAX(TMAX),
         .STG_DEPTH(STG_DEPTH),
         .EXPU(EXPU),
-        .POS_W(POS_W)
+        .POS_W(POS_W),
+        .QW(CW)
     ) u_pipe (
         .clk(clk),
         .rst(rst),
@@ -337,8 +342,8 @@ module stream_attention_unit #(
       w_data = wkv_x[DW*32'(wb_q)+:DW];
       w_strb = '1;
     end else begin
-      w_data[8*(w_byte%BB)+:SB*8] = wkv[SB*8-1:0];
-      w_strb[w_byte%BB+:SB] = '1;
+      w_data[8*(w_byte%BB)+:SBX*8] = wkv[SBX*8-1:0];
+      w_strb[w_byte%BB+:SBX] = '1;
     end
   end
   always_comb begin
@@ -357,8 +362,9 @@ module stream_attention_unit #(
   end
 
   // ---- control -----------------------------------------------------------------------------------
-  logic last_chunk;
+  logic last_chunk, last_code;
   assign last_chunk = (32'(w_q) + 1 == CHUNKS);
+  assign last_code = (32'(w_q) + 1 == NCODE);
   logic last_tok, last_g, last_j, last_p_in_rnd;
   assign last_tok = 32'(t_q) + 1 >= 32'(d_tokens);
   assign last_g = 32'(g_q) + 1 >= 32'(d_kvh);
@@ -389,6 +395,7 @@ module stream_attention_unit #(
         end
         S_POS: begin
           if (32'(d_tokens) > TMAX || 32'(d_kvh) > KV_HEADS || 32'(d_rep) > REP_MAX ||
+              (d_flags[0] && !d_flags[1]) ||
               32'(d_rep) * 32'(d_kvh) != 32'(d_heads) || d_tokens == '0 || d_kvh == '0) begin
             err <= 1'b1;
             st <= S_DONE;
@@ -414,17 +421,12 @@ module stream_attention_unit #(
           rnd_q <= '0;
           p_q <= '0;
           j_q <= '0;
-          if (d_flags[1]) begin
-            mode <= M_APPEND;
-            row_q <= R_K;
-          end else begin
-            mode <= M_ATTEND;
-            row_q <= R_Q;
-          end
-          st <= (d_flags[1] || d_flags[0]) ? S_TOK : S_DONE;
+          mode <= d_flags[0] ? M_ATTEND : M_APPEND;
+          row_q <= R_K;
+          st <= d_flags[1] ? S_TOK : S_DONE;
         end
         S_TOK: begin  // start loading the row of (t_q, g_q / j_q, row_q)
-          if (mode == M_APPEND && g_q == '0 && row_q == R_K)
+          if (g_q == '0 && row_q == R_K)
             slot_of[TI'(t_q)] <= (t_q == '0) ? slot0 : next_slot(slot_of[TI'(t_q-16'd1)]);
           if (row_q == R_V) kent_q <= {e_q, 4'd0, z_q, codes_q};  // the K entry is complete
           w_q <= '0;
@@ -447,9 +449,9 @@ module stream_attention_unit #(
         end
         S_CODE: begin
           if (row_q == R_Q) qsum_q <= qsum_q + qlsum;
-          else codes_q[32*32'(w_q)+:32] <= clanes;
+          else codes_q[32*CW*32'(w_q)+:32*CW] <= clanes;
           w_q <= w_q + CH_W'(1);
-          if (last_chunk) begin
+          if (last_code) begin
             w_q <= '0;
             if (row_q == R_K) begin
               row_q <= R_V;
@@ -461,9 +463,12 @@ module stream_attention_unit #(
             end else st <= S_QSTART;
           end
         end
-        S_STG: begin  // staged: next KV head / token, then attend or write back
+        S_STG: begin  // staged: the head's query rows (attend), or the next KV head / token
           row_q <= R_K;
-          if (!last_g) begin
+          if (mode == M_ATTEND) begin
+            row_q <= R_Q;
+            st <= S_TOK;
+          end else if (!last_g) begin
             g_q <= g_q + 8'd1;
             st <= S_TOK;
           end else if (!last_tok) begin
@@ -473,16 +478,10 @@ module stream_attention_unit #(
           end else begin
             g_q <= '0;
             t_q <= '0;
-            if (d_flags[0]) begin
-              mode <= M_ATTEND;
-              row_q <= R_Q;
-              st <= S_TOK;
-            end else begin
-              mode <= M_WRITE;
-              reg_q <= '0;
-              wb_q <= '0;
-              st <= S_WCMD;
-            end
+            mode <= M_WRITE;
+            reg_q <= '0;
+            wb_q <= '0;
+            st <= S_WCMD;
           end
         end
         S_QSTART: begin  // pipeline p_q started; next pipeline of the round, or collect outputs
@@ -490,6 +489,7 @@ module stream_attention_unit #(
           if (!last_p_in_rnd) begin
             p_q <= p_q + PW'(1);
             g_q <= g_q + 8'd1;
+            row_q <= R_K;
             st <= S_TOK;
           end else begin
             p_q <= '0;
@@ -518,6 +518,7 @@ module stream_attention_unit #(
         end
         S_ANEXT: begin  // next round of KV heads, next token, or write back
           p_q <= '0;
+          row_q <= R_K;
           if (!last_g) begin
             rnd_q <= rnd_q + 8'd1;
             g_q <= g_q + 8'd1;
@@ -527,14 +528,14 @@ module stream_attention_unit #(
             g_q <= '0;
             t_q <= t_q + 16'd1;
             st <= S_TOK;
-          end else if (d_flags[1]) begin
+          end else begin
             mode <= M_WRITE;
             g_q <= '0;
             t_q <= '0;
             reg_q <= '0;
             wb_q <= '0;
             st <= S_WCMD;
-          end else st <= S_DONE;
+          end
         end
         S_WCMD: if (kvw_cmd_ready[wp]) st <= S_WDAT;
         S_WDAT: if (kvw_ready[wp]) begin

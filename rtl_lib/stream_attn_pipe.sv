@@ -20,7 +20,7 @@
 //        running while the V scales stream in)
 //   PV:  P = round_shift(e R, 32) on the fly; vdeq = round_shift(vc - vz, ve - 16);
 //        acc_j[d] += P vdeq[d]; output saturate(round_shift(acc, 15), 32) (attention_pv)
-// The output rows are read through o_raddr (query head, 8-dim chunk) after done.
+// Query rows arrive QW activation words (8 A8 codes each) per q_we. The output rows are read through o_raddr (query head, 8-dim chunk) after done.
 // The order of entries does not change the result (max, sums: exact integers).
 // err (sticky): a score shift outside [0, 62] (contract round_shift's range; the old unit's
 // rule), cleared by reset.
@@ -33,7 +33,8 @@ module stream_attn_pipe #(
     parameter int TMAX = 16,  // tokens per command (bypass entries), at most
     parameter int STG_DEPTH = 16,  // staging entries (KV heads per pipeline x TMAX)
     parameter int EXPU = 4,  // exp units (entries per cycle of the e/Z pass)
-    parameter int POS_W = 32
+    parameter int POS_W = 32,
+    parameter int QW = 4  // activation words of query codes per q_we (8 codes each)
 ) (
     input  logic                          clk,
     input  logic                          rst,
@@ -51,7 +52,7 @@ module stream_attn_pipe #(
     input  logic                          q_we,
     input  logic [((REP_MAX > 1) ? $clog2(REP_MAX) : 1)-1:0] q_head,
     input  logic [$clog2(HEAD_DIM/8+1)-1:0] q_word,
-    input  logic [                  63:0] q_codes,
+    input  logic [               64*QW-1:0] q_codes,
     input  logic signed [              7:0] q_exp,
     input  logic signed [             31:0] q_sum,
     // run
@@ -115,7 +116,7 @@ module stream_attn_pipe #(
   logic signed [31:0] qs[REP_MAX];
   always_ff @(posedge clk) begin
     if (q_we) begin
-      qrow[q_head][64*32'(q_word)+:64] <= q_codes;
+      qrow[q_head][64*QW*32'(q_word)+:64*QW] <= q_codes;
       fq[q_head] <= q_exp;
       qs[q_head] <= q_sum;
     end

@@ -539,26 +539,25 @@ def stream_attention_cycles(
     kv_heads: int,
     tokens: int,
     cached: int,
-    append: bool = True,
     attend: bool = True,
 ) -> int:
     """One StreamAttnDescriptor command on stream_attention_unit, from acceptance to done,
     following its state machine (docs/performance.md): S_DESC, S_POS, the Λ-slot remainder
-    (mod_const: POS_W - ceil(log2 W) + 1 steps); append: per token and KV head two rows of
-    (S_TOK, hd/8 loads, S_LDW, S_EXP, hd/8 code cycles) and S_STG; attend: per token and round
-    of `pipes` KV heads, the rep query rows of each pipeline loaded the same way, then S_QSTART
-    starts it; the outputs (rep x hd/8 words per pipeline) are written once each pipeline is
-    done, in pipeline order; S_ANEXT; write-back: per token and KV head 4 writes (S_WCMD, the
-    beats, S_WNEXT); S_WFIN waits 2 cycles and for the last write response; S_DONE."""
+    (mod_const: POS_W - ceil(log2 W) + 1 steps). A row (K, V or a query head) costs S_TOK,
+    hd/8 loads, S_LDW, S_EXP and hd/(8 CW) code cycles (CW = min(4, hd/8) words per cycle).
+    Attend: per token and round of `pipes` KV heads, each pipeline gets its KV head's K and V
+    rows and S_STG, its rep query rows and S_QSTART, and starts; the outputs (rep x hd/8 words
+    per pipeline) are written once each pipeline is done, in pipeline order; S_ANEXT. Append
+    only: per token and KV head the K and V rows and S_STG. Write-back: per token and KV head
+    4 writes (S_WCMD, the beats, S_WNEXT); S_WFIN waits 2 cycles and for the last write
+    response; S_DONE."""
     rep = heads // kv_heads
     ch = g.head_dim // 8
-    row = 2 * ch + 3
+    row = ch + 3 + ch // min(4, ch)
     mod_steps = g.pos_w - math.ceil(math.log2(g.window)) + 1
     cycles = 2 + mod_steps
-    if append:
-        cycles += tokens * kv_heads * (2 * row + 1)
     if attend:
-        load = rep * row + 1  # one pipeline's query rows and its S_QSTART
+        load = 2 * row + 1 + rep * row + 1  # one pipeline: K, V, S_STG, query rows, S_QSTART
         for t in range(tokens):
             for first in range(0, kv_heads, g.pipes):
                 used = min(g.pipes, kv_heads - first)
@@ -568,11 +567,11 @@ def stream_attention_cycles(
                     # S_OWAIT leaves the cycle its pipeline's busy has fallen, then S_OWR
                     clock = max(clock, (p + 1) * load + run) + 1 + rep * ch
                 cycles += clock + 1  # S_ANEXT
-    if append:
-        code_beats = g.beats_per_slot
-        per_head = 2 * (1 + code_beats + 1) + 2 * (1 + 1 + 1)
-        cycles += tokens * kv_heads * per_head
-        cycles += 2 + max(0, g.write_latency - 2)  # S_WFIN: settle, then the last response
+    else:
+        cycles += tokens * kv_heads * (2 * row + 1)
+    per_head = 2 * (1 + g.beats_per_slot + 1) + 2 * (1 + 1 + 1)
+    cycles += tokens * kv_heads * per_head
+    cycles += 2 + max(0, g.write_latency - 2)  # S_WFIN: settle, then the last response
     # S_DONE, the registered done pulse and the cycle that accepted the command
     return cycles + 3
 
