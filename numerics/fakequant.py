@@ -53,6 +53,10 @@ def fq_kv4(x: torch.Tensor) -> torch.Tensor:
     return _round(x * s) / s
 
 
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
 def lambda_mask(n: int, sinks: int, window: int) -> torch.Tensor:
     """Bool [n, n] Λ visibility (query i, key j) of a sequence starting at position 0."""
     i = torch.arange(n)[:, None]
@@ -61,11 +65,18 @@ def lambda_mask(n: int, sinks: int, window: int) -> torch.Tensor:
 
 
 class FakeQuantModel(torch.nn.Module):
-    """Float64 fake-quant decoder built from a CompressedModel."""
+    """Float64 fake-quant decoder built from a CompressedModel.
 
-    def __init__(self, cm: CompressedModel, sinks: int, window: int):
+    ``act8`` / ``kv4`` switch the A8 and KV4 quantizers (both on for the fake-quant model; the
+    accuracy evaluation, numerics/evaluate.py, turns them off to measure one step at a time)."""
+
+    def __init__(
+        self, cm: CompressedModel, sinks: int, window: int, act8: bool = True, kv4: bool = True
+    ):
         super().__init__()
         self.cm, self.sinks, self.window = cm, sinks, window
+        self.a8 = fq_act_pow2 if act8 else _identity
+        self.kv = fq_kv4 if kv4 else _identity
 
         def t(a):
             return torch.tensor(np.asarray(a, dtype=np.float64))
@@ -107,16 +118,16 @@ class FakeQuantModel(torch.nn.Module):
             return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], -1)
 
         def lin(x, w):
-            return fq_act_pow2(x) @ w.T
+            return self.a8(x) @ w.T
 
         mask = lambda_mask(n, self.sinks, self.window)
         h = self.embed[ids]
         for ly in self.layers:
             x = self._rms(h, ly["attn_norm"])
             q = rope(lin(x, ly["q"]).reshape(n, nh, hd))
-            k = fq_kv4(rope(lin(x, ly["k"]).reshape(n, nkv, hd)))
-            v = fq_kv4(lin(x, ly["v"]).reshape(n, nkv, hd))
-            q = fq_act_pow2(q)
+            k = self.kv(rope(lin(x, ly["k"]).reshape(n, nkv, hd)))
+            v = self.kv(lin(x, ly["v"]).reshape(n, nkv, hd))
+            q = self.a8(q)
             rep = nh // nkv
             k = k.repeat_interleave(rep, dim=1)
             v = v.repeat_interleave(rep, dim=1)

@@ -24,7 +24,11 @@ NOT_IMPLEMENTED = 2
 
 # Modules that add a subcommand: each has `register(subparsers)`, which adds its parser and sets
 # `func=<callable(args) -> int>` as the parser default.
-SUBCOMMAND_MODULES: list[str] = ["accllm.frontend.cli", "accllm.interpreter.cli"]
+SUBCOMMAND_MODULES: list[str] = [
+    "accllm.frontend.cli",
+    "accllm.interpreter.cli",
+    "accllm.tools.eval_command",
+]
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
