@@ -1,11 +1,15 @@
 // AXI4 read master for one HBM channel: a command (byte address, length in DATA_W-bit words)
 // becomes INCR bursts of at most MAX_BURST beats that never cross a 4 KiB boundary, with up to
 // MAX_OUTSTANDING bursts in flight; the returned words leave as an AXI-stream (m_axis_*), in
-// order, with tlast on the command's last word.
+// order, with tlast on each command's last word.
 // AXI subset: single ID (in-order data), arsize = log2(DATA_W/8), arburst = INCR; the address
 // must be aligned to DATA_W/8 bytes (the low bits are ignored). rresp != OKAY sets the sticky
-// `err` flag (cleared by the next command); the data is still delivered.
-// A new command is accepted only when the previous one has fully returned (`busy` low).
+// `err` flag (cleared by the next command accepted while the master is idle); the data is still
+// delivered.
+// PIPELINE = 0: a new command is accepted only when the previous one has fully returned (`busy`
+// low), one round trip per command. PIPELINE = 1: the next command is accepted as soon as the
+// previous one's bursts are all requested (a queue of MAX_OUTSTANDING + 1 command lengths marks
+// tlast), so back-to-back commands stream without a gap (the stream prefetcher's mode).
 // Throughput: one word per cycle while the slave streams; R is buffered in a 2-entry FIFO so
 // rready is a register (no combinational path from m_axis_tready to the AXI port).
 module axi_read_master #(
@@ -13,7 +17,8 @@ module axi_read_master #(
     parameter int DATA_W          = 256,
     parameter int LEN_W           = 24,
     parameter int MAX_BURST       = 64,
-    parameter int MAX_OUTSTANDING = 4
+    parameter int MAX_OUTSTANDING = 4,
+    parameter int PIPELINE        = 0
 ) (
     input  logic              clk,
     input  logic              rst,
@@ -50,6 +55,9 @@ module axi_read_master #(
   localparam int BL_W = $clog2(MAX_BURST) + 1;        // burst length 1..MAX_BURST
   localparam int OS_W = $clog2(MAX_OUTSTANDING + 1);
   localparam int CMP_W = (PAGE_W + 1 > BL_W) ? PAGE_W + 1 : BL_W;
+  localparam int LQ = (PIPELINE != 0) ? MAX_OUTSTANDING + 1 : 1;  // commands not fully returned
+  localparam int LQ_W = $clog2(LQ + 1);
+  localparam int LQP_W = (LQ > 1) ? $clog2(LQ) : 1;
 
   assign m_axi_arsize  = 3'(LSB);
 
@@ -62,7 +70,8 @@ module axi_read_master #(
   logic [ADDR_W-LSB-1:0] ar_word;     // next word address to request
   logic [LEN_W-1:0]      ar_left;     // words still to request
   logic [OS_W-1:0]       outstanding; // bursts requested whose rlast has not arrived
-  logic [LEN_W-1:0]      rx_left;     // words of the command still to deliver
+  logic [LQ_W-1:0]       lq_count;    // commands accepted whose last word has not arrived
+  logic                  ar_busy, cmd_fire;
   logic [BL_W-1:0]       blen;
   logic                  ar_fire, r_last_fire;
 
@@ -75,8 +84,10 @@ module axi_read_master #(
     if (CMP_W'(to_page) < CMP_W'(blen)) blen = BL_W'(to_page);
   end
 
-  assign busy      = (ar_left != '0) || (rx_left != '0) || m_axi_arvalid;
-  assign cmd_ready = !busy;
+  assign ar_busy   = (ar_left != '0) || m_axi_arvalid;
+  assign busy      = ar_busy || (lq_count != '0);
+  assign cmd_ready = (PIPELINE != 0) ? (!ar_busy && lq_count != LQ_W'(LQ)) : !busy;
+  assign cmd_fire  = cmd_valid && cmd_ready;
   assign ar_fire   = m_axi_arvalid && m_axi_arready;
 
   always_ff @(posedge clk) begin
@@ -85,7 +96,7 @@ module axi_read_master #(
       ar_left       <= '0;
       outstanding   <= '0;
     end else begin
-      if (cmd_valid && cmd_ready) begin
+      if (cmd_fire) begin
         ar_word <= cmd_addr[ADDR_W-1:LSB];
         ar_left <= cmd_len;
       end else if (ar_fire) begin
@@ -102,13 +113,22 @@ module axi_read_master #(
     end
   end
 
-  // ---- data side: 2-entry FIFO between R and the stream -------------------------------------
+  // ---- data side: command lengths (for tlast), 2-entry FIFO between R and the stream -------
+  logic [LEN_W-1:0]  lq_len[LQ];
+  logic [LQP_W-1:0]  lq_rd, lq_wr;
+  logic [LEN_W-1:0]  rx_cnt;          // words of the oldest command delivered so far
+  logic              rx_last;
   logic [DATA_W-1:0] fifo_data[2];
   logic              fifo_last[2];
   logic              rd_ptr, wr_ptr;
   logic [1:0]        count;
   logic              r_fire, t_fire;
 
+  function automatic logic [LQP_W-1:0] lq_next(input logic [LQP_W-1:0] p);
+    lq_next = (p == LQP_W'(LQ - 1)) ? '0 : p + LQP_W'(1);
+  endfunction
+
+  assign rx_last       = (rx_cnt == lq_len[lq_rd] - LEN_W'(1));
   assign m_axi_rready  = (count != 2'd2);
   assign r_fire        = m_axi_rvalid && m_axi_rready;
   assign r_last_fire   = r_fire && m_axi_rlast;
@@ -119,28 +139,31 @@ module axi_read_master #(
 
   always_ff @(posedge clk) begin
     if (rst) begin
-      rd_ptr  <= 1'b0;
-      wr_ptr  <= 1'b0;
-      count   <= '0;
-      rx_left <= '0;
-      err     <= 1'b0;
+      rd_ptr   <= 1'b0;
+      wr_ptr   <= 1'b0;
+      count    <= '0;
+      lq_count <= '0;
+      lq_rd    <= '0;
+      lq_wr    <= '0;
+      rx_cnt   <= '0;
+      err      <= 1'b0;
     end else begin
-      if (cmd_valid && cmd_ready) begin
-        rx_left <= cmd_len;
-        err     <= 1'b0;
-      end else if (r_fire) begin
-        rx_left <= rx_left - LEN_W'(1);
-        if (m_axi_rresp != 2'b00) err <= 1'b1;
-      end
+      if (cmd_fire) lq_wr <= lq_next(lq_wr);
+      if (r_fire && rx_last) lq_rd <= lq_next(lq_rd);
+      lq_count <= lq_count + LQ_W'(cmd_fire) - LQ_W'(r_fire && rx_last);
+      if (r_fire) rx_cnt <= rx_last ? '0 : rx_cnt + LEN_W'(1);
+      if (cmd_fire && !busy) err <= 1'b0;
+      else if (r_fire && m_axi_rresp != 2'b00) err <= 1'b1;
       if (r_fire) wr_ptr <= !wr_ptr;
       if (t_fire) rd_ptr <= !rd_ptr;
       count <= count + 2'(r_fire) - 2'(t_fire);
     end
   end
   always_ff @(posedge clk) begin
+    if (cmd_fire) lq_len[lq_wr] <= cmd_len;
     if (r_fire) begin
       fifo_data[wr_ptr] <= m_axi_rdata;
-      fifo_last[wr_ptr] <= (rx_left == LEN_W'(1));
+      fifo_last[wr_ptr] <= rx_last;
     end
   end
 endmodule

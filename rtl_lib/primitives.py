@@ -113,8 +113,55 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
         name="axi_read_master",
         top="axi_read_master",
         sources=("axi_read_master.sv",),
-        params={"ADDR_W": 34, "DATA_W": 256, "LEN_W": 24, "MAX_BURST": 64, "MAX_OUTSTANDING": 4},
+        params={
+            "ADDR_W": 34,
+            "DATA_W": 256,
+            "LEN_W": 24,
+            "MAX_BURST": 64,
+            "MAX_OUTSTANDING": 4,
+            "PIPELINE": 0,
+        },
         summary="AXI4 read master for one HBM channel: bursts -> AXI-stream of words",
+    ),
+    # ---- streaming memory system (engine rebuild, issue #13) -----------------------------------
+    Primitive(
+        name="stream_fifo",
+        top="stream_fifo",
+        sources=("stream_fifo.sv",),
+        params={"WIDTH": 512, "DEPTH": 2048},
+        summary="deep stream FIFO: block RAM + 2-entry output buffer, one entry per cycle",
+    ),
+    Primitive(
+        name="stream_prefetcher",
+        top="stream_prefetcher",
+        sources=("axi_read_master.sv", "stream_fifo.sv", "stream_prefetcher.sv"),
+        params={
+            "ADDR_W": 34,
+            "DATA_W": 512,
+            "TAG_W": 4,
+            "DEPTH": 2048,
+            "PC_W": 10,
+            "POS_W": 32,
+            "MAX_BURST": 64,
+            "MAX_OUTSTANDING": 8,
+        },
+        summary="HBM channel prefetcher: fetch program (RANGE/RING/END) -> credited bursts -> "
+        "FIFO of tagged beats",
+    ),
+    Primitive(
+        name="stream_demux",
+        top="stream_demux",
+        sources=("stream_demux.sv",),
+        params={"NU": 4, "DATA_W": 512, "TAG_W": 4},
+        summary="one channel's tagged stream -> NU unit stream ports by tag (shared data bus)",
+    ),
+    Primitive(
+        name="axi_write_master",
+        top="axi_write_master",
+        sources=("axi_write_master.sv",),
+        params={"ADDR_W": 34, "DATA_W": 512, "LEN_W": 16, "MAX_BURST": 64, "MAX_OUTSTANDING": 4},
+        summary="AXI4 write master (KV appends): command + strobed beats -> AW/W bursts, busy "
+        "until every B",
     ),
     # ---- nonlinear units, KV-cache controller, sequencer (second RTL engineer) ----------------
     Primitive(
@@ -192,7 +239,6 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
             "STG_DEPTH": 16,
             "EXPU": 4,
             "POS_W": 32,
-            "QW": 4,
         },
         summary="one head pipeline of the stream attention unit (u280: a 64-byte K/V slot per "
         "512-bit beat): QK, softmax with 4 exp units, PV on the fly",

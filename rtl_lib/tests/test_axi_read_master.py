@@ -1,12 +1,15 @@
 """axi_read_master against a behavioural AXI4 slave memory with random latency and back-pressure.
 
 The memory holds 2:4 W2 rows packed by `accllm.numerics.contract.pack_2_4_w2` (the words the HBM
-really holds) followed by random words. Commands of 1 word, exactly MAX_BURST, MAX_BURST + 1,
+really holds; at DATA_W = 512 two 256-bit words per beat, the lower address in the low bits)
+followed by random words. Commands of 1 word, exactly MAX_BURST, MAX_BURST + 1,
 crossing 4 KiB boundaries and a few hundred words run back to back; the stream must deliver
 exactly the memory words of each command, in order, with tlast on each command's last word. The
 slave checks every AXI rule the master must keep (INCR, arsize, burst length <= MAX_BURST, no
 4 KiB crossing, request stable until arready, outstanding bursts <= MAX_OUTSTANDING) and holds
-its data stable until rready. A beat answered with SLVERR must raise `err`.
+its data stable until rready. A beat answered with SLVERR must raise `err`. With PIPELINE = 1 at
+u280's parameters (512-bit beats, 64-cycle latency) back-to-back commands against the behavioural
+HBM of `accllm.backend.sim.hbm` must stream one beat per cycle: beats + latency + a few cycles.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge, with_timeout
 
+from accllm.backend.sim import hbm
 from accllm.numerics import contract
 from accllm.rtl_lib import sim
 from accllm.rtl_lib.stream import StreamSink, StreamSource, clock_and_reset
@@ -96,14 +100,15 @@ class AxiSlaveMemory:
                 await RisingEdge(d.clk)
 
 
-def _memory(rng, words: int) -> list[int]:
-    """Packed W2 rows (contract layout) followed by random 256-bit words."""
+def _memory(rng, beats: int, data_w: int) -> list[int]:
+    """Packed W2 rows (contract layout) followed by random words, as DATA_W-bit beats."""
     k, n = 4 * 100, 20  # 100 blocks = 3 words per row
     pats = rng.integers(0, 6, size=(n, k // 4))
     codes = rng.integers(0, 4, size=(n, k // 4, 2))
-    packed = [w for row in contract.words_to_ints(contract.pack_2_4_w2(codes, pats)) for w in row]
-    rest = [random.getrandbits(256) for _ in range(words - len(packed))]
-    return packed + rest
+    words = [w for row in contract.words_to_ints(contract.pack_2_4_w2(codes, pats)) for w in row]
+    per = data_w // 256
+    words += [random.getrandbits(256) for _ in range(beats * per - len(words))]
+    return [sum(words[b * per + i] << (256 * i) for i in range(per)) for b in range(beats)]
 
 
 @cocotb.test()
@@ -113,7 +118,7 @@ async def bursts_deliver_memory(dut):
     await clock_and_reset(dut)
     rng = np.random.default_rng(random.getrandbits(32))
     base = 0x1_0000_0000 if p["ADDR_W"] > 32 else 0  # exercise the bits above 4 GiB
-    words = _memory(rng, 1200)
+    words = _memory(rng, 1200, p["DATA_W"])
     mem = {base + i * bpw: w for i, w in enumerate(words)}
     slave = AxiSlaveMemory(dut, mem, bpw, mb, p["MAX_OUTSTANDING"])
     page = 4096 // bpw
@@ -157,13 +162,65 @@ async def slave_error_sets_err(dut):
     assert dut.err.value == 0
 
 
+@cocotb.test()
+async def streams_at_full_rate(dut):
+    """Back-to-back page-sized commands against the behavioural HBM at one beat per cycle."""
+    p = sim.test_parameters()
+    assert p["PIPELINE"], "one command at a time costs a round trip per command by design"
+    bpw, latency, n_cmds, blen = p["DATA_W"] // 8, 64, 24, 4096 // (p["DATA_W"] // 8)
+    await clock_and_reset(dut)
+    words = {i: random.getrandbits(256) for i in range(n_cmds * blen * bpw // 32)}
+    ch = hbm.AxiHbm(
+        "m_axi_", words, latency, words_per_cycle=p["DATA_W"] / 256, data_bits=p["DATA_W"]
+    )
+    cocotb.start_soon(hbm.serve_axi(dut, dut.clk, [ch]))
+    dut.m_axis_tready.value = 1
+    got, cycle, first = [], 0, None
+    cmds = [(i * blen * bpw, blen) for i in range(n_cmds)]
+    while len(got) < n_cmds * blen:
+        dut.cmd_valid.value = int(bool(cmds))
+        if cmds:
+            dut.cmd_addr.value, dut.cmd_len.value = cmds[0]
+        await ReadOnly()
+        if cmds and dut.cmd_ready.value == 1:
+            first = cycle if first is None else first
+            cmds.pop(0)
+        if dut.m_axis_tvalid.value == 1:
+            got.append(int(dut.m_axis_tdata.value))
+        await RisingEdge(dut.clk)
+        cycle += 1
+        assert cycle < 10 * n_cmds * blen, "stream stalled"
+    want = [ch.read_beat(i * bpw) for i in range(n_cmds * blen)]
+    assert got == want
+    elapsed, ideal = cycle - first, n_cmds * blen + latency
+    dut._log.info(f"{n_cmds * blen} beats in {elapsed} cycles (beats + latency = {ideal})")
+    assert elapsed <= ideal + 8, f"{elapsed} cycles for {n_cmds * blen} beats, latency {latency}"
+    assert not ch.violations, ch.violations[:3]
+
+
+FUNCTIONAL = ["bursts_deliver_memory", "slave_error_sets_err"]
+
+
 @pytest.mark.rtl
 def test_axi_read_master_default():
-    """HBM defaults: 256-bit words, bursts of up to 64, 4 outstanding."""
-    sim.run_primitive("axi_read_master", __file__)
+    """HBM defaults: 256-bit words, bursts of up to 64, 4 outstanding, one command at a time."""
+    sim.run_primitive("axi_read_master", __file__, testcase=FUNCTIONAL)
 
 
 @pytest.mark.rtl
-def test_axi_read_master_short_bursts():
-    """Bursts of at most 4 words, 2 outstanding: many bursts per command."""
-    sim.run_primitive("axi_read_master", __file__, {"MAX_BURST": 4, "MAX_OUTSTANDING": 2})
+def test_axi_read_master_short_bursts_pipelined():
+    """Bursts of at most 4 words, 2 outstanding, commands pipelined: many bursts per command,
+    the next command accepted while the previous one's data is in flight."""
+    sim.run_primitive(
+        "axi_read_master",
+        __file__,
+        {"MAX_BURST": 4, "MAX_OUTSTANDING": 2, "PIPELINE": 1},
+        testcase=FUNCTIONAL,
+    )
+
+
+@pytest.mark.rtl
+def test_axi_read_master_u280():
+    """u280: 512-bit beats (two stream words), pipelined commands; at a 64-cycle latency 4
+    outstanding page bursts stream one beat per cycle."""
+    sim.run_primitive("axi_read_master", __file__, {"DATA_W": 512, "PIPELINE": 1})
