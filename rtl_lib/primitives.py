@@ -239,6 +239,7 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
             "STG_DEPTH": 16,
             "EXPU": 4,
             "POS_W": 32,
+            "QW": 4,
         },
         summary="one head pipeline of the stream attention unit (u280: a 64-byte K/V slot per "
         "512-bit beat): QK, softmax with 4 exp units, PV on the fly",
