@@ -245,30 +245,37 @@ class AxiHbm:
         self._credit = min(self._credit + self.words_per_cycle, max(1.0, self.beat_words))
         want_w = bool(self._aw)
         self._wready = False
-        if want_w and w_waiting and self._w_first:
+        both = want_w and w_waiting
+        if both and self._w_first:
             self._grant_w()
             self._grant_r(cycle)
+            if self._wready:  # the write side had its turn
+                self._w_first = False
         else:
-            self._grant_r(cycle)
+            granted_r = self._grant_r(cycle)
             self._grant_w()
-        if want_w and w_waiting:
-            self._w_first = not self._w_first
+            if both and granted_r:  # the read side had its turn
+                self._w_first = True
         if self._b_offer is None and self._b_due and self._b_due[0][0] <= cycle:
             self._b_offer = self._b_due.popleft()[1]
 
     def _stall(self) -> bool:
         return self.stall_prob > 0 and random.random() < self.stall_prob
 
-    def _grant_r(self, cycle: int) -> None:
+    def _grant_r(self, cycle: int) -> bool:
+        """Offer the next R beat if it is due and the credit allows; True if one was offered."""
         spare = self._credit - (self.beat_words if self._wready else 0)
         if self._offer is None and self._queue and self._queue[0][0] <= cycle:
             if spare >= self.beat_words and not self._stall():
                 self._credit -= self.beat_words
                 self._offer = self._queue[0][1:]
+                return True
+        return False
 
-    def _grant_w(self) -> None:
-        # The credit of a granted W beat is taken when the beat moves (wvalid may stay low).
+    def _grant_w(self) -> bool:
+        """Raise wready if the credit allows a W beat (its credit is taken when it moves)."""
         self._wready = bool(self._aw) and self._credit >= self.beat_words and not self._stall()
+        return self._wready
 
 
 async def serve_axi(dut, clk, channels: Sequence[AxiHbm]) -> None:

@@ -136,6 +136,7 @@ async def program_delivers_reference(dut):
 
 @cocotb.test()
 async def illegal_entry_stops_with_err(dut):
+    """Illegal entries stop the walk with err_code bit 0; a SLVERR read sets bit 1."""
     p = sim.test_parameters()
     dw, bb, ntags = p["DATA_W"], p["DATA_W"] // 8, 1 << p["TAG_W"]
     ch = _setup(dut, p, latency=8, wpc=dw / 256, stall_prob=0.0)
@@ -166,6 +167,13 @@ async def illegal_entry_stops_with_err(dut):
     await _consume(dut, 3)
     await _wait_idle(dut)
     assert dut.err.value == 0
+    # an AXI read error (SLVERR on the second beat): data delivered, err_code bit 1
+    ch.error_addrs.add(2 * bb)
+    await _start(dut, 0, 0)
+    got, _ = await _consume(dut, 3)
+    assert got == _expect(ch, [good, fi.End()], 0, dw)
+    await _wait_idle(dut)
+    assert dut.err.value == 1 and int(dut.err_code.value) == 2
 
 
 def sustained_rate(depth: int, max_burst: int, latency: int) -> float:
