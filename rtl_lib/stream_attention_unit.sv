@@ -16,7 +16,8 @@
 //      each pipeline's output rows are written to the activation buffer;
 //   3. write-back (flag 1): every staged entry goes to its Λ slot lambda_slot(p0 + t) in HBM
 //      through the pipeline's KV write port: 4 writes (K codes, K scales, V codes, V scales,
-//      byte strobes); `done` when every write port is idle (kvw_busy low).
+//      byte strobes), every pipeline's port at once; `done` when every write port is idle
+//      (kvw_busy low).
 // Writing back after the attends keeps the streamed cache equal to the cache before the command
 // while its reads may still be in flight (the prefetcher runs ahead): a chunk token's slot still
 // holds a key an earlier query of the chunk sees.
@@ -312,19 +313,12 @@ module stream_attention_unit #(
     end
   end
 
-  // ---- KV write port ---------------------------------------------------------------------------
-  logic [2*KW-1:0] went;
-  logic [KW-1:0] wkv;
-  logic [DW*BPS+KW-1:0] wkv_x;  // wkv widened so that every beat's part-select is in range
+  // ---- KV write ports: the write-back drives every pipeline's port in lockstep ------------------
+  // (ring k = g_q / PIPES of token t_q: pipeline p writes its KV head k * PIPES + p; the address
+  // is the same on every channel, the data comes from each pipeline's staging entry)
   logic [31:0] w_off, w_byte;
-  logic [DW-1:0] w_data;
-  logic [BB-1:0] w_strb;
-  logic [PW-1:0] wp;
-  assign wp = PW'(32'(g_q) % PIPES);
+  logic [PIPES-1:0] w_act, w_took;  // pipelines with a KV head in this ring; handshakes taken
   always_comb begin
-    went = p_stg_rdata[wp];
-    wkv = reg_q[1] ? went[2*KW-1:KW] : went[KW-1:0];
-    wkv_x = (DW * BPS + KW)'(wkv);
     case (reg_q)
       2'd0: w_off = 0;
       2'd1: w_off = KC_BYTES;
@@ -333,32 +327,37 @@ module stream_attention_unit #(
     endcase
     if (reg_q[0]) w_byte = w_off + 2 * 32'(slot_of[TI'(t_q)]);
     else w_byte = w_off + SB * 32'(slot_of[TI'(t_q)]);
-    w_data = '0;
-    w_strb = '0;
-    if (reg_q[0]) begin  // scales {exp, zp}
-      w_data[8*(w_byte%BB)+:16] = {wkv[KW-1-:8], wkv[KW-9-:8]};
-      w_strb[w_byte%BB+:2] = 2'b11;
-    end else if (BPS > 1) begin
-      w_data = wkv_x[DW*32'(wb_q)+:DW];
-      w_strb = '1;
-    end else begin
-      w_data[8*(w_byte%BB)+:SBX*8] = wkv[SBX*8-1:0];
-      w_strb[w_byte%BB+:SBX] = '1;
+    for (int p = 0; p < PIPES; p++) w_act[p] = 32'(g_q) + p < 32'(d_kvh);
+  end
+  for (genvar p = 0; p < PIPES; p++) begin : g_wr
+    logic [KW-1:0] wkv;
+    logic [DW*BPS+KW-1:0] wkv_x;  // wkv widened so that every beat's part-select is in range
+    always_comb begin
+      wkv = reg_q[1] ? p_stg_rdata[p][2*KW-1:KW] : p_stg_rdata[p][KW-1:0];
+      wkv_x = (DW * BPS + KW)'(wkv);
+      kvw_data[DW*p+:DW] = '0;
+      kvw_strb[BB*p+:BB] = '0;
+      if (reg_q[0]) begin  // scales {exp, zp}
+        kvw_data[DW*p+8*(w_byte%BB)+:16] = {wkv[KW-1-:8], wkv[KW-9-:8]};
+        kvw_strb[BB*p+w_byte%BB+:2] = 2'b11;
+      end else if (BPS > 1) begin
+        kvw_data[DW*p+:DW] = wkv_x[DW*32'(wb_q)+:DW];
+        kvw_strb[BB*p+:BB] = '1;
+      end else begin
+        kvw_data[DW*p+8*(w_byte%BB)+:SBX*8] = wkv[SBX*8-1:0];
+        kvw_strb[BB*p+w_byte%BB+:SBX] = '1;
+      end
+      kvw_cmd_valid[p] = (st == S_WCMD) && w_act[p] && !w_took[p];
+      kvw_valid[p] = (st == S_WDAT) && w_act[p] && !w_took[p];
+      kvw_cmd_addr[32*p+:32] = d_kv_addr + (32'(g_q) / PIPES) * RING + (w_byte & ~32'(BB - 1));
+      kvw_cmd_len[16*p+:16] = reg_q[0] ? 16'd1 : 16'(BPS);
     end
   end
+  logic [PIPES-1:0] w_took_n;  // handshakes taken including this cycle's
   always_comb begin
-    kvw_cmd_valid = '0;
-    kvw_valid = '0;
-    kvw_cmd_addr = '0;
-    kvw_cmd_len = '0;
-    kvw_data = '0;
-    kvw_strb = '0;
-    kvw_cmd_valid[wp] = (st == S_WCMD);
-    kvw_valid[wp] = (st == S_WDAT);
-    kvw_cmd_addr[32*wp+:32] = d_kv_addr + (32'(g_q) / PIPES) * RING + (w_byte & ~32'(BB - 1));
-    kvw_cmd_len[16*wp+:16] = reg_q[0] ? 16'd1 : 16'(BPS);
-    kvw_data[DW*wp+:DW] = w_data;
-    kvw_strb[BB*wp+:BB] = w_strb;
+    w_took_n = w_took;
+    if (st == S_WCMD) w_took_n = w_took | (kvw_cmd_valid & kvw_cmd_ready);
+    if (st == S_WDAT) w_took_n = w_took | (kvw_valid & kvw_ready);
   end
 
   // ---- control -----------------------------------------------------------------------------------
@@ -479,6 +478,7 @@ module stream_attention_unit #(
             g_q <= '0;
             t_q <= '0;
             mode <= M_WRITE;
+            w_took <= '0;
             reg_q <= '0;
             wb_q <= '0;
             st <= S_WCMD;
@@ -530,6 +530,7 @@ module stream_attention_unit #(
             st <= S_TOK;
           end else begin
             mode <= M_WRITE;
+            w_took <= '0;
             g_q <= '0;
             t_q <= '0;
             reg_q <= '0;
@@ -537,19 +538,29 @@ module stream_attention_unit #(
             st <= S_WCMD;
           end
         end
-        S_WCMD: if (kvw_cmd_ready[wp]) st <= S_WDAT;
-        S_WDAT: if (kvw_ready[wp]) begin
-          if (!reg_q[0] && 32'(wb_q) + 1 < BPS) wb_q <= wb_q + 1'b1;
-          else begin
-            wb_q <= '0;
-            st <= S_WNEXT;
+        S_WCMD: begin
+          w_took <= w_took_n;
+          if ((w_took_n & w_act) == w_act) begin
+            w_took <= '0;
+            st <= S_WDAT;
+          end
+        end
+        S_WDAT: begin
+          w_took <= w_took_n;
+          if ((w_took_n & w_act) == w_act) begin
+            w_took <= '0;
+            if (!reg_q[0] && 32'(wb_q) + 1 < BPS) wb_q <= wb_q + 1'b1;
+            else begin
+              wb_q <= '0;
+              st <= S_WNEXT;
+            end
           end
         end
         S_WNEXT: begin
           reg_q <= reg_q + 2'd1;
           st <= S_WCMD;
           if (reg_q == 2'd3) begin
-            if (!last_g) g_q <= g_q + 8'd1;
+            if (32'(g_q) + PIPES < 32'(d_kvh)) g_q <= 8'(32'(g_q) + PIPES);
             else if (!last_tok) begin
               g_q <= '0;
               t_q <= t_q + 16'd1;

@@ -548,9 +548,9 @@ def stream_attention_cycles(
     Attend: per token and round of `pipes` KV heads, each pipeline gets its KV head's K and V
     rows and S_STG, its rep query rows and S_QSTART, and starts; the outputs (rep x hd/8 words
     per pipeline) are written once each pipeline is done, in pipeline order; S_ANEXT. Append
-    only: per token and KV head the K and V rows and S_STG. Write-back: per token and KV head
-    4 writes (S_WCMD, the beats, S_WNEXT); S_WFIN waits 2 cycles and for the last write
-    response; S_DONE."""
+    only: per token and KV head the K and V rows and S_STG. Write-back: per token and ring
+    (PIPES KV heads, every pipeline's write port in lockstep) 4 writes (S_WCMD, the beats,
+    S_WNEXT); S_WFIN waits 2 cycles and for the last write response; S_DONE."""
     rep = heads // kv_heads
     ch = g.head_dim // 8
     row = ch + 3 + ch // min(4, ch)
@@ -569,8 +569,8 @@ def stream_attention_cycles(
                 cycles += clock + 1  # S_ANEXT
     else:
         cycles += tokens * kv_heads * (2 * row + 1)
-    per_head = 2 * (1 + g.beats_per_slot + 1) + 2 * (1 + 1 + 1)
-    cycles += tokens * kv_heads * per_head
+    per_ring = 2 * (1 + g.beats_per_slot + 1) + 2 * (1 + 1 + 1)  # every pipeline at once
+    cycles += tokens * tiling.ceil_div(kv_heads, g.pipes) * per_ring
     cycles += 2 + max(0, g.write_latency - 2)  # S_WFIN: settle, then the last response
     # S_DONE, the registered done pulse and the cycle that accepted the command
     return cycles + 3
