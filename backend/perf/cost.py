@@ -471,6 +471,8 @@ def with_options(m: Machine, **changes) -> Machine:
 
 
 # ---- stream_attention_unit (KV cache in HBM; rtl_lib/stream_attention_unit.sv) -----------------
+from accllm.rtl_lib import fetch_isa  # noqa: E402  (the RING rule of the prefetcher)
+
 SA_EXPU = 4  # stream_attn_pipe EXPU: exp units per pipeline
 SA_DIV_STEPS = 48  # the reciprocal's restoring divider (runs while the V scales stream in)
 SA_K_DRAIN, SA_EXP_DRAIN, SA_V_DRAIN = 4, 2, 3  # pipeline drains after QK, e/Z, PV
@@ -503,9 +505,8 @@ class StreamAttnGeometry:
         return max(1, self.code_bytes // self.beat_bytes)
 
     def ring_beats(self, cached: int, slot_bytes: int) -> int:
-        """Beats of one RING entry (fetch_isa.ring_beats) over `cached` filled slots."""
-        n = min(cached, self.sink + self.window)
-        return tiling.ceil_div(n * slot_bytes, self.beat_bytes)
+        """Beats of one RING entry of the fetch program over `cached` filled slots."""
+        return fetch_isa.ring_beats(cached, self.sink + self.window, slot_bytes, self.dw)
 
 
 def stream_attn_pipe_cycles(g: StreamAttnGeometry, rep: int, cached: int, t: int) -> int:

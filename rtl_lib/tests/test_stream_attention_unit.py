@@ -28,11 +28,12 @@ import random
 import cocotb
 import numpy as np
 import pytest
-from cocotb.triggers import ReadOnly, RisingEdge
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from accllm.backend import accel_program_attn as apa
 from accllm.backend import tiling
 from accllm.backend.perf import cost
+from accllm.numerics import contract as ct
 from accllm.numerics import golden
 from accllm.rtl_lib import fetch_isa, sim
 from accllm.rtl_lib.stream import clock_and_reset, run_command
@@ -260,6 +261,23 @@ async def cycles_match_cost_rule(dut):
         want = cost.stream_attention_cycles(geo, heads, kvh, t, cached)
         dut._log.info(f"T={t} after {cached}: {got} cycles, cost rule {want}")
         assert abs(got - want) <= 0.05 * got, f"T={t}, {cached} cached: {got} vs rule {want}"
+
+
+@cocotb.test()
+async def descriptor_beyond_parameters_sets_err(dut):
+    """A command the unit was not built for (tokens > TMAX) ends at once with err, writing
+    nothing; a reset clears err."""
+    p, h = await setup(dut, gap=0.0, stall=0.0)
+    m, sh = ct.attention_score_scale(p["HEAD_DIM"])
+    d = apa.StreamAttnDescriptor(0, 0, 0, 0, 0, 0, p["TMAX"] + 1, 2, 2, m, sh, 3, 1)
+    h.mems.desc[0] = d.pack()
+    n = await run_command(dut, 0, limit=200)
+    assert int(dut.err.value) == 1 and not h.mems.writes, n
+    dut.rst.value = 1
+    await ClockCycles(dut.clk, 2)
+    dut.rst.value = 0
+    await RisingEdge(dut.clk)
+    assert int(dut.err.value) == 0
 
 
 BUILDS = {
