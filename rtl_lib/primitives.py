@@ -128,7 +128,7 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
         name="stream_fifo",
         top="stream_fifo",
         sources=("stream_fifo.sv",),
-        params={"WIDTH": 512, "DEPTH": 2048},
+        params={"WIDTH": 512, "DEPTH": 2048, "URAM": 0},
         summary="deep stream FIFO: block RAM + 2-entry output buffer, one entry per cycle",
     ),
     Primitive(
@@ -144,6 +144,7 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
             "POS_W": 32,
             "MAX_BURST": 64,
             "MAX_OUTSTANDING": 8,
+            "URAM": 0,
         },
         summary="HBM channel prefetcher: fetch program (RANGE/RING/END) -> credited bursts -> "
         "FIFO of tagged beats",

@@ -6,9 +6,12 @@
 // Latency: an entry written into an empty FIFO leaves 3 cycles later (RAM write, RAM read,
 // buffer); throughput one entry per cycle. Capacity: s_ready while the RAM holds < DEPTH entries
 // (DEPTH + 2 entries in all, with the buffer); `count` = entries held (RAM, read, buffer).
+// URAM = 1 marks the RAM (* ram_style = "ultra" *): UltraRAM on UltraScale+ (URAM288, 4K x 72
+// each; Yosys maps 2048 x 516 to 8 of them instead of 58 RAMB18 units).
 module stream_fifo #(
     parameter int WIDTH = 512,
-    parameter int DEPTH = 2048  // power of two
+    parameter int DEPTH = 2048,  // power of two
+    parameter int URAM  = 0
 ) (
     input  logic                         clk,
     input  logic                         rst,
@@ -27,7 +30,6 @@ module stream_fifo #(
     if (DEPTH < 2 || (1 << AW) != DEPTH) $error("stream_fifo: DEPTH must be a power of two >= 2");
   end
 
-  logic [WIDTH-1:0] mem[DEPTH];
   logic [WIDTH-1:0] rd_data;
   logic [AW-1:0] wr_ptr, rd_ptr;
   logic [AW:0] ram_count;
@@ -45,9 +47,18 @@ module stream_fifo #(
   assign rd_en   = (ram_count != '0) && (3'(ob_count) + 3'(pending) < 3'd2 + 3'(m_fire));
   assign count   = CW'(ram_count) + CW'(pending) + CW'(ob_count);
 
-  always_ff @(posedge clk) begin
-    if (wr_en) mem[wr_ptr] <= s_data;
-    if (rd_en) rd_data <= mem[rd_ptr];
+  if (URAM != 0) begin : g_uram
+    (* ram_style = "ultra" *) logic [WIDTH-1:0] mem[DEPTH];
+    always_ff @(posedge clk) begin
+      if (wr_en) mem[wr_ptr] <= s_data;
+      if (rd_en) rd_data <= mem[rd_ptr];
+    end
+  end else begin : g_ram
+    logic [WIDTH-1:0] mem[DEPTH];
+    always_ff @(posedge clk) begin
+      if (wr_en) mem[wr_ptr] <= s_data;
+      if (rd_en) rd_data <= mem[rd_ptr];
+    end
   end
 
   always_ff @(posedge clk) begin

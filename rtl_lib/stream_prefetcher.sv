@@ -27,7 +27,8 @@ module stream_prefetcher #(
     parameter int PC_W            = 10,
     parameter int POS_W           = 32,
     parameter int MAX_BURST       = 64,
-    parameter int MAX_OUTSTANDING = 8
+    parameter int MAX_OUTSTANDING = 8,
+    parameter int URAM            = 0  // 1: the FIFO in UltraRAM (stream_fifo)
 ) (
     input  logic              clk,
     input  logic              rst,
@@ -272,7 +273,8 @@ module stream_prefetcher #(
   logic [$clog2(DEPTH + 3)-1:0] f_count;
   stream_fifo #(
       .WIDTH(FW),
-      .DEPTH(DEPTH)
+      .DEPTH(DEPTH),
+      .URAM(URAM)
   ) u_fifo (
       .clk(clk),
       .rst(rst),

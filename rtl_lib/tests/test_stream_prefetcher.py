@@ -228,9 +228,11 @@ def test_stream_prefetcher_small_fifo():
 
 @pytest.mark.rtl
 def test_stream_prefetcher_u280():
-    """u280 defaults (512-bit beats, 2048-beat FIFO): the reference program and the full rate."""
+    """u280 parameters (512-bit beats, 2048-beat FIFO, in UltraRAM as the u280 build would put
+    it): the reference program and the full rate."""
     sim.run_primitive(
         "stream_prefetcher",
         __file__,
+        {"URAM": 1},
         testcase=["program_delivers_reference", "streams_at_full_rate"],
     )
