@@ -30,7 +30,12 @@ def register(subparsers) -> None:
     )
     p.add_argument("checkpoint", help="checkpoint directory (config.json + *.safetensors)")
     p.add_argument("--text", required=True, help="evaluation text (bytes = ids, byte vocab)")
-    p.add_argument("--seq-len", type=int, default=256, help="tokens per window (default 256)")
+    p.add_argument(
+        "--seq-len",
+        type=int,
+        default=None,
+        help="tokens per window (default: the model's max_position_embeddings, at most 256)",
+    )
     p.add_argument("--sink", type=int, default=4, help="Λ attention: sink tokens S (default 4)")
     p.add_argument("--window", type=int, default=60, help="Λ attention: window W (default 60)")
     p.add_argument(
@@ -76,8 +81,6 @@ def eval_command(args) -> int:
     from accllm.numerics import evaluate as ev
     from accllm.numerics.contract import NUMERICS
 
-    if args.seq_len < 2:
-        raise CommandError(f"--seq-len must be at least 2, got {args.seq_len}")
     if args.sink < 0 or args.window < 1:
         raise CommandError("Λ attention needs --sink >= 0 and --window >= 1")
     if args.group not in NUMERICS.group_sizes:
@@ -87,6 +90,10 @@ def eval_command(args) -> int:
         model = load_checkpoint(args.checkpoint)
     except (CheckpointError, OSError, ValueError) as err:
         raise CommandError(str(err)) from err
+    if args.seq_len is None:
+        args.seq_len = min(256, model.config.max_position_embeddings)
+    if args.seq_len < 2:
+        raise CommandError(f"--seq-len must be at least 2, got {args.seq_len}")
     methods = tuple(dict.fromkeys(args.method or ev.METHODS))
     levels = tuple(dict.fromkeys(args.level or ev.LEVELS))
     vocab = model.config.vocab_size
