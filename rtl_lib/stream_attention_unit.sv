@@ -112,7 +112,7 @@ module stream_attention_unit #(
   logic [7:0] d_heads, d_kvh, d_sh, d_flags, d_rep;
 
   typedef enum logic [4:0] {
-    S_IDLE, S_DESC, S_POS, S_MOD, S_TOK, S_LD, S_LDW, S_EXP, S_CODE, S_STG, S_QSTART,
+    S_IDLE, S_DESC, S_POS, S_MOD, S_TOK, S_LD, S_LDW, S_EXP, S_WAITC,
     S_OWAIT, S_OWR, S_ANEXT, S_WCMD, S_WDAT, S_WNEXT, S_WFIN, S_DONE
   } state_t;
   state_t st;
@@ -135,11 +135,25 @@ module stream_attention_unit #(
   logic pend_q;
   logic [HEAD_DIM*32-1:0] row_r;
   logic signed [31:0] hi_q, lo_q;
-  logic signed [7:0] e_q;  // exponent (A8 f or KV4 e)
-  logic [3:0] z_q;
+  // the coder: quantizes a loaded row (CW words per cycle) while the next row loads
+  logic c_busy;
+  logic [CH_W-1:0] c_w;
+  logic [HEAD_DIM*32-1:0] c_row;
+  logic signed [7:0] c_e;  // exponent (A8 f or KV4 e)
+  logic [3:0] c_z;
+  row_t c_kind;
+  logic c_last;  // Q: the group's last query row (start the pipeline); V: stage the entry
+  logic [PW-1:0] c_p;
+  logic [RI-1:0] c_j;
+  logic [7:0] c_g;
+  logic [15:0] c_t;
   logic [KW-1:0] kent_q;  // K entry {exp, zp, codes} while V is quantized
-  logic [4*HEAD_DIM-1:0] codes_q;
+  logic [4*HEAD_DIM-1:0] codes_q, codes_n;
   logic signed [31:0] qsum_q;
+  logic signed [7:0] e_q;
+  logic [3:0] z_q;
+  assign e_q = c_e;
+  assign z_q = c_z;
   logic [1:0] reg_q;  // write-back region: K codes, K scales, V codes, V scales
   logic [$clog2(BPS+1)-1:0] wb_q;  // beat of the write
   logic [1:0] settle_q;
@@ -189,7 +203,7 @@ module stream_attention_unit #(
     e_fail = !found;
   end
 
-  // codes of words w_q * CW .. + CW - 1 with the exponent e_q (A8: round_shift; KV4: + z)
+  // codes of words c_w * CW .. + CW - 1 of the coder's row (A8: round_shift; KV4: + z)
   logic [64*CW-1:0] qlanes;
   logic [32*CW-1:0] clanes;
   logic signed [31:0] qlsum;
@@ -197,7 +211,7 @@ module stream_attention_unit #(
     qlsum = '0;
     for (int d = 0; d < 8 * CW; d++) begin
       logic signed [63:0] r;
-      r = rshift(64'(signed'(row_r[(32'(w_q) * 8 * CW + d) * 32+:32])), RES_FRAC - 32'(e_q));
+      r = rshift(64'(signed'(c_row[(32'(c_w) * 8 * CW + d) * 32+:32])), RES_FRAC - 32'(e_q));
       qlanes[8*d+:8] = r[7:0];
       clanes[4*d+:4] = 4'(r + 64'(z_q));
       qlsum = qlsum + 32'(signed'(r[7:0]));
@@ -210,6 +224,12 @@ module stream_attention_unit #(
   logic [255:0] p_o_data[PIPES];
   logic [STW-1:0] stg_idx;
   assign stg_idx = STW'((32'(g_q) / PIPES) * TMAX + 32'(t_q));
+  always_comb begin
+    codes_n = codes_q;
+    codes_n[32*CW*32'(c_w)+:32*CW] = clanes;
+  end
+  logic c_end;  // the coder's last cycle of a row
+  assign c_end = c_busy && 32'(c_w) + 1 == NCODE;
 
   for (genvar p = 0; p < PIPES; p++) begin : g_pipe
     stream_attn_pipe #(
@@ -230,22 +250,22 @@ module stream_attention_unit #(
         .s_ready(s_ready[p]),
         .s_data(s_data[p*DW+:DW]),
         .stg_we(p_stg_we[p]),
-        .stg_waddr(stg_idx),
-        .stg_wdata({e_q, 4'd0, z_q, codes_q, kent_q}),
+        .stg_waddr(STW'((32'(c_g) / PIPES) * TMAX + 32'(c_t))),
+        .stg_wdata({e_q, 4'd0, z_q, codes_n, kent_q}),
         .stg_raddr(stg_idx),
         .stg_rdata(p_stg_rdata[p]),
         .q_we(p_q_we[p]),
-        .q_head(j_q),
-        .q_word(w_q),
+        .q_head(c_j),
+        .q_word(c_w),
         .q_codes(qlanes),
         .q_exp(e_q),
         .q_sum(qsum_q + qlsum),
         .start(p_start[p]),
         .st_nc(nc),
-        .st_nb($clog2(TMAX + 1)'(32'(t_q) + 1)),
-        .st_stg(STW'((32'(g_q) / PIPES) * TMAX)),  // token 0 of the head's chunk
+        .st_nb($clog2(TMAX + 1)'(32'(c_t) + 1)),
+        .st_stg(STW'((32'(c_g) / PIPES) * TMAX)),  // token 0 of the head's chunk
         .st_rep(RW'(d_rep)),
-        .st_i(p0 + POS_W'(t_q)),
+        .st_i(p0 + POS_W'(c_t)),
         .st_bq(bq),
         .st_sq(sq),
         .st_mult(d_mult),
@@ -263,9 +283,9 @@ module stream_attention_unit #(
     p_stg_we = '0;
     p_q_we = '0;
     p_start = '0;
-    if (st == S_STG) p_stg_we[PW'(32'(g_q) % PIPES)] = 1'b1;
-    if (st == S_CODE && row_q == R_Q) p_q_we[p_q] = 1'b1;
-    if (st == S_QSTART) p_start[p_q] = 1'b1;
+    if (c_end && c_kind == R_V) p_stg_we[PW'(32'(c_g) % PIPES)] = 1'b1;
+    if (c_busy && c_kind == R_Q) p_q_we[c_p] = 1'b1;
+    if (c_end && c_kind == R_Q && c_last) p_start[c_p] = 1'b1;
   end
 
   // ---- Λ slot of p0 - 1: one remainder per command ---------------------------------------------
@@ -361,9 +381,8 @@ module stream_attention_unit #(
   end
 
   // ---- control -----------------------------------------------------------------------------------
-  logic last_chunk, last_code;
+  logic last_chunk;
   assign last_chunk = (32'(w_q) + 1 == CHUNKS);
-  assign last_code = (32'(w_q) + 1 == NCODE);
   logic last_tok, last_g, last_j, last_p_in_rnd;
   assign last_tok = 32'(t_q) + 1 >= 32'(d_tokens);
   assign last_g = 32'(g_q) + 1 >= 32'(d_kvh);
@@ -376,7 +395,19 @@ module stream_attention_unit #(
       st <= S_IDLE;
       err <= 1'b0;
       pend_q <= 1'b0;
+      c_busy <= 1'b0;
     end else begin
+      // coder: CW words per cycle; a K row's entry is kept for its V row, a V row's entry is
+      // staged, the last query row of a group starts its pipeline (both in the last cycle)
+      if (c_busy) begin
+        if (c_kind == R_Q) qsum_q <= qsum_q + qlsum;
+        else codes_q <= codes_n;
+        c_w <= c_w + CH_W'(1);
+        if (c_end) begin
+          c_busy <= 1'b0;
+          if (c_kind == R_K) kent_q <= {e_q, 4'd0, z_q, codes_n};
+        end
+      end
       pend_q <= (st == S_LD);
       pidx_q <= w_q;
       if (pend_q) row_r[32'(pidx_q)*256+:256] <= act_rdata;
@@ -427,11 +458,9 @@ module stream_attention_unit #(
         S_TOK: begin  // start loading the row of (t_q, g_q / j_q, row_q)
           if (g_q == '0 && row_q == R_K)
             slot_of[TI'(t_q)] <= (t_q == '0) ? slot0 : next_slot(slot_of[TI'(t_q-16'd1)]);
-          if (row_q == R_V) kent_q <= {e_q, 4'd0, z_q, codes_q};  // the K entry is complete
           w_q <= '0;
           hi_q <= '0;
           lo_q <= '0;
-          qsum_q <= '0;
           st <= S_LD;
         end
         S_LD: begin
@@ -439,62 +468,65 @@ module stream_attention_unit #(
           if (last_chunk) st <= S_LDW;
         end
         S_LDW: st <= S_EXP;  // the last word lands
-        S_EXP: begin
-          e_q <= e_new;
-          z_q <= 4'(-rshift(64'(lo_q), RES_FRAC - 32'(e_new)));
+        S_EXP: begin  // the row goes to the coder (idle: it needs NCODE <= CH + 2 cycles)
+          c_busy <= 1'b1;
+          c_w <= '0;
+          c_row <= row_r;
+          c_e <= e_new;
+          c_z <= 4'(-rshift(64'(lo_q), RES_FRAC - 32'(e_new)));
+          c_kind <= row_q;
+          c_last <= last_j;
+          c_p <= p_q;
+          c_j <= j_q;
+          c_g <= g_q;
+          c_t <= t_q;
+          if (row_q == R_Q) qsum_q <= '0;
           if (e_fail) err <= 1'b1;
           w_q <= '0;
-          st <= S_CODE;
+          st <= S_TOK;
+          case (row_q)
+            R_K: row_q <= R_V;
+            R_V:
+            if (mode == M_ATTEND) begin
+              row_q <= R_Q;
+              j_q <= '0;
+            end else begin  // append only: next KV head / token, or write back
+              row_q <= R_K;
+              if (!last_g) g_q <= g_q + 8'd1;
+              else if (!last_tok) begin
+                g_q <= '0;
+                t_q <= t_q + 16'd1;
+              end else begin
+                g_q <= '0;
+                t_q <= '0;
+                st <= S_WAITC;
+              end
+            end
+            default:
+            if (!last_j) j_q <= j_q + RI'(1);
+            else begin  // the pipeline starts when the coder is done; next pipeline of the round
+              j_q <= '0;
+              row_q <= R_K;
+              if (!last_p_in_rnd) begin
+                p_q <= p_q + PW'(1);
+                g_q <= g_q + 8'd1;
+              end else begin
+                p_q <= '0;
+                g_q <= 8'(32'(rnd_q) * PIPES);
+                st <= S_WAITC;
+              end
+            end
+          endcase
         end
-        S_CODE: begin
-          if (row_q == R_Q) qsum_q <= qsum_q + qlsum;
-          else codes_q[32*CW*32'(w_q)+:32*CW] <= clanes;
-          w_q <= w_q + CH_W'(1);
-          if (last_code) begin
-            w_q <= '0;
-            if (row_q == R_K) begin
-              row_q <= R_V;
-              st <= S_TOK;
-            end else if (row_q == R_V) st <= S_STG;
-            else if (!last_j) begin
-              j_q <= j_q + RI'(1);
-              st <= S_TOK;
-            end else st <= S_QSTART;
-          end
-        end
-        S_STG: begin  // staged: the head's query rows (attend), or the next KV head / token
-          row_q <= R_K;
-          if (mode == M_ATTEND) begin
-            row_q <= R_Q;
-            st <= S_TOK;
-          end else if (!last_g) begin
-            g_q <= g_q + 8'd1;
-            st <= S_TOK;
-          end else if (!last_tok) begin
-            g_q <= '0;
-            t_q <= t_q + 16'd1;
-            st <= S_TOK;
-          end else begin
-            g_q <= '0;
-            t_q <= '0;
+        S_WAITC: if (!c_busy) begin  // the last row is coded: collect outputs, or write back
+          w_q <= '0;
+          if (mode == M_ATTEND) st <= S_OWAIT;
+          else begin
             mode <= M_WRITE;
             w_took <= '0;
             reg_q <= '0;
             wb_q <= '0;
             st <= S_WCMD;
-          end
-        end
-        S_QSTART: begin  // pipeline p_q started; next pipeline of the round, or collect outputs
-          j_q <= '0;
-          if (!last_p_in_rnd) begin
-            p_q <= p_q + PW'(1);
-            g_q <= g_q + 8'd1;
-            row_q <= R_K;
-            st <= S_TOK;
-          end else begin
-            p_q <= '0;
-            g_q <= 8'(32'(rnd_q) * PIPES);
-            st <= S_OWAIT;
           end
         end
         S_OWAIT: if (!p_busy[p_q]) begin

@@ -544,32 +544,36 @@ def stream_attention_cycles(
 ) -> int:
     """One StreamAttnDescriptor command on stream_attention_unit, from acceptance to done,
     following its state machine (docs/performance.md): S_DESC, S_POS, the Λ-slot remainder
-    (mod_const: POS_W - ceil(log2 W) + 1 steps). A row (K, V or a query head) costs S_TOK,
-    hd/8 loads, S_LDW, S_EXP and hd/(8 CW) code cycles (CW = min(4, hd/8) words per cycle).
-    Attend: per token and round of `pipes` KV heads, each pipeline gets its KV head's K and V
-    rows and S_STG, its rep query rows and S_QSTART, and starts; the outputs (rep x hd/8 words
-    per pipeline) are written once each pipeline is done, in pipeline order; S_ANEXT. Append
-    only: per token and KV head the K and V rows and S_STG. Write-back: per token and ring
-    (PIPES KV heads, every pipeline's write port in lockstep) 4 writes (S_WCMD, the beats,
-    S_WNEXT); S_WFIN waits 2 cycles and for the last write response; S_DONE."""
+    (mod_const: POS_W - ceil(log2 W) + 1 steps). The loader takes a row (K, V or a query head)
+    in S_TOK, hd/8 loads, S_LDW, S_EXP (hd/8 + 3 cycles, one activation port) and hands it to
+    the coder, which quantizes CW = min(4, hd/8) words per cycle (hd/(8 CW) cycles) while the
+    next row loads; the coder stages a V entry and starts a pipeline after its last query row.
+    Attend: per token and round of `pipes` KV heads, each pipeline's K, V and rep query rows;
+    S_WAITC for the coder; the outputs (rep x hd/8 words per pipeline) are written once each
+    pipeline is done, in pipeline order; S_ANEXT. Append only: per token and KV head the K and
+    V rows, S_WAITC. Write-back: per token and ring (PIPES KV heads, every pipeline's write port
+    in lockstep) 4 writes (S_WCMD, the beats, S_WNEXT); S_WFIN waits 2 cycles and for the last
+    write response; S_DONE."""
     rep = heads // kv_heads
     ch = g.head_dim // 8
-    row = ch + 3 + ch // min(4, ch)
+    row = ch + 3
+    ncode = ch // min(4, ch)
     mod_steps = g.pos_w - math.ceil(math.log2(g.window)) + 1
     cycles = 2 + mod_steps
     if attend:
-        load = 2 * row + 1 + rep * row + 1  # one pipeline: K, V, S_STG, query rows, S_QSTART
+        load = (2 + rep) * row  # one pipeline's K, V and query rows
         for t in range(tokens):
             for first in range(0, kv_heads, g.pipes):
                 used = min(g.pipes, kv_heads - first)
                 run = stream_attn_pipe_cycles(g, rep, cached, t)
-                clock = used * load  # S_OWAIT of pipeline 0 starts here
+                clock = used * load + ncode + 1  # S_OWAIT of pipeline 0 starts here
                 for p in range(used):
-                    # S_OWAIT leaves the cycle its pipeline's busy has fallen, then S_OWR
-                    clock = max(clock, (p + 1) * load + run) + 1 + rep * ch
+                    # pipeline p runs from the coder's last cycle of its last row; S_OWAIT
+                    # leaves the cycle its busy has fallen, then S_OWR
+                    clock = max(clock, (p + 1) * load + ncode + run) + 1 + rep * ch
                 cycles += clock + 1  # S_ANEXT
     else:
-        cycles += tokens * kv_heads * (2 * row + 1)
+        cycles += tokens * kv_heads * 2 * row + ncode + 1
     per_ring = 2 * (1 + g.beats_per_slot + 1) + 2 * (1 + 1 + 1)  # every pipeline at once
     cycles += tokens * tiling.ceil_div(kv_heads, g.pipes) * per_ring
     cycles += 2 + max(0, g.write_latency - 2)  # S_WFIN: settle, then the last response
