@@ -270,3 +270,183 @@ def int8_meta_image(mult, exp, split: tiling.RowSplit) -> list[int]:
                     bits |= slot << (slot_bits * (c * split.lanes + lane))
         out += [(bits >> (tiling.WORD_BITS * i)) & mask for i in range(per)]
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# The stream-fed MAC unit (rtl_lib/stream_linear_unit.sv): descriptor and per-channel streams
+# --------------------------------------------------------------------------------------------
+
+# (field, bits), least significant first: the layout `stream_linear_unit.sv` unpacks.  No HBM
+# addresses: the weights arrive in the channel streams of the fetch program.
+STREAM_LINEAR_FIELDS: tuple[tuple[str, int], ...] = (
+    ("x_base", 24),  # activation-buffer word of token 0's A8 row
+    ("fx_base", 24),  # activation-buffer word of the per-token exponents
+    ("y_base", 24),  # activation-buffer word of token 0's Q15.16 output row
+    ("k", 20),
+    ("rows_per_channel", 20),
+    ("n", 20),
+    ("tokens", 16),  # the GEMM tile's tokens (<= the unit's TOK)
+    ("group_beats", 15),  # MAC beats per W2 group: G / (4 * mac_blocks); 0 for int8
+    ("int8", 1),
+    ("words_per_row", 16),
+    ("entries_per_row", 12),  # metadata entries per row (tiling.stream_entries_per_row)
+    ("passes", 16),
+    ("channels_used", 8),
+)
+STREAM_LINEAR_BITS = sum(b for _, b in STREAM_LINEAR_FIELDS)
+assert STREAM_LINEAR_BITS <= ct.NUMERICS.word_bits
+
+
+@dataclass(frozen=True)
+class StreamLinearDescriptor:
+    x_base: int
+    fx_base: int
+    y_base: int
+    k: int
+    rows_per_channel: int
+    n: int
+    tokens: int
+    group_beats: int
+    int8: int
+    words_per_row: int
+    entries_per_row: int
+    passes: int
+    channels_used: int
+
+    def pack(self) -> int:
+        """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
+        word, shift = 0, 0
+        for (name, bits), value in zip(STREAM_LINEAR_FIELDS, astuple(self), strict=True):
+            if not 0 <= value < 1 << bits:
+                raise EncodingError(f"descriptor field {name}={value} does not fit {bits} bits")
+            word |= value << shift
+            shift += bits
+        return word
+
+
+assert [f.name for f in fields(StreamLinearDescriptor)] == [n for n, _ in STREAM_LINEAR_FIELDS]
+
+
+def stream_linear_descriptor(
+    layout: tiling.StreamLayout,
+    *,
+    x_base: int,
+    y_base: int,
+    n: int,
+    k: int,
+    group: int,
+    tokens: int,
+    mac_blocks: int,
+    max_tokens: int,
+    meta_fifo_words: int,
+) -> StreamLinearDescriptor:
+    """The descriptor of a linear laid out by `layout` (activation-buffer words as
+    `tiling.act_words` lays them out); EncodingError names what the unit cannot run: k or n
+    not whole words, a group not a whole number of beats, more tokens than the unit's tile
+    (`max_tokens`), or a pass's metadata larger than the lane FIFO (`meta_fifo_words`)."""
+    if k % 32 or n % 8:
+        raise EncodingError(f"the MAC unit needs k % 32 == 0 and n % 8 == 0, got n={n}, k={k}")
+    w2 = layout.precision == "w2"
+    if w2 and group % (4 * mac_blocks):
+        raise EncodingError(f"group {group} is not a whole number of {mac_blocks}-block beats")
+    if not 1 <= tokens <= max_tokens:
+        raise EncodingError(f"tokens={tokens}: the unit's GEMM tile holds 1..{max_tokens}")
+    if layout.max_meta_words > meta_fifo_words:
+        raise EncodingError(
+            f"a row's metadata ({layout.entries_per_row} entries, {layout.max_meta_words} "
+            f"words) exceeds the lane metadata FIFO ({meta_fifo_words} words)"
+        )
+    split = layout.split
+    return StreamLinearDescriptor(
+        x_base=x_base,
+        fx_base=x_base + tokens * tiling.act_row_words(k, 8),
+        y_base=y_base,
+        k=k,
+        rows_per_channel=split.rows_per_channel,
+        n=n,
+        tokens=tokens,
+        group_beats=group // (4 * mac_blocks) if w2 else 0,
+        int8=0 if w2 else 1,
+        words_per_row=layout.words_per_row,
+        entries_per_row=layout.entries_per_row,
+        passes=split.passes,
+        channels_used=split.channels_used,
+    )
+
+
+def _entry_words(entries: list[int], bits: int, per_word: int) -> list[int]:
+    """A lane's entry stream as words: `per_word` entries of `bits` each, LSB-first."""
+    words = []
+    for i in range(0, len(entries), per_word):
+        w = 0
+        for j, e in enumerate(entries[i : i + per_word]):
+            w |= e << (bits * j)
+        words.append(w)
+    return words
+
+
+def _stream_image(layout: tiling.StreamLayout, n: int, rows_words, row_entries) -> list[list[int]]:
+    """Per channel, the words of the layout: `rows_words(r)` the weight words of layer row r,
+    `row_entries(r)` its metadata entries (padding rows: zero words, zero entries)."""
+    split = layout.split
+    bits = tiling.STREAM_ENTRY_BITS[layout.precision]
+    epr, epw = layout.entries_per_row, layout.entries_per_word
+    zero_w, zero_e = [0] * layout.words_per_row, [0] * epr
+    out = []
+    for c in range(split.channels_used):
+
+        def row(p: int, lane: int, c=c) -> int:
+            r = _row_slot(split, c, p * split.lanes + lane)
+            return r if 0 <= r < n else -1
+
+        lane_meta = []
+        for lane in range(split.lanes):
+            ents = []
+            for p in range(split.passes):
+                if lane < layout.lanes_in_pass(p):
+                    r = row(p, lane)
+                    ents += row_entries(r) if r >= 0 else zero_e
+            lane_meta.append(_entry_words(ents, bits, epw))
+        words = []
+        for p in range(split.passes):
+            lip = layout.lanes_in_pass(p)
+            m0 = layout.lane_meta_words(p)
+            for i in range(layout.meta_words(p)):
+                words += [lane_meta[lane][m0 + i] for lane in range(lip)]
+            rws = [rows_words(r) if (r := row(p, lane)) >= 0 else zero_w for lane in range(lip)]
+            for w in range(layout.words_per_row):
+                words += [rws[lane][w] for lane in range(lip)]
+        assert len(words) == layout.words
+        words += [0] * (layout.beats * layout.words_per_beat - len(words))
+        out.append(words)
+    return out
+
+
+def w2_stream_image(lin: ct.W2Linear, layout: tiling.StreamLayout) -> list[list[int]]:
+    """Per weight channel, the stream words of a W2 layer (contract pack_2_4_w2 rows; entries:
+    the exponent, then per group zero point | mantissa << 2)."""
+    rows = ct.words_to_ints(lin.packed)
+    zp, mant = np.asarray(lin.zp, dtype=np.int64), np.asarray(lin.scale_mant, dtype=np.int64)
+    exp = np.asarray(lin.scale_exp, dtype=np.int64)
+    wb = ct.NUMERICS.w_bits
+
+    def entries(r: int) -> list[int]:
+        groups = zip(zp[r], mant[r], strict=True)
+        return [int(exp[r]) & 0xFF] + [int(z) | int(m) << wb for z, m in groups]
+
+    return _stream_image(layout, lin.out_features, lambda r: rows[r], entries)
+
+
+def int8_stream_image(w_q, mult, exp, layout: tiling.StreamLayout) -> list[list[int]]:
+    """Per weight channel, the stream words of an int8 layer (the LM head): rows of 32 int8
+    weights per word, one entry per row (exponent byte, 16-bit mantissa M above it)."""
+    w_q = np.asarray(w_q, dtype=np.int64)
+    if np.any(np.abs(w_q) > ct.NUMERICS.act_qmax):
+        raise EncodingError("int8 weights must lie in [-127, 127] (contract quantize_int8_rows)")
+    mult, exp = np.asarray(mult, dtype=np.int64), np.asarray(exp, dtype=np.int64)
+    return _stream_image(
+        layout,
+        w_q.shape[0],
+        lambda r: int8_row_words(w_q[r]),
+        lambda r: [int8_meta_slot(int(mult[r]), int(exp[r]))],
+    )

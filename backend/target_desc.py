@@ -215,6 +215,14 @@ class EngineConfig:
     gemm_tokens: int
     bound: str
     estimate: dict[str, int]
+    # The stream-fed MAC unit (rtl_lib/stream_linear_unit.sv, issue 13), derived beside the
+    # engine above until the top switches over (`derive_engine` rule 5).
+    stream_channels: int = 0
+    stream_words_per_beat: int = 1
+    stream_lanes: int = 0
+    stream_tile_tokens: int = 1
+    stream_bound: str = ""
+    stream_estimate: dict[str, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -222,6 +230,35 @@ class EngineConfig:
 
 def _baseline() -> dict[str, dict[str, int]]:
     return json.loads(BASELINE_PATH.read_text())["primitives"]
+
+
+# The stream unit's lanes consume this many times a channel's words (compute over-provisioned
+# against the stream, so the MAC drains the backlog a bubble leaves: docs/engine.md), and its
+# GEMM tile height (tokens per weight pass in prefill; 2 already makes prefill compute bound).
+STREAM_OVERPROVISION = 1.2
+STREAM_TILE_TOKENS = 4
+# Share of the device's budget (after `utilisation_limit`) the stream unit may take: the rest is
+# for attention, the row units, the prefetchers and the sequencer.
+STREAM_BUDGET_SHARE = 0.75
+
+
+def stream_unit_resources(base: dict, channels: int, lanes: int) -> dict[str, float]:
+    """LUT (logic + distributed RAM) / FF / DSP of stream_linear_unit with `channels` x `lanes`,
+    scaled from the Yosys baseline: per lane the tile_mac_array share and two lane FIFOs, per
+    channel the rest of the unit at its default parameters (router, feeder, writer).  Not
+    scaled: the activation store (TOK x MAX_K bytes per channel, block RAM at 7B sizes)."""
+    mac, fifo, unit = base["tile_mac_array"], base["lane_fifo"], base["stream_linear_unit"]
+    up = unit["params"]
+
+    def get(fig: dict, cat: str) -> float:
+        return fig[cat] + (fig.get("LUTRAM", 0) if cat == "LUT" else 0)
+
+    out = {}
+    for cat in ("LUT", "FF", "DSP"):
+        lane = get(mac, cat) / mac["params"]["LANES"] + 2 * get(fifo, cat)
+        chan = (get(unit, cat) - up["CH"] * up["LANES"] * lane) / up["CH"]
+        out[cat] = channels * (max(chan, 0.0) + lanes * lane)
+    return out
 
 
 def derive_engine(target: TargetDesc, max_features: int = 4096) -> EngineConfig:
@@ -241,6 +278,11 @@ def derive_engine(target: TargetDesc, max_features: int = 4096) -> EngineConfig:
     4. On-chip memory (BRAM + URAM, times the limit): half for the activation buffer, a quarter
        for KV staging; `gemm_tokens` = how many rows of `max_features` int8 activations fit in
        the activation buffer (at least 1), i.e. the prefill tile height.
+    5. The stream unit (`stream_*`, rtl_lib/stream_linear_unit.sv): all channels stream
+       weights, `axi_data_bits / 256` words per beat; `stream_lanes` lanes per channel consume
+       `STREAM_OVERPROVISION` x the channel's blocks per cycle, capped by
+       `STREAM_BUDGET_SHARE` of the LUT and DSP budgets (`stream_unit_resources`, from the
+       Yosys baseline); GEMM tiles of `STREAM_TILE_TOKENS` tokens.
     """
     res, hbm = target.resources, target.hbm
     kv_ch = max(1, hbm.channels // 8)
@@ -291,6 +333,21 @@ def derive_engine(target: TargetDesc, max_features: int = 4096) -> EngineConfig:
         "DSP": int(fixed_dsp + dsp_per_lane * lanes),
         "onchip_bytes": act_bytes + kv_bytes,
     }
+
+    # 5. The stream unit: every channel streams weights; lanes of `mac_blocks` blocks consume
+    #    STREAM_OVERPROVISION x the channel's blocks per cycle (at least one lane per word of a
+    #    beat), capped by STREAM_BUDGET_SHARE of the LUT and DSP budgets.
+    wpb = hbm.axi_data_bits // NUMERICS.word_bits
+    st_lanes = max(wpb, math.ceil(STREAM_OVERPROVISION * blocks_per_channel / mac_blocks))
+    st_bound = "overprovision"
+    for cat, total in (("LUT", res.lut), ("DSP", res.dsp)):
+        while (
+            st_lanes > wpb
+            and stream_unit_resources(base, hbm.channels, st_lanes)[cat]
+            > STREAM_BUDGET_SHARE * total * lim
+        ):
+            st_lanes, st_bound = st_lanes - 1, cat
+    st_est = stream_unit_resources(base, hbm.channels, st_lanes)
     return EngineConfig(
         target=target.name,
         clock_mhz=target.clock_mhz,
@@ -308,4 +365,10 @@ def derive_engine(target: TargetDesc, max_features: int = 4096) -> EngineConfig:
         gemm_tokens=gemm_tokens,
         bound=bound,
         estimate=estimate,
+        stream_channels=hbm.channels,
+        stream_words_per_beat=wpb,
+        stream_lanes=st_lanes,
+        stream_tile_tokens=STREAM_TILE_TOKENS,
+        stream_bound=st_bound,
+        stream_estimate={c: int(v) for c, v in st_est.items()},
     )

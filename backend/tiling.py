@@ -139,6 +139,95 @@ def kv_entry_base(layer: int, heads: int, sink: int, window: int) -> int:
     return layer * kv_entries(heads, sink, window)
 
 
+# --------------------------------------------------------------------------------------------
+# Stream layout of a linear on the stream-fed MAC unit (rtl_lib/stream_linear_unit.sv)
+# --------------------------------------------------------------------------------------------
+
+# Metadata entries of the stream unit, packed per lane across its rows, LSB-first in 256-bit
+# words: W2 18-bit entries (row exponent, then per group zero point + mantissa), 14 per word;
+# int8 24-bit entries (exponent byte, 16-bit mantissa M), 10 per word.
+STREAM_ENTRY_BITS = {"w2": META_GROUP_BITS, "int8": META_EXP_BITS + NUMERICS.mult_bits}
+STREAM_ENTRIES_PER_WORD = {p: WORD_BITS // b for p, b in STREAM_ENTRY_BITS.items()}
+
+
+def stream_entries_per_row(k: int, group: int, precision: str) -> int:
+    """Metadata entries of one output row: W2 the exponent + one per group; int8 one."""
+    return 1 + k // group if precision == "w2" else 1
+
+
+def stream_words_per_row(k: int, precision: str) -> int:
+    """Weight words of one output row (contract pack_2_4_w2 rows, or int8 rows of 32)."""
+    return words_per_row(k) if precision == "w2" else int8_words_per_row(k)
+
+
+@dataclass(frozen=True)
+class StreamLayout:
+    """What one weight channel streams for a linear on the stream unit: pass by pass, the
+    pass's metadata words (`meta_words(p)` per lane, lane-interleaved), then its weight words
+    (word w of lane l at w * lanes_in_pass(p) + l).  A pass streams `lanes_in_pass(p)` lanes:
+    every lane, or in the last pass the row slots left (at least `words_per_beat`, so the words
+    of one beat go to distinct lanes; the extra slots are zero rows).  Each lane's metadata is
+    one entry stream over its rows, `entries_per_word` entries per word, so a pass's share is
+    whole words only on average.  The channel's words are padded to whole DW beats."""
+
+    split: RowSplit
+    precision: str
+    words_per_row: int
+    entries_per_row: int
+    words_per_beat: int
+
+    @property
+    def entries_per_word(self) -> int:
+        return STREAM_ENTRIES_PER_WORD[self.precision]
+
+    def lanes_in_pass(self, p: int) -> int:
+        left = self.split.rows_per_channel - p * self.split.lanes
+        return min(self.split.lanes, max(left, self.words_per_beat))
+
+    def lane_meta_words(self, passes: int) -> int:
+        """Metadata words of one lane that has run `passes` rows."""
+        return ceil_div(passes * self.entries_per_row, self.entries_per_word)
+
+    def meta_words(self, p: int) -> int:
+        """Metadata words per lane streamed in pass p."""
+        return self.lane_meta_words(p + 1) - self.lane_meta_words(p)
+
+    def pass_words(self, p: int) -> int:
+        return self.lanes_in_pass(p) * (self.meta_words(p) + self.words_per_row)
+
+    @property
+    def words(self) -> int:
+        """Stream words of one channel (before the padding to a whole beat)."""
+        return sum(self.pass_words(p) for p in range(self.split.passes))
+
+    @property
+    def beats(self) -> int:
+        return ceil_div(self.words, self.words_per_beat)
+
+    @property
+    def max_meta_words(self) -> int:
+        """The most metadata words a lane's FIFO must hold: a pass's share + a partial word."""
+        return ceil_div(self.entries_per_row, self.entries_per_word) + 1
+
+
+def stream_layout(
+    n: int, k: int, group: int, precision: str, split: RowSplit, words_per_beat: int
+) -> StreamLayout:
+    """The per-channel stream of an [n, k] linear (`precision` "w2" or "int8") split by
+    `split` (`split_rows`) on a unit taking `words_per_beat` stream words per beat."""
+    if precision not in STREAM_ENTRY_BITS:
+        raise ValueError(f"unknown linear precision {precision!r}")
+    if split.lanes < words_per_beat:
+        raise ValueError(f"{split.lanes} lanes cannot take {words_per_beat} words per beat")
+    return StreamLayout(
+        split,
+        precision,
+        stream_words_per_row(k, precision),
+        stream_entries_per_row(k, group, precision),
+        words_per_beat,
+    )
+
+
 # ---- the Λ KV cache in HBM (stream_attention_unit) -------------------------------------------
 # Per (layer, KV head), on channel kv_channel(head): one ring of four regions, each aligned to
 # KV_REGION_ALIGN bytes (the widest beat, u280's 512 bits, so every region starts on a beat):

@@ -209,6 +209,49 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
     ),
     # ---- engine glue (accel-to-hw) --------------------------------------------------------------
     Primitive(
+        name="lane_fifo",
+        top="lane_fifo",
+        sources=("lane_fifo.sv",),
+        params={"W": 256, "DEPTH": 4},
+        summary="per-lane word buffer: small FIFO with a combinational head (distributed RAM)",
+    ),
+    Primitive(
+        name="tile_mac_array",
+        top="tile_mac_array",
+        sources=("tile_mac_array.sv",),
+        params={
+            "LANES": 4,
+            "BLOCKS": 4,
+            "P8": 4,
+            "TOK": 4,
+            "PSUM_W": 20,
+            "SCALE_W": 16,
+            "ACC_W": 48,
+        },
+        summary="GEMM-tile MAC: W2 2:4 or int8 beats applied per token of a tile, per-token "
+        "group sums and 48-bit accumulators",
+    ),
+    Primitive(
+        name="stream_linear_unit",
+        top="stream_linear_unit",
+        sources=("lane_fifo.sv", "tile_mac_array.sv", "stream_linear_unit.sv"),
+        params={
+            "CH": 2,
+            "LANES": 4,
+            "BLOCKS": 4,
+            "P8": 4,
+            "DW": 256,
+            "TOK": 4,
+            "MAX_K": 256,
+            "WFD": 4,
+            "MFD": 8,
+            "ACT_AW": 12,
+            "DESC_AW": 8,
+        },
+        summary="stream-fed MAC unit: W2A8 and int8 linears from per-channel weight streams "
+        "(metadata in the stream), GEMM tiles, Q15.16 rows",
+    ),
+    Primitive(
         name="linear_unit",
         top="linear_unit",
         sources=("w2_unpacker.sv", "sparse_mac_array.sv", "linear_unit.sv"),

@@ -254,6 +254,135 @@ def int8_linear_cost(s: Step, m: Machine, tokens: int) -> Cost:
     return Cost(cycles, read, 0.0)
 
 
+# ---- the stream-fed MAC unit (rtl_lib/stream_linear_unit.sv) --------------------------------
+
+STREAM_LIN_START = 3  # cycles before S_XLOAD: the accept, S_DESC, S_START
+STREAM_LIN_MAC_LAT = 4  # tile_mac_array: a beat's row result leaves 4 cycles after stage 0
+STREAM_LIN_END = 2  # after the last word write leaves the arbiter: S_RUN -> S_DONE, done
+
+
+@dataclass(frozen=True)
+class StreamUnit:
+    """A build of stream_linear_unit: lanes per channel (LANES), MAC blocks per lane (BLOCKS),
+    int8 products per lane and beat (P8), stream words per beat (DW / 256), lane weight /
+    metadata FIFO depths (WFD, MFD), weight channels (CH)."""
+
+    lanes: int
+    channels: int
+    blocks: int = 4
+    p8: int = 4
+    words_per_beat: int = 1
+    wfd: int = 4
+    mfd: int = 8
+
+
+def stream_linear_cycles(
+    layout: tiling.StreamLayout,
+    unit: StreamUnit,
+    *,
+    k: int,
+    group: int,
+    tokens: int,
+    words_per_cycle: float,
+) -> float:
+    """Cycles of one descriptor on stream_linear_unit (accepting edge to `done`) when beat i of
+    each channel's stream is offered from cycle ceil((i + 1) * words_per_beat / words_per_cycle)
+    after the command (the prefetcher streams at the channel's rate; a refused beat stays
+    offered) and the unit takes at most one beat per cycle per channel.  Event by event, for one
+    channel (every channel in use streams the same layout):
+
+    * start: accept, S_DESC, S_START, the tile load S_XLOAD (tokens x k/32 words), S_FX, S_FXW;
+      the router takes beats from S_XLOAD on, the feeder starts in S_RUN;
+    * router: a beat enters when offered, after the previous beat, and when every lane FIFO it
+      writes has room (a word enters the cycle after the word `wfd` (`mfd`) rounds before it on
+      its lane was popped); a round (one word per lane of the pass) is present the cycle after
+      the beat holding its last word entered;
+    * feeder, per row: one cycle for the row's exponent entry, then per weight round its beats
+      (36 / blocks W2, 32 / p8 int8; the row's last word only up to k) x tokens, one per cycle,
+      the round popped with its last beat; W2 entries are popped at group ends;
+    * results: a row's token-t result leaves the MAC 4 cycles after its last beat; once the
+      last token's is taken the writer requantizes one result per cycle (lanes x tokens) while
+      the arbiter takes one word write per cycle from all channels; the next row's first result
+      stalls the MAC until the writer is free; after the last row the writes drain, S_DONE.
+    """
+    split = layout.split
+    wpb, lanes = unit.words_per_beat, split.lanes
+    w2 = layout.precision == "w2"
+    bpw = 36 // unit.blocks if w2 else 32 // unit.p8
+    row_beats = k // (4 * unit.blocks) if w2 else k // unit.p8
+    epw = layout.entries_per_word
+    route0 = STREAM_LIN_START  # the first cycle of S_XLOAD
+    run0 = route0 + tokens * (k // 32) + 2  # the first cycle of S_RUN
+
+    # The stream's words in order: (kind, round, last word of its round).
+    words: list[tuple[str, int, bool]] = []
+    nm = nw = 0
+    for p in range(split.passes):
+        lip = layout.lanes_in_pass(p)
+        for kind, count in (("m", layout.meta_words(p)), ("w", layout.words_per_row)):
+            for _ in range(count):
+                idx = nm if kind == "m" else nw
+                words += [(kind, idx, lane == lip - 1) for lane in range(lip)]
+                if kind == "m":
+                    nm += 1
+                else:
+                    nw += 1
+    ready: dict[str, list[float]] = {"m": [], "w": []}
+    pop: dict[str, list[float]] = {"m": [], "w": []}
+    depth = {"m": unit.mfd, "w": unit.wfd}
+    router = {"beat": 0, "last": route0 - 1}
+
+    def route_until(kind: str, idx: int) -> None:
+        while len(ready[kind]) <= idx:
+            b = router["beat"]
+            chunk = words[b * wpb : (b + 1) * wpb]
+            t = max(math.ceil((b + 1) * wpb / words_per_cycle - 1e-9), router["last"] + 1)
+            for kd, i, _ in chunk:
+                if i >= depth[kd]:
+                    t = max(t, pop[kd][i - depth[kd]] + 1)
+            router["beat"], router["last"] = b + 1, t
+            for kd, _, last in chunk:
+                if last:
+                    ready[kd].append(t + 1)
+
+    gb = group // (4 * unit.blocks) if w2 else 1
+    # Word writes of one row's results per channel (8 lanes a word, lanes x tokens results);
+    # the arbiter serves every channel in use, one word per cycle.
+    out_words = tokens * tiling.ceil_div(lanes + 7, 8)
+    writer = max(lanes * tokens, split.channels_used * out_words)
+    cur = float(run0)
+    writer_free = 0.0
+    e = 0  # next metadata entry
+    for p in range(split.passes):
+        route_until("m", e // epw)
+        cur = max(cur, ready["m"][e // epw])
+        if (e + 1) % epw == 0:
+            pop["m"].append(cur)
+        e += 1
+        cur += 1  # the exponent cycle
+        rb = 0
+        for w in range(layout.words_per_row):
+            j = p * layout.words_per_row + w
+            route_until("w", j)
+            cur = max(cur, ready["w"][j])
+            nb = min(bpw, row_beats - rb)
+            for b in range(rb, rb + nb):
+                if w2 and ((b + 1) % gb == 0 or b + 1 == row_beats):
+                    if (e + 1) % epw == 0:
+                        pop["m"].append(cur + (b - rb + 1) * tokens - 1)
+                    e += 1
+            if rb + nb == row_beats:
+                # The row's first result (token 0 of its last beat) waits for the writer.
+                first_out = cur + (nb - 1) * tokens + STREAM_LIN_MAC_LAT
+                cur += max(0.0, writer_free - first_out)
+            cur += nb * tokens
+            pop["w"].append(cur - 1)
+            rb += nb
+        # The last token's result is taken at cur - 1 + 4, the writer busy from the next cycle.
+        writer_free = cur + STREAM_LIN_MAC_LAT + writer
+    return writer_free + 1 + STREAM_LIN_END
+
+
 def visible(position: int, sink: int, window: int) -> int:
     """Keys a query at 0-based `position` sees under Λ (contract lambda_visible)."""
     return min(position + 1, sink + window)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 
 import pytest
 
@@ -93,3 +94,27 @@ def test_budget_caps_the_array():
 def test_gemm_tile_height_follows_the_activation_buffer():
     e = derive_engine(load_target("sim"), max_features=128)
     assert e.gemm_tokens == e.act_buffer_bytes // 128
+
+
+def test_stream_unit_lanes_follow_the_overprovision_and_the_budget():
+    from accllm.backend.target_desc import (
+        STREAM_BUDGET_SHARE,
+        STREAM_OVERPROVISION,
+        _baseline,
+        stream_unit_resources,
+    )
+
+    e = derive_engine(load_target("u280"))
+    # All 32 channels stream weights, 2 words per 512-bit beat; 1.2 x 71.9 blocks per cycle per
+    # channel would be 22 lanes of 4 blocks, unless the LUT / DSP share caps them.
+    assert (e.stream_channels, e.stream_words_per_beat) == (32, 2)
+    want = math.ceil(STREAM_OVERPROVISION * 36 * e.words_per_cycle / e.mac_blocks)
+    assert want == 22
+    budget = {"LUT": 1303680 * 0.7 * STREAM_BUDGET_SHARE, "DSP": 9024 * 0.7 * STREAM_BUDGET_SHARE}
+    fits = stream_unit_resources(_baseline(), 32, e.stream_lanes)
+    assert all(fits[c] <= budget[c] for c in budget)
+    if e.stream_lanes < want:
+        over = stream_unit_resources(_baseline(), 32, e.stream_lanes + 1)
+        assert over[e.stream_bound] > budget[e.stream_bound]
+    else:
+        assert e.stream_lanes == want and e.stream_bound == "overprovision"

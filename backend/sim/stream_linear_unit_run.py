@@ -1,0 +1,298 @@
+"""Run rtl_lib's `stream_linear_unit` on W2 and int8 layers and check every output against the
+contract (`contract.linear_w2a8` / `contract.linear_int8`), bit for bit.
+
+The harness of the stream-fed MAC unit, shared by its cocotb test
+(`rtl_lib/tests/test_stream_linear_unit.py`) and the validation of its cost rule
+(`test/backend/test_stream_linear_cost.py`):
+
+* `StreamJob`: one descriptor's worth (layer shape, rows per channel, activation-buffer words);
+  `packed_jobs` lays jobs out back to back;
+* `run_jobs(dut, jobs, delivery, rng)` (inside a cocotb test): random compressed layers and A8
+  inputs; each channel's stream words come from `backend.accel_program.w2_stream_image` /
+  `int8_stream_image` (the layout the lowering will put in HBM) and are driven on the unit's
+  stream ports by `Delivery`: beat i of a command's stream is offered from cycle
+  ceil((i + 1) * words_per_beat / words_per_cycle) after the command is accepted (the
+  prefetcher streams at the channel's rate from the program's start; a beat the unit refuses
+  stays offered and the credit accumulates, as in the prefetcher's FIFO), with random idle
+  cycles (`gap_prob`) for the functional test.  Every written output must equal the contract's
+  and nothing else may be written.  Returns each descriptor's cycles (accepting edge to done).
+* `simulate(parameters, jobs, delivery, seed)` (pytest / scripts): builds (cached) and runs the
+  above through this module's `stream_linear_unit_job` test; returns the cycles.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cocotb
+import numpy as np
+from cocotb.triggers import ReadOnly, RisingEdge
+
+from accllm.backend import accel_program as ap
+from accllm.backend import tiling
+from accllm.backend.sim.linear_unit_run import (
+    Int8Case,
+    Memories,
+    act_words,
+    random_int8_case,
+    random_layer,
+)
+from accllm.numerics import contract as ct
+
+JOB_ENV = "ACCLLM_STREAM_LINEAR_JOB"
+OUT_ENV = "ACCLLM_STREAM_LINEAR_OUT"
+STUCK_CYCLES = 500_000
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How the stream ports are fed: `words_per_cycle` 256-bit words per cycle per channel
+    (the channel's rate; at most one beat per cycle), `gap_prob` the chance of an idle cycle
+    even when a beat is due (random gaps; 0 for cycle measurements)."""
+
+    words_per_cycle: float
+    gap_prob: float = 0.0
+
+
+@dataclass(frozen=True)
+class StreamJob:
+    """One `accel.linear` on the stream unit; `precision` "w2" or "int8" (`group` unused)."""
+
+    n: int
+    k: int
+    group: int
+    tokens: int
+    rows_per_channel: int
+    x_base: int
+    y_base: int
+    precision: str = "w2"
+
+    def split(self, lanes: int) -> tiling.RowSplit:
+        per = self.rows_per_channel
+        return tiling.RowSplit(
+            per, tiling.ceil_div(self.n, per), tiling.ceil_div(per, lanes), lanes
+        )
+
+    def layout(self, lanes: int, words_per_beat: int) -> tiling.StreamLayout:
+        return tiling.stream_layout(
+            self.n, self.k, self.group, self.precision, self.split(lanes), words_per_beat
+        )
+
+
+def packed_jobs(layers: Sequence[tuple], ch: int) -> list[StreamJob]:
+    """(n, k, group, tokens[, precision]) layers, rows split evenly over `ch` channels, their
+    activations laid out back to back in the activation buffer."""
+    jobs, a_next = [], 0
+    for n, k, group, tokens, *prec in layers:
+        precision = prec[0] if prec else "w2"
+        per = tiling.ceil_div(n, ch)
+        y_base = a_next + tiling.act_words(tokens, k, 8, True)
+        jobs.append(StreamJob(n, k, group if precision == "w2" else k, tokens, per, a_next,
+                              y_base, precision))  # fmt: skip
+        a_next = y_base + tiling.act_words(tokens, n, 32, False)
+    return jobs
+
+
+def unit_parameters(
+    ch: int, lanes: int, jobs: Sequence[StreamJob], dw: int = 256, tok: int = 4, **extra
+) -> dict[str, int]:
+    """stream_linear_unit parameters for `ch` channels of `lanes` lanes running `jobs`."""
+    return {
+        "CH": ch,
+        "LANES": lanes,
+        "DW": dw,
+        "TOK": tok,
+        "MAX_K": max(j.k for j in jobs),
+        **extra,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Inside the simulation (cocotb)
+# --------------------------------------------------------------------------------------------
+
+
+class StreamDriver:
+    """Drives the CH stream ports: per channel a queue of DW-bit beats, offered at the
+    `Delivery` rate from the cycle `start()` is called."""
+
+    def __init__(self, dut, ch: int, dw: int, delivery: Delivery):
+        self.dut, self.ch, self.dw, self.d = dut, ch, dw, delivery
+        self.wpb = dw // 256
+        self.queues: list[list[int]] = [[] for _ in range(ch)]
+        self.sent = [0] * ch
+        self.cycle = 0
+
+    def start(self, beats: list[list[int]]) -> None:
+        self.queues = [list(b) for b in beats]
+        self.sent = [0] * self.ch
+        self.cycle = 0
+
+    def _due(self, c: int) -> bool:
+        i = self.sent[c]
+        if i >= len(self.queues[c]):
+            return False
+        return self.cycle >= math.ceil((i + 1) * self.wpb / self.d.words_per_cycle - 1e-9)
+
+    async def run(self) -> None:
+        dut = self.dut
+        while True:
+            valid, data = 0, 0
+            for c in range(self.ch):
+                if self._due(c) and not (self.d.gap_prob and random.random() < self.d.gap_prob):
+                    valid |= 1 << c
+                    data |= self.queues[c][self.sent[c]] << (c * self.dw)
+            dut.s_valid.value = valid
+            dut.s_data.value = data
+            await ReadOnly()
+            ready = int(dut.s_ready.value)
+            await RisingEdge(dut.clk)
+            for c in range(self.ch):
+                if valid >> c & 1 and ready >> c & 1:
+                    self.sent[c] += 1
+            self.cycle += 1
+
+
+def beats_of(words: list[int], wpb: int) -> list[int]:
+    """Stream words -> DW-bit beats (the lower address in the low bits)."""
+    return [
+        sum(w << (256 * j) for j, w in enumerate(words[i : i + wpb]))
+        for i in range(0, len(words), wpb)
+    ]
+
+
+async def run_jobs(
+    dut,
+    jobs: Sequence[StreamJob],
+    delivery: Delivery,
+    rng,
+    cases: dict[int, Int8Case] | None = None,
+) -> list[int]:
+    """Run `jobs` back to back on the DUT; assert the outputs bit for bit; return each
+    descriptor's cycles (accepting edge to `done`)."""
+    from accllm.rtl_lib import sim
+    from accllm.rtl_lib.stream import clock_and_reset
+
+    p = sim.test_parameters()
+    ch, lanes, dw = p["CH"], p["LANES"], p["DW"]
+    blocks, tok, mfd = p.get("BLOCKS", 4), p["TOK"], p.get("MFD", 8)
+    wpb = dw // 256
+    desc: dict[int, int] = {}
+    act: dict[int, int] = {}
+    streams: list[list[list[int]]] = []
+    expect = []
+    for idx, j in enumerate(jobs):
+        layout = j.layout(lanes, wpb)
+        if j.precision == "int8":
+            case = (cases or {}).get(idx) or random_int8_case(rng, j.n, j.k, j.tokens)
+            image = ap.int8_stream_image(case.w_q, case.mult, case.exp, layout)
+            x_q, f_x, want = case.x_q, case.f_x, np.asarray(case.want)
+        else:
+            lin = random_layer(rng, j.n, j.k, j.group)
+            image = ap.w2_stream_image(lin, layout)
+            x_q = rng.integers(-127, 128, size=(j.tokens, j.k))
+            f_x = rng.integers(0, 8, size=j.tokens)
+            want = ct.linear_w2a8(x_q, f_x, lin)
+        act.update({j.x_base + i: w for i, w in enumerate(act_words(x_q, f_x))})
+        d = ap.stream_linear_descriptor(
+            layout,
+            x_base=j.x_base,
+            y_base=j.y_base,
+            n=j.n,
+            k=j.k,
+            group=j.group,
+            tokens=j.tokens,
+            mac_blocks=blocks,
+            max_tokens=tok,
+            meta_fifo_words=mfd,
+        )
+        desc[idx] = d.pack()
+        beats = [beats_of(words, wpb) for words in image]
+        beats += [[] for _ in range(ch - len(beats))]
+        streams.append(beats)
+        expect.append((j.y_base, j.n, want))
+    mems = Memories(dut, desc, act)
+    drv = StreamDriver(dut, ch, dw, delivery)
+    dut.cmd_valid.value = 0
+    dut.cmd_payload.value = 0
+    dut.s_valid.value = 0
+    dut.s_data.value = 0
+    await clock_and_reset(dut)
+    cocotb.start_soon(mems.run())
+    cocotb.start_soon(drv.run())
+    cycles = []
+    for idx in range(len(jobs)):
+        dut.cmd_payload.value = idx
+        dut.cmd_valid.value = 1
+        await RisingEdge(dut.clk)
+        while not int(dut.cmd_ready.value):
+            await RisingEdge(dut.clk)
+        drv.start(streams[idx])
+        dut.cmd_valid.value = 0
+        t = 0
+        while not int(dut.done.value):
+            await RisingEdge(dut.clk)
+            t += 1
+            assert t < STUCK_CYCLES, f"stream_linear_unit stuck in state {int(dut.st.value)}"
+        left = [len(q) - s for q, s in zip(drv.queues, drv.sent, strict=True)]
+        assert not any(left), f"descriptor {idx} done with stream beats unread: {left}"
+        cycles.append(t)
+    got = {(a, lane): v for a, lane, v in mems.writes}
+    want = {}
+    for y_base, n, y in expect:
+        for t in range(y.shape[0]):
+            for o in range(n):
+                want[(y_base + t * n // 8 + o // 8, o % 8)] = int(y[t, o])
+    assert len(mems.writes) == len(want), f"{len(mems.writes)} writes, expected {len(want)}"
+    bad = [(key, got.get(key), v) for key, v in want.items() if got.get(key) != v]
+    assert not bad, f"{len(bad)} outputs differ, first: {bad[:4]}"
+    return cycles
+
+
+@cocotb.test()
+async def stream_linear_unit_job(dut):
+    """The job in $ACCLLM_STREAM_LINEAR_JOB (see `simulate`); cycles to $ACCLLM_STREAM_LINEAR_OUT
+    as JSON."""
+    spec = json.loads(os.environ[JOB_ENV])
+    jobs = [StreamJob(**j) for j in spec["jobs"]]
+    rng = np.random.default_rng(spec["seed"])
+    random.seed(spec["seed"])
+    cycles = await run_jobs(dut, jobs, Delivery(**spec["delivery"]), rng)
+    dut._log.info(f"stream_linear_unit cycles per descriptor: {cycles}")
+    Path(os.environ[OUT_ENV]).write_text(json.dumps({"cycles": cycles}))
+
+
+# --------------------------------------------------------------------------------------------
+# From pytest / scripts
+# --------------------------------------------------------------------------------------------
+
+
+def simulate(
+    parameters: dict[str, int], jobs: Sequence[StreamJob], delivery: Delivery, seed: int = 1
+) -> list[int]:
+    """Build (cached) stream_linear_unit with `parameters` (over the primitive's defaults) and
+    run `jobs`; raises AssertionError if an output differs from the contract."""
+    from accllm.rtl_lib import sim
+    from accllm.rtl_lib.primitives import get as get_primitive
+
+    prim = get_primitive("stream_linear_unit")
+    params = {**prim.params, **parameters}
+    spec = {"jobs": [asdict(j) for j in jobs], "delivery": asdict(delivery), "seed": seed}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.json"
+        sim.run(
+            __file__,
+            prim.top,
+            prim.source_paths(),
+            params,
+            testcase="stream_linear_unit_job",
+            extra_env={JOB_ENV: json.dumps(spec), OUT_ENV: str(out)},
+        )
+        return json.loads(out.read_text())["cycles"]

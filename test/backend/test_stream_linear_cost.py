@@ -1,0 +1,90 @@
+"""The stream unit's cost rule against Verilator (issue 13, item 5: the new units alone).
+
+`cost.stream_linear_cycles` (the estimator's rule for `rtl_lib/stream_linear_unit.sv`, given a
+stream delivery model: beat i of a channel's stream offered from cycle
+ceil((i + 1) * words_per_beat / words_per_cycle)) against the cycles the unit takes for the same
+descriptor under Verilator (`backend/sim/stream_linear_unit_run.py`, the stream driven from
+Python at exactly that rate, every output checked bit for bit against the contract first).
+
+The configurations vary what the rule must capture: 256- and 512-bit stream ports (the two
+builds of the unit's own test, reused), stream-bound delivery (the decode case: fewer words per
+cycle than the lanes consume) and compute-bound delivery (GEMM tiles of 3 and 4 tokens: the lane
+FIFOs fill and back-pressure the stream), G = 32 / 64 / 128, passes that do not fill the lanes,
+and the int8 datapath.
+
+Run: `.venv/bin/pytest -s -m slow test/backend/test_stream_linear_cost.py` (prints the table).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from accllm.backend.perf.cost import StreamUnit, stream_linear_cycles
+from accllm.backend.sim import stream_linear_unit_run as slr
+
+TOLERANCE = 0.05
+
+# (name, unit build (CH, LANES, DW), words per cycle, layers (n, k, group, tokens[, precision]))
+CONFIGS = [
+    ("256-bit decode, stream bound", (2, 4, 256), 0.25, [(48, 256, 64, 1)]),
+    ("256-bit GEMM tile, compute bound", (2, 4, 256), 1.0, [(40, 128, 32, 4)]),
+    ("512-bit decode, stream bound", (2, 4, 512), 0.375, [(64, 256, 128, 1)]),
+    ("512-bit GEMM tile, full rate", (2, 4, 512), 2.0, [(72, 192, 64, 3)]),
+    ("512-bit int8 LM head", (2, 4, 512), 0.5, [(200, 128, 0, 1, "int8")]),
+]
+
+
+def validate() -> list[dict]:
+    rows = []
+    for name, (ch, lanes, dw), wpc, layers in CONFIGS:
+        jobs = slr.packed_jobs(layers, ch)
+        params = slr.unit_parameters(ch, lanes, jobs, dw=dw, tok=4)
+        params["MAX_K"] = 256  # the builds of rtl_lib/tests/test_stream_linear_unit.py
+        sim = slr.simulate(params, jobs, slr.Delivery(wpc))
+        unit = StreamUnit(lanes=lanes, channels=ch, words_per_beat=dw // 256)
+        for j, sim_c in zip(jobs, sim, strict=True):
+            est = stream_linear_cycles(
+                j.layout(lanes, dw // 256),
+                unit,
+                k=j.k,
+                group=j.group,
+                tokens=j.tokens,
+                words_per_cycle=wpc,
+            )
+            rows.append(
+                {
+                    "config": name,
+                    "engine": f"{ch}x{lanes}, DW {dw}",
+                    "wpc": wpc,
+                    "layer": f"T={j.tokens} N={j.n} K={j.k} "
+                    + (f"G={j.group}" if j.precision == "w2" else "int8"),
+                    "est": est,
+                    "sim": sim_c,
+                    "err": (est - sim_c) / sim_c,
+                }
+            )
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| config | ch x lanes, port | words/cycle | layer | est | sim | error |",
+        "|---|---|---:|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['config']} | {r['engine']} | {r['wpc']:g} | {r['layer']} | {r['est']:.0f} "
+            f"| {r['sim']} | {100 * r['err']:+.1f} % |"
+        )
+    return "\n".join(lines)
+
+
+@pytest.mark.rtl
+@pytest.mark.slow
+def test_stream_linear_cost_within_5_percent_of_verilator():
+    rows = validate()
+    text = table(rows)
+    print("\nestimator vs Verilator, stream_linear_unit cycles per descriptor\n" + text)
+    assert len(rows) >= 3
+    bad = [r["config"] for r in rows if abs(r["err"]) > TOLERANCE]
+    assert not bad, f"estimate off by more than 5 % on {bad}:\n{text}"
