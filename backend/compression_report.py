@@ -138,7 +138,12 @@ def build_report(module: ModuleOp) -> dict:
     for op in module.walk():
         if isinstance(op, LinearOp):
             wb = weight_bits(op.weight.type)
-            linears.append({"name": _name(op.weight, op)} | wb.as_dict())
+            n, k_stored = op.weight.type.get_shape()
+            # zero padding of K (contract.padded_k): stored weights the model does not have
+            pad = n * (k_stored - op.input.type.get_shape()[-1])
+            linears.append(
+                {"name": _name(op.weight, op)} | wb.as_dict() | {"k_padding_weights": pad}
+            )
         elif isinstance(op, LMHeadOp):
             wb = weight_bits(op.weight.type)
             lm_heads.append({"name": _name(op.weight, op)} | wb.as_dict())
@@ -204,6 +209,7 @@ def build_report(module: ModuleOp) -> dict:
         "embedding": embeds,
         "norm_gain_bytes": norm_bits / 8,
         "linear_weights": dense_linear,
+        "k_padding_weights": sum(x["k_padding_weights"] for x in linears),
         "linear_bits_per_weight": round(linear_bits / dense_linear, 4) if dense_linear else None,
         "kv_cache": {
             "bytes_per_token": kv_token_bits / 8,

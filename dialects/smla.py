@@ -19,6 +19,7 @@ from io import StringIO
 import numpy as np
 from xdsl.dialects.builtin import (
     I64,
+    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     DictionaryAttr,
     Float64Type,
@@ -56,7 +57,7 @@ from accllm.dialects.quant_types import (
     is_residual,
     shape_str,
 )
-from accllm.numerics.contract import NUMERICS, PATTERN_POSITIONS
+from accllm.numerics.contract import NUMERICS, PATTERN_POSITIONS, padded_k, rope_inv_freq
 
 # The dyadic requantizer (contract `requantize`) takes a signed 32-bit accumulator so that
 # acc * 16-bit multiplier fits the 48-bit DSP accumulator.
@@ -170,7 +171,10 @@ def verify_linear_like(op: Operation, x: SSAValue, w: SSAValue, bias: SSAValue |
     if len(ws) != 2:
         raise VerifyException(f"weight must be 2-D [out, in], got shape {shape_str(ws)}")
     n, k = ws
-    if xs[-1] != k:
+    # A W2 weight may be stored with K zero-padded to a multiple of 32 (contract padded_k):
+    # the missing inputs are zeros.
+    padded = isinstance(w.type, QWeightType) and w.type.is_w2() and k == padded_k(xs[-1])
+    if xs[-1] != k and not padded:
         raise VerifyException(
             f"input feature size {xs[-1]} does not match the weight's input size {k} "
             "(weight is [out, in])"
@@ -423,7 +427,9 @@ class LinearOp(IRDLOperation):
     Quantized form (dense or 2:4 per the weight type): x is A8 `!smla.qtensor<...xsi8,
     per_token>` (codes q, exponent f[t]), W is `!smla.qweight`, y is fixed point
     `si32, frac=F`, and `acc_bits` is the accumulator width, checked against the proven bound
-    `linear_acc_bound` and the hardware width.  W2 (contract `linear_w2a8`):
+    `linear_acc_bound` and the hardware width.  A W2 weight may be stored with K zero-padded
+    to a multiple of 32 (contract `padded_k`): x's missing inputs are zeros.  W2 (contract
+    `linear_w2a8`):
     acc[t,o] = sum_g S[o,g] * sum_{kept k in g} q[t,k] (code[o,k] - z[o,g]);
     y = requantize_pow2(acc, f[t] + e[o] - F, 32).  int8 (contract `linear_int8`):
     acc = sum_k q[t,k] code[o,k]; y = requantize(acc, M[o], f[t] + e[o] - F, 32).  A bias
@@ -789,8 +795,10 @@ class RoPEOp(IRDLOperation):
     positions, shared by the leading dims), y like x.  For each head and i < head_dim/2:
     w_i = theta^(-2i / head_dim), a = p * w_i, x1 = x[i], x2 = x[i + head_dim/2];
     y[i] = x1 cos a - x2 sin a, y[i + head_dim/2] = x2 cos a + x1 sin a.  Positions must be
-    in [0, max_positions).  Quantized form: residual in and out, contract `rope_int` with
-    `rope_tables(w, max_positions)`.
+    in [0, max_positions).  Scaled RoPE (Llama-3 `llama3`, `linear`): the optional `inv_freq`
+    (head_dim/2 f64 values, the model's own float32 frequencies) replaces theta^(-2i/head_dim)
+    at every level, and theta is then only the base read off w_1 (informational).  Quantized
+    form: residual in and out, contract `rope_int` with `rope_tables(w, max_positions)`.
     """
 
     name = "smla.rope"
@@ -801,6 +809,7 @@ class RoPEOp(IRDLOperation):
     head_dim = prop_def(IntegerAttr[I64])
     theta = prop_def(FloatAttr[Float64Type])
     max_positions = prop_def(IntegerAttr[I64])
+    inv_freq = opt_prop_def(DenseArrayBase)
 
     traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
@@ -808,16 +817,33 @@ class RoPEOp(IRDLOperation):
         "$input `,` $positions attr-dict `:` type($input) `,` type($positions) `->` type($result)"
     )
 
-    def __init__(self, x, positions, head_dim: int, theta: float, max_positions: int, rt=None):
-        super().__init__(
-            operands=[x, positions],
-            result_types=[rt or x.type],
-            properties={
-                "head_dim": IntegerAttr(head_dim, 64),
-                "theta": FloatAttr(theta, 64),
-                "max_positions": IntegerAttr(max_positions, 64),
-            },
-        )
+    def __init__(
+        self,
+        x,
+        positions,
+        head_dim: int,
+        theta: float,
+        max_positions: int,
+        rt=None,
+        inv_freq=None,
+    ):
+        props = {
+            "head_dim": IntegerAttr(head_dim, 64),
+            "theta": FloatAttr(theta, 64),
+            "max_positions": IntegerAttr(max_positions, 64),
+        }
+        if inv_freq is not None:
+            props["inv_freq"] = DenseArrayBase.from_list(
+                Float64Type(), [float(v) for v in np.asarray(inv_freq, dtype=np.float64)]
+            )
+        super().__init__(operands=[x, positions], result_types=[rt or x.type], properties=props)
+
+    def frequencies(self) -> np.ndarray:
+        """The inverse frequencies w_i every level uses: `inv_freq` when present, else
+        contract `rope_inv_freq(theta, head_dim)` (float64, head_dim/2 values)."""
+        if self.inv_freq is not None:
+            return np.asarray(self.inv_freq.get_values(), dtype=np.float64)
+        return rope_inv_freq(self.theta.value.data, self.head_dim.value.data)
 
     def verify_(self) -> None:
         xt, pt, yt = self.input.type, self.positions.type, self.result.type
@@ -834,6 +860,15 @@ class RoPEOp(IRDLOperation):
             raise VerifyException(f"theta must be > 0, got {self.theta.value.data}")
         if self.max_positions.value.data <= 0:
             raise VerifyException("max_positions must be positive")
+        if self.inv_freq is not None:
+            if not isinstance(self.inv_freq.elt_type, Float64Type):
+                raise VerifyException("inv_freq must be an array<f64: ...>")
+            w = np.asarray(self.inv_freq.get_values(), dtype=np.float64)
+            if w.shape != (hd // 2,) or not np.all(np.isfinite(w) & (w > 0)):
+                raise VerifyException(
+                    f"inv_freq must hold head_dim/2 = {hd // 2} finite positive values, got "
+                    f"{w.size}"
+                )
         if not (
             isinstance(pt, TensorType)
             and isinstance(pt.element_type, IntegerType)

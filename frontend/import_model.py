@@ -190,6 +190,8 @@ def check_model(model) -> None:
         raise FrontendError(
             f"{cls} is not supported (supported: {', '.join(sorted(SUPPORTED_MODELS.values()))})"
         )
+    # A model object's config is not checked here: the conversion names any op it cannot
+    # express at its source line (checkpoints and configs are checked before loading).
 
 
 def read_config(path: Path):
@@ -205,7 +207,18 @@ def read_config(path: Path):
         raise FrontendError(f"{file}: not valid JSON: {err}") from err
     model_type = data.get("model_type")
     _model_class(model_type)
-    return CONFIG_MAPPING[model_type].from_dict(data)
+    config = CONFIG_MAPPING[model_type].from_dict(data)
+    _check_config(config, str(file))
+    return config
+
+
+def _check_config(config, where: str) -> None:
+    from accllm.models.support import UnsupportedConfig, check_config
+
+    try:
+        check_config(config)
+    except UnsupportedConfig as err:
+        raise FrontendError(f"{where}: {err}") from err
 
 
 def load_model_dir(path: Path):

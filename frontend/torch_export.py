@@ -14,6 +14,7 @@ emitted each op) so that diagnostics point into the model's code.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from dataclasses import dataclass
@@ -89,7 +90,7 @@ def export_torch(model: torch.nn.Module, seq_len: int) -> TorchExport:
     device = "meta" if on_meta else "cpu"
     example = [params[n] for n in params] + [buffers[n].to(device) for n in buffers]
     ids = torch.zeros((1, seq_len), dtype=torch.long, device=device)
-    with torch.no_grad(), warnings.catch_warnings():
+    with torch.no_grad(), warnings.catch_warnings(), _static_dynamic_rope(model):
         # torch.export's internal deprecation notices are not actionable for users.
         warnings.simplefilter("ignore", FutureWarning)
         program = torch.export.export(_Forward(model, names), (ids, *example), strict=False)
@@ -103,6 +104,22 @@ def export_torch(model: torch.nn.Module, seq_len: int) -> TorchExport:
         enable_debug_info=True, use_local_scope=True, print_generic_op_form=True
     )
     return TorchExport(simplify_locations(text), names, buffers, seq_len)
+
+
+@contextlib.contextmanager
+def _static_dynamic_rope(model: torch.nn.Module):
+    """Export dynamic-NTK RoPE ('dynamic') as its frequencies at init. HF recomputes them only
+    for sequences longer than max_position_embeddings, a data-dependent branch torch.export
+    cannot trace; accllm's RoPE tables end at max_position_embeddings (positions beyond are
+    refused), where 'dynamic' equals these frequencies."""
+    changed = [m for m in model.modules() if getattr(m, "rope_type", None) == "dynamic"]
+    for m in changed:
+        m.rope_type = "default"
+    try:
+        yield
+    finally:
+        for m in changed:
+            m.rope_type = "dynamic"
 
 
 # torch-mlir records each op's Python stack as nested `callsite(callee at caller)` locations.

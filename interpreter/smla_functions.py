@@ -42,8 +42,8 @@ def _float(x: np.ndarray, t: TensorType) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=16)
-def _rope_tables(theta: float, head_dim: int, max_positions: int) -> ct.RopeTables:
-    return ct.rope_tables(ct.rope_inv_freq(theta, head_dim), max_positions)
+def _rope_tables(inv_freq: tuple[float, ...], max_positions: int) -> ct.RopeTables:
+    return ct.rope_tables(np.array(inv_freq, dtype=np.float64), max_positions)
 
 
 def _tokens_rows(x: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -54,6 +54,8 @@ def _tokens_rows(x: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
 def quantized_linear(x: QTensor, w: QWeight, out: QTensorType) -> np.ndarray:
     """y = x @ W^T for A8 x and a quantized weight, result fixed point with out's frac."""
     q, lead = _tokens_rows(x.values)
+    if w.type.is_w2():
+        q = ct.pad_inputs(q, w.type.in_features)  # a zero-padded K (contract padded_k)
     f = x.exp.reshape(-1)
     frac = out.frac.data
     n = w.type.out_features
@@ -154,7 +156,7 @@ class SmlaFunctions(InterpreterFunctions):
         if isinstance(rt, QTensorType):
             y = quantized_linear(x, w, rt)
             if bias is not None:
-                y = ct.saturate(y + bias.values, rt.bits)
+                y = ct.linear_bias_add(y.reshape(-1, y.shape[-1]), bias.values).reshape(y.shape)
             return (QTensor(rt, y),)
         y = np.matmul(x, w.T)
         if bias is not None:
@@ -266,7 +268,7 @@ class SmlaFunctions(InterpreterFunctions):
         x, positions = args
         rt = op.result.type
         hd = op.head_dim.value.data
-        theta = op.theta.value.data
+        inv_freq = op.frequencies()  # the op's inv_freq, or theta^(-2i/hd)
         maxp = op.max_positions.value.data
         quant = isinstance(rt, QTensorType)
         data = x.values if quant else x
@@ -274,11 +276,11 @@ class SmlaFunctions(InterpreterFunctions):
         pos = _check_positions(positions, maxp, t)
         heads = data.reshape(-1, t, feats // hd, hd)
         if quant:
-            tables = _rope_tables(theta, hd, maxp)
+            tables = _rope_tables(tuple(inv_freq.tolist()), maxp)
             out = np.stack([ct.rope_int(b, pos, tables) for b in heads])
             return (QTensor(rt, out.reshape(data.shape)),)
         # HF: freqs = w * p, emb = cat(freqs, freqs), q cos + rotate_half(q) sin.
-        freqs = pos.astype(np.float64)[:, None] * ct.rope_inv_freq(theta, hd)[None, :]
+        freqs = pos.astype(np.float64)[:, None] * inv_freq[None, :]
         emb = np.concatenate([freqs, freqs], axis=-1)
         cos, sin = np.cos(emb)[:, None, :], np.sin(emb)[:, None, :]
         half = hd // 2

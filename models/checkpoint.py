@@ -31,6 +31,12 @@ def load_checkpoint(path: str | Path):
             f"{path}: model_type '{config.model_type}' is not supported "
             f"(supported: {', '.join(sorted(supported))})"
         )
+    from accllm.models.support import UnsupportedConfig, check_config
+
+    try:  # config-time: refuse an unsupported field before any weight is read
+        check_config(config)
+    except UnsupportedConfig as err:
+        raise CheckpointError(f"{path}: {err}") from err
     # The class follows model_type (Qwen2 has q/k/v biases that LlamaForCausalLM would drop).
     model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, use_safetensors=True)
     return model.eval()

@@ -111,6 +111,8 @@ def w2_components(
     w, name: str, group: int = ct.NUMERICS.default_group, sparse: bool = True
 ) -> W2Components:
     """2:4-prune (``sparse``) and W2-quantize a float weight [N, K] into unpacked components.
+    K is first zero-padded to contract.padded_k(K) (a multiple of 32): the components are
+    those of the [N, padded K] weight.
 
     The 2:4 mask is contract.prune_2_4_mask: on a weight that was already pruned (at most two
     non-zeros per block, e.g. by Wanda) it keeps exactly the non-zeros, so the pruning decision
@@ -119,6 +121,11 @@ def w2_components(
     W2: G codes per group).
     """
     w = np.asarray(w, dtype=np.float64)
+    if w.shape[1] % 4 and sparse:
+        raise ValueError(
+            f"{name}: 2:4 pruning needs an input size K divisible by 4, got {w.shape[1]}"
+        )
+    w = np.pad(w, [(0, 0), (0, ct.padded_k(w.shape[1]) - w.shape[1])])  # zero-padded K
     n, k = w.shape
     g = ct.group_size_for(k, group, name)
     if sparse:
@@ -140,11 +147,12 @@ def w2_components(
     )
 
 
-def compress_linear(w, name: str, group: int = ct.NUMERICS.default_group) -> ct.W2Linear:
+def compress_linear(w, name: str, group: int = ct.NUMERICS.default_group, bias=None) -> ct.W2Linear:
     """2:4-prune and W2-quantize a float weight [N, K] (group size from contract.group_size_for,
-    which raises naming ``name`` if K fits no allowed group) into the packed HBM form."""
+    which raises naming ``name`` if K fits no allowed group) into the packed HBM form; a float
+    bias [N] becomes Q15.16 (contract.quantize_bias)."""
     comp = w2_components(w, name, group)
-    n, k = np.shape(w)
+    n, k = comp.meta.shape[0], 4 * comp.meta.shape[1]  # K zero-padded by w2_components
     packed = ct.pack_2_4_w2(comp.codes.reshape(n, k // 4, 2), comp.meta)
     return ct.W2Linear(
         packed=packed,
@@ -154,6 +162,7 @@ def compress_linear(w, name: str, group: int = ct.NUMERICS.default_group) -> ct.
         in_features=k,
         out_features=n,
         group=comp.group,
+        bias=None if bias is None else ct.quantize_bias(bias),
     )
 
 
@@ -168,28 +177,36 @@ def _np(t) -> np.ndarray:
 
 
 def compress_model(model, group: int = ct.NUMERICS.default_group) -> CompressedModel:
-    """Compress a HF ``LlamaForCausalLM`` (float) into a CompressedModel.
+    """Compress a HF Llama-family causal LM (float: Llama, Mistral, Qwen2) into a
+    CompressedModel.
 
-    Raises for what the contract does not cover: biases, non-SiLU activations, RoPE scaling
-    other than the default (rope_type 'default' with attention scaling 1).
+    The configuration is checked first (models.support.check_config: model type, activation,
+    RoPE type). Linear biases (Qwen2's q/k/v, attention_bias/mlp_bias) become Q15.16 biases;
+    any other bias tensor is an error naming it. RoPE: the model's own inverse frequencies
+    (transformers' rope init functions computed them), carried as theta when they are the
+    default RoPE (contract.rope_default_theta), exactly as the frontend decides.
     """
+    from accllm.models.support import check_config
+
     cfg = model.config
-    if getattr(cfg, "attention_bias", False) or getattr(cfg, "mlp_bias", False):
-        raise ValueError("compress_model: linear biases are not supported by the W2 contract")
-    if cfg.hidden_act != "silu":
-        raise ValueError(f"compress_model: activation {cfg.hidden_act!r} unsupported (only silu)")
+    check_config(cfg)
+    _check_biases(model)
     rot = model.model.rotary_emb
-    if getattr(rot, "rope_type", "default") != "default" or float(rot.attention_scaling) != 1.0:
-        raise ValueError(f"compress_model: RoPE type {rot.rope_type!r} is not supported")
+    if float(rot.attention_scaling) != 1.0:
+        raise ValueError(
+            f"compress_model: RoPE attention scaling {float(rot.attention_scaling)} "
+            f"(rope_type {rot.rope_type!r}) is not supported"
+        )
     hd = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
-    inv_freq = ct.rope_inv_freq(cfg.rope_parameters["rope_theta"], hd)
+    inv_freq = rope_frequencies(rot.inv_freq.detach().cpu().float().numpy(), hd)
     eps = float(cfg.rms_norm_eps)
     layers = []
     for i, layer in enumerate(model.model.layers):
         a, m = layer.self_attn, layer.mlp
 
         def lin(mod, nm, i=i):
-            return compress_linear(_np(mod.weight), f"layers.{i}.{nm}", group)
+            b = None if mod.bias is None else _np(mod.bias)
+            return compress_linear(_np(mod.weight), f"layers.{i}.{nm}", group, b)
 
         layers.append(
             CompressedLayer(
@@ -224,6 +241,29 @@ def compress_model(model, group: int = ct.NUMERICS.default_group) -> CompressedM
         rope_inv_freq=inv_freq,
         rms_eps=eps,
     )
+
+
+def rope_frequencies(inv_freq_f32, head_dim: int) -> np.ndarray:
+    """The float64 inverse frequencies of a model's float32 RoPE buffer: theta^(-2i/hd) in
+    float64 (contract.rope_inv_freq) when it is the default RoPE of base theta, else the
+    model's own values (llama3, linear scaling)."""
+    theta = ct.rope_default_theta(inv_freq_f32, head_dim)
+    if theta is not None:
+        return ct.rope_inv_freq(theta, head_dim)
+    return np.asarray(inv_freq_f32, dtype=np.float32).astype(np.float64)
+
+
+def _check_biases(model) -> None:
+    """Every bias tensor of the checkpoint must be one the contract adds: a decoder linear's."""
+    linears = {f".{hf}.bias" for hf in HF_LINEARS.values()}
+    for name, _ in model.named_parameters():
+        if name.endswith(".bias") and not (
+            name.startswith("model.layers.") and any(name.endswith(t) for t in linears)
+        ):
+            raise ValueError(
+                f"compress_model: bias tensor '{name}' has no place in the integer pipeline "
+                "(only the decoder linears' biases are supported)"
+            )
 
 
 # CompressedLayer field -> HF module path inside a decoder layer.
@@ -277,6 +317,8 @@ def compressed_tensors(cm: CompressedModel) -> dict[str, np.ndarray]:
             t[f"{pre}.scale_mant"] = lin.scale_mant
             t[f"{pre}.scale_exp"] = lin.scale_exp
             t[f"{pre}.shape"] = np.array([lin.in_features, lin.out_features, lin.group])
+            if lin.bias is not None:
+                t[f"{pre}.bias"] = lin.bias
     return {k: np.ascontiguousarray(v) for k, v in t.items()}
 
 
@@ -308,6 +350,7 @@ def load_compressed(path) -> CompressedModel:
             k,
             n,
             g,
+            t.get(f"{pre}.bias"),
         )
 
     n_layers = 1 + max(int(k.split(".")[2]) for k in t if k.startswith("model.layers."))

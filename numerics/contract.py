@@ -222,6 +222,22 @@ def dequantize_act_pow2(q, f, out_frac: int, axis: int = -1) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+def padded_k(k: int) -> int:
+    """The input size a W2 linear is stored with: K rounded up to a multiple of the smallest
+    group size (32), so that some allowed group divides it. The compressor zero-pads the
+    weights (and the layer's activations, a zero input contributes nothing) to it."""
+    g = min(C.group_sizes)
+    return -(-k // g) * g
+
+
+def pad_inputs(x_q, k_padded: int) -> np.ndarray:
+    """Activations [T, K] zero-padded to a linear's stored input size [T, K_padded]."""
+    x = _i64(x_q)
+    if x.shape[-1] > k_padded or k_padded - x.shape[-1] >= min(C.group_sizes):
+        raise ValueError(f"input size {x.shape[-1]} does not pad to {k_padded}")
+    return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, k_padded - x.shape[-1])])
+
+
 def group_size_for(k: int, preferred: int = C.default_group, name: str = "linear") -> int:
     """Group size G for a layer with K inputs: the largest allowed G <= preferred dividing K.
 
@@ -435,19 +451,28 @@ class W2Linear:
     in_features: int
     out_features: int
     group: int
+    bias: np.ndarray | None = None  # int64 [N] Q15.16 (quantize_bias), added after the shift
 
 
 def linear_w2a8(x_q, f_x, lin: W2Linear, out_frac: int = C.res_frac) -> np.ndarray:
-    """W2A8 linear: ``y[t,o] = requantize_pow2(acc[t,o], f_x[t] + e[o] - out_frac, 32)``.
+    """W2A8 linear: ``y[t,o] = requantize_pow2(acc[t,o], f_x[t] + e[o] - out_frac, 32)``,
+    then ``linear_bias_add(y, b)`` when the layer has a bias. x_q may have fewer columns than
+    the stored (zero-padded, ``padded_k``) input size: the missing inputs are zeros.
 
     Real value of acc is ``acc * 2^-(f_x + e[o])`` (activation exponent times group-scale
     exponent), so the output in fixed point with ``out_frac`` bits is one rounding shift; the
     result saturates to int32. x_q int8 [T, K], f_x [T]. Returns int64 [T, N].
     """
     codes, patterns = unpack_2_4_w2(lin.packed, lin.in_features)
+    x_q = pad_inputs(x_q, lin.in_features)  # a zero-padded K (padded_k) reads zeros
     acc = sparse_group_mac(x_q, codes, patterns, lin.zp, lin.scale_mant, lin.group)
     shift = _i64(f_x)[:, None] + _i64(lin.scale_exp)[None, :] - out_frac
-    return requantize_pow2(acc, shift, C.res_bits)
+    y = requantize_pow2(acc, shift, C.res_bits)
+    if lin.bias is not None:
+        if out_frac != C.res_frac:
+            raise ValueError("linear_w2a8: a bias is defined for the Q15.16 output only")
+        y = linear_bias_add(y, lin.bias)
+    return y
 
 
 def w2_dense_real(lin: W2Linear) -> np.ndarray:
@@ -499,6 +524,20 @@ def embedding_int8(ids, table_q, table_exp) -> np.ndarray:
     ``round_shift(q, f - res_frac)`` (Q15.16 int32). Returns int64 [T, H]."""
     ids = _i64(ids)
     return dequantize_act_pow2(_i64(table_q)[ids], _i64(table_exp)[ids], C.res_frac)
+
+
+def quantize_bias(b) -> np.ndarray:
+    """Offline linear bias -> the residual format: ``saturate(round_half_up(b * 2^16), 32)``
+    (Q15.16 int32, the format of the linear's output, so the bias is one adder)."""
+    scaled = round_half_up(np.asarray(b, dtype=np.float64) * 2.0**C.res_frac)
+    return saturate(np.clip(scaled, -(2.0**62), 2.0**62).astype(np.int64), C.res_bits)
+
+
+def linear_bias_add(y, bias) -> np.ndarray:
+    """The bias stage of a linear (after its requantizer): ``saturate(y + b, 32)`` with y the
+    Q15.16 output [T, N] (already saturated to int32) and b the Q15.16 bias [N]
+    (``quantize_bias``). |y + b| < 2^32: a 33-bit adder, then the int32 clamp."""
+    return saturate(_i64(y) + _i64(bias)[None, :], C.res_bits)
 
 
 def residual_add(x, y) -> np.ndarray:
@@ -807,6 +846,33 @@ def rope_inv_freq(theta: float, head_dim: int) -> np.ndarray:
     if head_dim % 2:
         raise ValueError(f"RoPE needs an even head_dim, got {head_dim}")
     return float(theta) ** (-np.arange(0, head_dim, 2, dtype=np.float64) / head_dim)
+
+
+# A float32 RoPE buffer is the default RoPE of base theta when every frequency is within this
+# relative distance of theta^(-2i/hd) (float32 rounding of HF's computation: ~1e-7; any
+# scaling moves some frequency by far more).
+_ROPE_DEFAULT_RTOL = 1e-6
+
+
+def rope_default_theta(inv_freq_f32, head_dim: int) -> float | None:
+    """theta if the model's float32 inverse frequencies are HF's default RoPE of base theta
+    (to float32 rounding), else None (a scaled RoPE: llama3, linear, ...). theta is read off
+    the lowest frequency; the nearest integer is tried first (rotary bases are integers in
+    practice).
+
+    One rule for every level: a default RoPE is carried as ``theta`` and its frequencies are
+    ``rope_inv_freq(theta)``; any other RoPE carries the model's own frequencies."""
+    w = np.asarray(inv_freq_f32, dtype=np.float64)
+    half = head_dim // 2
+    if w.shape != (half,) or half < 2 or not np.all(w > 0):
+        return None
+    estimate = float(w[-1]) ** (-head_dim / (2.0 * (half - 1)))
+    for theta in (float(round(estimate)), estimate):
+        if theta > 0 and np.allclose(
+            rope_inv_freq(theta, head_dim), w, rtol=_ROPE_DEFAULT_RTOL, atol=0
+        ):
+            return theta
+    return None
 
 
 def rope_tables(inv_freq, max_positions: int) -> RopeTables:

@@ -90,6 +90,11 @@ class FakeQuantModel(torch.nn.Module):
                 for name in ("q", "k", "v", "o", "gate", "up", "down")
             }
             | {"attn_norm": self._gain(ly.attn_norm), "mlp_norm": self._gain(ly.mlp_norm)}
+            | {
+                f"{name}.bias": t(getattr(ly, name).bias * 2.0**-C.res_frac)
+                for name in ("q", "k", "v", "o", "gate", "up", "down")
+                if getattr(ly, name).bias is not None
+            }
             for ly in cm.layers
         ]
         self.final_norm = self._gain(cm.final_norm)
@@ -117,16 +122,22 @@ class FakeQuantModel(torch.nn.Module):
             x1, x2 = x[..., : hd // 2], x[..., hd // 2 :]
             return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], -1)
 
-        def lin(x, w):
-            return self.a8(x) @ w.T
+        def lin(x, w, bias=None):
+            pad = w.shape[1] - x.shape[-1]  # a zero-padded K (contract.padded_k)
+            y = torch.nn.functional.pad(self.a8(x), (0, pad)) @ w.T
+            return y if bias is None else y + bias  # the quantized (Q15.16) bias
 
         mask = lambda_mask(n, self.sinks, self.window)
         h = self.embed[ids]
         for ly in self.layers:
+
+            def proj(x, name, ly=ly):
+                return lin(x, ly[name], ly.get(f"{name}.bias"))
+
             x = self._rms(h, ly["attn_norm"])
-            q = rope(lin(x, ly["q"]).reshape(n, nh, hd))
-            k = self.kv(rope(lin(x, ly["k"]).reshape(n, nkv, hd)))
-            v = self.kv(lin(x, ly["v"]).reshape(n, nkv, hd))
+            q = rope(proj(x, "q").reshape(n, nh, hd))
+            k = self.kv(rope(proj(x, "k").reshape(n, nkv, hd)))
+            v = self.kv(proj(x, "v").reshape(n, nkv, hd))
             q = self.a8(q)
             rep = nh // nkv
             k = k.repeat_interleave(rep, dim=1)
@@ -134,8 +145,8 @@ class FakeQuantModel(torch.nn.Module):
             s = torch.einsum("thd,jhd->htj", q, k) / math.sqrt(hd)
             s = s.masked_fill(~mask, float("-inf"))
             o = torch.einsum("htj,jhd->thd", torch.softmax(s, -1), v).reshape(n, nh * hd)
-            h = h + lin(o, ly["o"])
+            h = h + proj(o, "o")
             x = self._rms(h, ly["mlp_norm"])
-            a = torch.nn.functional.silu(lin(x, ly["gate"])) * lin(x, ly["up"])
-            h = h + lin(a, ly["down"])
+            a = torch.nn.functional.silu(proj(x, "gate")) * proj(x, "up")
+            h = h + proj(a, "down")
         return lin(self._rms(h, self.final_norm), self.lm)

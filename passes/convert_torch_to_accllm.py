@@ -50,6 +50,7 @@ from accllm.dialects import lattn, smla
 from accllm.dialects.quant_types import ParamAttr
 from accllm.dialects.torch import ValueTensorType
 from accllm.frontend.torch_fold import FOLDERS
+from accllm.numerics import contract as ct
 from accllm.passes.diagnostics import error_at
 
 PARAM_ATTR = "accllm.param"  # argument attribute naming an external weight (#smla.param)
@@ -81,6 +82,9 @@ class Const:
 
     array_: np.ndarray | None = None
     attr: DenseIntOrFPElementsAttr | None = None  # set for literals: reused as weight data
+    # For RoPE cos/sin tables: the angle tensor they were evaluated from (same layout), so that
+    # the model's own inverse frequencies are read exactly instead of fitted to the tables.
+    angles: np.ndarray | None = None
 
     @property
     def array(self) -> np.ndarray:
@@ -375,10 +379,44 @@ class FunctionConverter:
             return a.array
 
         try:
-            return Const(array_=np.asarray(FOLDERS[name](*[py(a) for a in args])))
+            result = Const(array_=np.asarray(FOLDERS[name](*[py(a) for a in args])))
+            result.angles = self.fold_angles(name, args, py)
+            return result
         except (ValueError, IndexError, TypeError) as err:
             raise self.fail(f"'{name}' on constants could not be evaluated: {err}") from err
 
+    def fold_angles(self, name: str, args: list, py) -> np.ndarray | None:
+        """The angles behind a folded cos/sin table: the argument of aten.cos/sin, carried
+        through layout ops (and through a scalar multiply, whose effect on the values the
+        RoPE match checks)."""
+        if name in ("torch.aten.cos", "torch.aten.sin"):
+            return np.asarray(args[0].array)
+        carriers = [a for a in args if isinstance(a, Const) and a.angles is not None]
+        if len(carriers) != 1:
+            return None
+        if name == "torch.aten.mul.Scalar":
+            return carriers[0].angles
+        if name not in _ANGLE_LAYOUT_OPS:
+            return None
+        swapped = [Const(array_=a.angles) if a is carriers[0] else a for a in args]
+        return np.asarray(FOLDERS[name](*[py(a) for a in swapped]))
+
+
+# Folds that only move table entries: a cos/sin table's angles follow them.
+_ANGLE_LAYOUT_OPS = {
+    f"torch.aten.{n}"
+    for n in (
+        "unsqueeze",
+        "view",
+        "reshape",
+        "expand",
+        "broadcast_to",
+        "to.dtype",
+        "clone",
+        "slice.Tensor",
+        "permute",
+    )
+}
 
 _CREATION_OPS = {
     "torch.aten.arange.start_step",
@@ -476,9 +514,9 @@ def _mul_tensor(c: FunctionConverter, args):
             rt = c.result_type()
             return Tensor(c.emit(smla.RMSNormOp(y.source, gamma, y.data["eps"], rt)).result)
         if isinstance(x, Heads) and x.transposed and isinstance(y, Const):
-            return Partial("rope.cos", x, {"table": y.array})
+            return Partial("rope.cos", x, {"table": y.array, "angles": y.angles})
         if isinstance(x, Partial) and x.kind == "rope.rot" and isinstance(y, Const):
-            return Partial("rope.sin", x.source, {"table": y.array})
+            return Partial("rope.sin", x.source, {"table": y.array, "angles": y.angles})
         if isinstance(x, Silu) and isinstance(y, Tensor | Silu):
             up = c.tensor(y, "the up projection")
             return Tensor(c.emit(smla.SwiGLUOp(x.value, up, c.result_type())).result)
@@ -495,9 +533,7 @@ def _add_tensor(c: FunctionConverter, args):
     if isinstance(a, Partial) and isinstance(b, Partial):
         kinds = {a.kind: a, b.kind: b}
         if set(kinds) == {"rope.cos", "rope.sin"} and a.source is b.source:
-            return _rope(
-                c, a.source, kinds["rope.cos"].data["table"], kinds["rope.sin"].data["table"]
-            )
+            return _rope(c, a.source, kinds["rope.cos"].data, kinds["rope.sin"].data)
     lhs, rhs = c.tensor(a, "the left operand"), c.tensor(b, "the right operand")
     if c.shape(lhs) != c.shape(rhs):
         raise c.fail("'aten.add.Tensor' with broadcasting is not supported")
@@ -512,23 +548,61 @@ def _rope_table(c: FunctionConverter, table: np.ndarray, tokens: int, head_dim: 
     return t.reshape(tokens, head_dim)
 
 
-def _rope(c: FunctionConverter, heads: Heads, cos_t: np.ndarray, sin_t: np.ndarray):
+def _rope(c: FunctionConverter, heads: Heads, cos_p: dict, sin_p: dict):
     x = heads.value
     tokens, d = c.shape(x)[-2], heads.head_dim
-    cos_t = _rope_table(c, cos_t, tokens, d)
-    sin_t = _rope_table(c, sin_t, tokens, d)
+    cos_t = _rope_table(c, cos_p["table"], tokens, d)
+    sin_t = _rope_table(c, sin_p["table"], tokens, d)
     if tokens < 2:
         raise c.fail("RoPE: at least 2 tokens are needed to identify theta from the tables")
-    theta = _identify_theta(cos_t, sin_t, d)
-    if theta is None:
-        raise c.fail(
-            "RoPE tables are not the default rotary embedding cos/sin(p * theta^(-2i/d)) at "
-            "positions 0..T-1 (scaled RoPE variants are not supported)"
-        )
+    inv_freq = None
+    if cos_p.get("angles") is not None and sin_p.get("angles") is not None:
+        theta, inv_freq = _model_frequencies(c, cos_p["angles"], sin_p["angles"], cos_t, sin_t)
+    else:  # literal tables (no angles to read): only the default RoPE can be recognised
+        theta = _identify_theta(cos_t, sin_t, d)
+        if theta is None:
+            raise c.fail(
+                "RoPE tables are not the default rotary embedding cos/sin(p * theta^(-2i/d)) "
+                "at positions 0..T-1, and they carry no angles to read the model's "
+                "frequencies from"
+            )
     max_pos = c.max_positions or tokens
     pos = c.positions_for(tokens)
-    y = c.emit(smla.RoPEOp(x, pos, d, theta, max_pos)).result
+    y = c.emit(smla.RoPEOp(x, pos, d, theta, max_pos, inv_freq=inv_freq)).result
     return Heads(y, heads.heads, d, True)
+
+
+def _model_frequencies(c: FunctionConverter, cos_a, sin_a, cos_t, sin_t):
+    """(theta, inv_freq or None) from the angles the tables were evaluated from.
+
+    The angle at position 1 is 1 * w_i, i.e. the model's float32 inverse frequencies exactly
+    (HF's rope init functions computed them: default, llama3, linear, dynamic). The angles must
+    be p * w_i (float32) in both halves, and the tables cos/sin of them (no attention factor,
+    which YaRN-style RoPE applies). A default RoPE is carried as theta only
+    (contract.rope_default_theta), any other as theta (read off w_1) plus inv_freq."""
+    tokens, d = cos_t.shape
+    half = d // 2
+    ang = _rope_table(c, cos_a, tokens, d).astype(np.float32)
+    if not np.array_equal(ang, _rope_table(c, sin_a, tokens, d).astype(np.float32)):
+        raise c.fail("RoPE: the cos and sin tables come from different angles")
+    w = ang[1, :half]
+    want = np.arange(tokens, dtype=np.float32)[:, None] * w[None, :]
+    if not (np.array_equal(ang[:, :half], want) and np.array_equal(ang[:, half:], want)):
+        raise c.fail("RoPE angles are not p * w_i at positions 0..T-1 in both halves")
+    a64 = ang.astype(np.float64)
+    if not (
+        np.allclose(cos_t, np.cos(a64), atol=_TABLE_ATOL, rtol=0)
+        and np.allclose(sin_t, np.sin(a64), atol=_TABLE_ATOL, rtol=0)
+    ):
+        raise c.fail(
+            "RoPE tables are scaled (an attention factor, as YaRN/longrope apply): not supported"
+        )
+    theta = ct.rope_default_theta(w, d)
+    if theta is not None:
+        return theta, None
+    if not np.all(w > 0):
+        raise c.fail("RoPE inverse frequencies must be positive")
+    return float(w[1]) ** (-d / 2.0), w.astype(np.float64)
 
 
 def _identify_theta(cos_t: np.ndarray, sin_t: np.ndarray, d: int) -> float | None:
@@ -666,15 +740,25 @@ def _sdpa(c: FunctionConverter, args):
     if s is not None and not math.isclose(s, 1 / math.sqrt(d), rel_tol=_SCALE_RTOL):
         raise c.fail(f"attention scale {s} is not 1/sqrt(head_dim={d}) (lattn's scale)")
     tokens = c.shape(q.value)[-2]
-    causal = _mask_kind(c, mask, bool(c.scalar(is_causal, "is_causal")), tokens)
+    causal, window = _mask_kind(c, mask, bool(c.scalar(is_causal, "is_causal")), tokens)
     op = lattn.PrefillOp(
-        q.value, kh.value, vh.value, q.heads, kh.heads, causal=causal, result_type=q.value.type
+        q.value,
+        kh.value,
+        vh.value,
+        q.heads,
+        kh.heads,
+        causal=causal,
+        sink=None if window is None else 0,
+        window=window,
+        result_type=q.value.type,
     )
     return Heads(c.emit(op).result, q.heads, d, True)
 
 
-def _mask_kind(c: FunctionConverter, mask, is_causal: bool, tokens: int) -> bool:
-    """True for a causal mask, False for none; anything else is an error."""
+def _mask_kind(c: FunctionConverter, mask, is_causal: bool, tokens: int):
+    """(causal, window): (True, None) for a causal mask, (False, None) for none, (True, W) for
+    a sliding-window causal mask (key j visible from i iff i - W < j <= i: Λ with 0 sinks, as
+    Mistral's sliding_window); anything else is an error."""
     if isinstance(mask, Scalar) and mask.value is None:
         return is_causal
     if not isinstance(mask, Const):
@@ -691,10 +775,17 @@ def _mask_kind(c: FunctionConverter, mask, is_causal: bool, tokens: int) -> bool
     if is_causal:
         allowed = allowed & tril
     if np.array_equal(allowed, tril):
-        return True
+        return True, None
     if allowed.all():
-        return False
-    raise c.fail("the attention mask is neither causal nor all-visible (not supported)")
+        return False, None
+    band = int(allowed[-1].sum())  # the last query sees exactly W keys
+    i, j = np.indices((tokens, tokens))
+    if 0 < band < tokens and np.array_equal(allowed, (j <= i) & (j > i - band)):
+        return True, band
+    raise c.fail(
+        "the attention mask is neither causal, all-visible nor a causal sliding window "
+        "(not supported)"
+    )
 
 
 def _to_dtype(c: FunctionConverter, args):

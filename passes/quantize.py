@@ -224,7 +224,7 @@ class _WeightQuantizer:
             except ValueError as err:
                 raise error_at(user, str(err)) from err
             qt = QWeightType(
-                w.shape,
+                (w.shape[0], ct.padded_k(w.shape[1])),  # K zero-padded by w2_components
                 IntegerType(NUMERICS.w_bits, Signedness.UNSIGNED),
                 comp.group,
                 SparsityAttr() if sparse else None,
@@ -259,6 +259,16 @@ class _WeightQuantizer:
             return self.emit(wop, "a8rows", a8_type(q.shape), comps)
 
         return self.get(value, user, "a8rows", build)
+
+    def bias(self, value: SSAValue, user: LinearOp) -> SSAValue:
+        """A linear bias in the output's Q15.16 format (contract.quantize_bias)."""
+
+        def build(wop: WeightOp) -> SSAValue:
+            b = ct.quantize_bias(self.read(wop))
+            qt = residual_type(b.shape)
+            return self.emit(wop, "bias", qt, {"values": (b.astype(np.int32), 32)})
+
+        return self.get(value, user, "bias", build)
 
     def norm_gain(self, value: SSAValue, user: RMSNormOp) -> SSAValue:
         def build(wop: WeightOp) -> SSAValue:
@@ -345,16 +355,11 @@ class _FunctionQuantizer:
             g = self.w.norm_gain(op.gamma, op)
             self.replace(op, RMSNormOp(x, g, op.epsilon.value.data, res(op.result)))
         elif isinstance(op, LinearOp):
-            if op.bias is not None:
-                raise error_at(
-                    op,
-                    "linear layers with a bias are not covered by the W2 contract "
-                    "(numerics/contract.py has no bias path); remove the bias or extend it",
-                )
             x = self.act8(op.input, op)
             w = self.w.w2(op.weight, op)
+            b = self.w.bias(op.bias, op) if op.bias is not None else None
             acc = signed_bits_for(linear_acc_bound(w.type))
-            self.replace(op, LinearOp(x, w, res(op.result), acc_bits=acc))
+            self.replace(op, LinearOp(x, w, res(op.result), bias=b, acc_bits=acc))
         elif isinstance(op, LMHeadOp):
             x = self.act8(op.input, op)
             w = self.w.int8_rows(op.weight, op)
@@ -376,6 +381,7 @@ class _FunctionQuantizer:
                     op.theta.value.data,
                     op.max_positions.value.data,
                     res(op.result),
+                    inv_freq=op.frequencies() if op.inv_freq is not None else None,
                 ),
             )
         elif isinstance(op, PrefillOp):

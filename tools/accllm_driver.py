@@ -58,8 +58,18 @@ def build_arg_parser() -> argparse.ArgumentParser:
     )
     comp.add_argument("--prompt-len", type=int, default=8, help="prompt tokens for the check run")
     comp.add_argument("--decode-steps", type=int, default=24, help="decoded tokens for the check")
-    comp.add_argument("--sink", type=int, default=4, help="Λ attention: sink tokens S")
-    comp.add_argument("--window", type=int, default=1020, help="Λ attention: recent window W")
+    comp.add_argument(
+        "--sink",
+        type=int,
+        default=None,
+        help="Λ attention: sink tokens S (default 4; 0 for a model with a sliding_window)",
+    )
+    comp.add_argument(
+        "--window",
+        type=int,
+        default=None,
+        help="Λ attention: recent window W (default: the model's sliding_window, else 1020)",
+    )
     comp.set_defaults(func=run_flow)
     for module in SUBCOMMAND_MODULES:
         importlib.import_module(module).register(sub)

@@ -49,6 +49,22 @@ def _stage_model(state: FlowState) -> None:
         f"{cfg.num_attention_heads} heads ({cfg.num_key_value_heads} KV), "
         f"FFN {cfg.intermediate_size}, vocab {cfg.vocab_size}"
     )
+    _resolve_lambda(state, cfg)
+
+
+def _resolve_lambda(state: FlowState, cfg) -> None:
+    """The Λ S/W of this run (the model's sliding window where it has one), printed with why."""
+    import sys
+
+    from accllm.models.support import lambda_shape
+
+    shape = lambda_shape(cfg, state.args.sink, state.args.window)
+    state.args.sink, state.args.window = shape.sinks, shape.window
+    state.summary["lambda"] = {"sinks": shape.sinks, "window": shape.window, "why": shape.reason}
+    print(f"  Λ attention: S={shape.sinks} sinks, W={shape.window} window ({shape.reason})")
+    if shape.warning:
+        sys.stderr.write(f"accllm: warning: {shape.warning}\n")
+        state.summary["lambda"]["warning"] = shape.warning
 
 
 def _stage_reference(state: FlowState) -> None:
@@ -112,6 +128,11 @@ def _stage_compress(state: FlowState) -> None:
             f"{got[t, v]} != {ref.prefill_logits[t, v]} ({len(diff)} differences)"
         )
     kv, moved = report["kv_cache"], report["decode_bytes_per_token"]
+    if report["k_padding_weights"]:
+        print(
+            f"  K zero-padded to multiples of 32: {report['k_padding_weights']} stored weights "
+            f"are padding ({report['k_padding_weights'] / report['linear_weights']:.2%})"
+        )
     print(
         f"  linear weights: {report['linear_bits_per_weight']} bits/weight (codes, 2:4 metadata, "
         f"scales, zero points, word padding); KV cache {kv['bytes_per_token']:.0f} B/token, "
@@ -131,10 +152,51 @@ EMBEDDING_NOTE = (
 )
 
 
+def pending_engine_features(compressed_ir: Path) -> list[str]:
+    """Model features the compressed IR has that the RTL engine does not implement yet, each
+    naming the config field (checked before lowering, so nothing is silently dropped)."""
+    from accllm.dialects import smla
+    from accllm.interpreter.runner import load_module
+
+    found: list[str] = []
+    ops = list(load_module(compressed_ir).walk())
+    biased = sum(1 for o in ops if isinstance(o, smla.LinearOp) and o.bias is not None)
+    if biased:
+        found.append(
+            f"linear biases ({biased} biased linears, e.g. Qwen2's q/k/v 'bias'): the linear "
+            "unit's write stage has no bias adder yet"
+        )
+    padded = [
+        o
+        for o in ops
+        if isinstance(o, smla.LinearOp)
+        and o.weight.type.get_shape()[-1] != o.input.type.get_shape()[-1]
+    ]
+    if padded:
+        found.append(
+            f"zero-padded input sizes ({len(padded)} linears whose K is not a multiple of 32, "
+            "e.g. 'intermediate_size'): the linear unit reads unpadded activation rows"
+        )
+    if any(isinstance(o, smla.RoPEOp) and o.inv_freq is not None for o in ops):
+        found.append(
+            "scaled RoPE ('rope_scaling' llama3/linear: smla.rope inv_freq): the RoPE unit's "
+            "tables are generated from theta only"
+        )
+    return found
+
+
 def _stage_lower(state: FlowState) -> None:
     from accllm.tools import accllm_opt
 
     args, out = state.args, state.out
+    pending = pending_engine_features(state.artefacts["compressed_ir"])
+    if pending:
+        raise CommandError(
+            "the accelerator engine does not implement "
+            + "; ".join(pending)
+            + " (pending the engine rebuild); the stages up to 'compress' run: "
+            "use --stop-after compress"
+        )
     compressed = state.artefacts["compressed_ir"]
     both = out / "model.prefill_decode.mlir"
     accel_ir, hw_ir = out / "model.accel.mlir", out / "model.hw.mlir"

@@ -105,9 +105,14 @@ def _top(fn: func.FuncOp, tables: dict[str, str], base_dir: Path, shared: dict) 
         ctx.index = index
         if isinstance(op, smla.WeightOp):
             key = op.value.key.data if isinstance(op.value, ParamAttr) else f"{top.name}_{index}"
-            prefix = _sanitize(key)
-            ports = shared.get(prefix) or weight_ports(op, prefix, base_dir)
-            shared[prefix] = ports
+            # One set of ports per (parameter, format): a tied embedding / LM head is one
+            # parameter read in two formats, so the second gets its own ports.
+            base = _sanitize(key)
+            skey = (base, op.result.type)
+            if skey not in shared:
+                n = sum(1 for b, _ in shared if b == base)
+                shared[skey] = weight_ports(op, base if n == 0 else f"{base}_r{n}", base_dir)
+            ports = shared[skey]
             top.weights += [p for p in ports.values() if all(p is not q for q in top.weights)]
             values[op.result] = K.Weight(ports, op.result.type)
         elif isinstance(op, arith.ConstantOp):

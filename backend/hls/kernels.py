@@ -334,16 +334,17 @@ def _(op: smla.SwiGLUOp, ctx: Context, y: Fixed) -> Kernel:
 
 def _rope_table_names(op: smla.RoPEOp, ctx: Context) -> str:
     """Module-level Q1.14 cos/sin tables of contract.rope_tables for this op's frequencies
-    (w_i = theta^(-2i/head_dim), as HF's default RoPE), shared by ops with equal parameters."""
+    (`smla.rope` frequencies(): its inv_freq, or theta^(-2i/head_dim)), shared by ops with
+    equal parameters."""
     hd = op.head_dim.value.data
-    theta = op.theta.value.data
+    inv_freq = op.frequencies()
     maxp = op.max_positions.value.data
     key = f"rope_{len(ctx.tables)}"
-    sig = f"{hd}/{theta!r}/{maxp}"
+    sig = f"{hd}/{','.join(repr(float(w)) for w in inv_freq)}/{maxp}"
     for name, text in ctx.tables.items():
         if text.startswith(f"// rope {sig}\n"):
             return name
-    tables = ct.rope_tables(ct.rope_inv_freq(theta, hd), maxp)
+    tables = ct.rope_tables(inv_freq, maxp)
     lines = [f"// rope {sig}"]
     for part in ("cos_lo", "sin_lo", "cos_hi", "sin_hi"):
         arr = getattr(tables, part)
@@ -385,13 +386,20 @@ def _(op: smla.RoPEOp, ctx: Context, y: Fixed) -> Kernel:
     )
 
 
-def _linear_w2(op: Operation, ctx: Context, x: A8, w: Weight, y: Fixed) -> Kernel:
+def _linear_w2(
+    op: Operation, ctx: Context, x: A8, w: Weight, y: Fixed, bias: Weight | None = None
+) -> Kernel:
     wt: QWeightType = w.type
     n, k = wt.get_shape()
     g = wt.group_size()
     wpr = ct.words_per_row(k)
     ng = k // g
     p = {key: port.name for key, port in w.ports.items()}
+
+    def xq(i: str) -> str:  # inputs beyond x's K are the zero padding (contract padded_k)
+        v = f"i64({x.name}_q[t][{i}])"
+        return v if x.cols == k else f"({i} < {x.cols} ? {v} : i64(0))"
+
     lane = [
         "const int blk = w * BLOCKS_PER_WORD + b;",
         f"if (blk < {k // 4}) {{",
@@ -399,8 +407,7 @@ def _linear_w2(op: Operation, ctx: Context, x: A8, w: Weight, y: Fixed) -> Kerne
         f"{IND}const int z = {p['zp']}[o * {ng} + g].to_int();",
         f"{IND}int p0, p1, c0, c1;",
         f"{IND}decode_block(word_block(row[w], b), p0, p1, c0, c1);",
-        f"{IND}part += i64({x.name}_q[t][4 * blk + p0]) * (c0 - z) + "
-        f"i64({x.name}_q[t][4 * blk + p1]) * (c1 - z);",
+        f"{IND}part += {xq('4 * blk + p0')} * (c0 - z) + {xq('4 * blk + p1')} * (c1 - z);",
         f"{IND}if ((blk + 1) % {g // 4} == 0) {{",
         f"{IND}{IND}acc += part * i64({p['sm']}[o * {ng} + g]);",
         f"{IND}{IND}part = 0;",
@@ -416,8 +423,12 @@ def _linear_w2(op: Operation, ctx: Context, x: A8, w: Weight, y: Fixed) -> Kerne
             loop("L_lane", "b", "BLOCKS_PER_WORD", lane, unroll(op)),
             pipeline(op),
         ),
-        f"{y.name}[t][o] = requantize_pow2<RES_BITS>(acc, {x.name}_f[t].to_int() + "
+        f"const i64 y = requantize_pow2<RES_BITS>(acc, {x.name}_f[t].to_int() + "
         f"{p['se']}[o].to_int() - {y.frac});",
+        # contract.linear_bias_add: saturate(y + b, 32) after the shift
+        f"{y.name}[t][o] = saturate<RES_BITS>(y + i64({bias.ports['v'].name}[o]));"
+        if bias is not None
+        else f"{y.name}[t][o] = y;",
     ]
     row = [
         *loop("L_load", "w", wpr, [f"row[w] = {p['words']}[o * {wpr} + w];"], pipeline(op)),
@@ -429,6 +440,8 @@ def _linear_w2(op: Operation, ctx: Context, x: A8, w: Weight, y: Fixed) -> Kerne
         *loop("L_out", "o", n, row),
     ]
     ports = [w.ports[key] for key in ("words", "zp", "sm", "se")]
+    if bias is not None:
+        ports.append(bias.ports["v"])
     return Kernel(
         ctx.kernel_name(op),
         [*x.decls(const=True), *(q.decl() for q in ports), y.decl()],
@@ -465,12 +478,15 @@ def _linear_int8(op: Operation, ctx: Context, x: A8, w: Weight, y: Fixed) -> Ker
 def _linear(op: Operation, ctx: Context, y: Fixed) -> Kernel:
     x = ctx.buf(op, op.input, A8, "input (A8)")
     w = ctx.buf(op, op.weight, Weight, "weight")
+    bias = None
     if getattr(op, "bias", None) is not None:
-        raise error_at(op, "linear bias is not supported by the HLS backend (no Llama uses it)")
+        bias = ctx.buf(op, op.bias, Weight, "bias")
+        if not w.type.is_w2() or y.frac != N.res_frac:
+            raise error_at(op, "a linear bias is defined for W2 linears with a Q15.16 output")
     if y.bits != N.res_bits:
         raise error_at(op, f"HLS linear kernels produce si{N.res_bits}, got si{y.bits}")
     if w.type.is_w2():
-        return _linear_w2(op, ctx, x, w, y)
+        return _linear_w2(op, ctx, x, w, y, bias)
     return _linear_int8(op, ctx, x, w, y)
 
 

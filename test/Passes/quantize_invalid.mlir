@@ -8,26 +8,6 @@
 // KV8: error: accllm-quantize: kv=8 is not supported{{.*}}use kv=4
 // G100: error: accllm-quantize: group=100 is not an allowed W2 group size (32, 64, 128)
 
-// An FFN of 264 (a multiple of 4 and 8, not of 32): no allowed W2 group divides K.
-func.func @ffn_264(%x: tensor<1x2x264xf32>) -> tensor<1x2x8xf32> {
-  %w = smla.weight dense<0.5> : tensor<8x264xf32>
-  // expected-error @+1 {{input size K=264 is not a multiple of any allowed W2 group size (32, 64, 128) <= 128; pad K to a multiple of 32}}
-  %y = smla.linear %x, %w : tensor<1x2x264xf32>, tensor<8x264xf32> -> tensor<1x2x8xf32>
-  func.return %y : tensor<1x2x8xf32>
-}
-
-// -----
-
-func.func @bias(%x: tensor<1x2x32xf32>) -> tensor<1x2x8xf32> {
-  %w = smla.weight dense<0.5> : tensor<8x32xf32>
-  %b = smla.weight dense<0.5> : tensor<8xf32>
-  // expected-error @+1 {{linear layers with a bias are not covered by the W2 contract}}
-  %y = smla.linear %x, %w bias %b : tensor<1x2x32xf32>, tensor<8x32xf32>, tensor<8xf32> -> tensor<1x2x8xf32>
-  func.return %y : tensor<1x2x8xf32>
-}
-
-// -----
-
 func.func @unknown_float_op(%x: tensor<1x2x32xf32>) -> tensor<1x2x32xf32> {
   %w = smla.weight dense<1.0> : tensor<32xf32>
   %n = smla.rmsnorm %x, %w epsilon = 1.0e-05 : tensor<1x2x32xf32>, tensor<32xf32> -> tensor<1x2x32xf32>

@@ -139,9 +139,11 @@ def test_group_size_adapts_per_layer(tiny):
 
 
 def test_compress_rejects_unsupported_sizes():
+    """K = 50 is zero-padded to 64 for the groups, but 2:4 needs blocks of 4 inputs."""
     cfg = default_config()
-    cfg.hidden_size, cfg.num_attention_heads, cfg.num_key_value_heads = 48, 3, 3
-    with pytest.raises(ValueError, match=r"layers\.0\.self_attn\.q_proj.*K=48"):
+    cfg.hidden_size, cfg.num_attention_heads, cfg.num_key_value_heads = 50, 5, 5
+    cfg.head_dim = 10
+    with pytest.raises(ValueError, match=r"layers\.0\.self_attn\.q_proj: 2:4 pruning .* got 50"):
         compress_model(build_model(cfg, seed=0))
 
 

@@ -36,7 +36,8 @@ func.func @mlp(%x: !smla.qtensor<2x32xsi32, frac=16> {hls.m_axi = #hls.m_axi<cha
 // CHECK-NEXT:    L_lane: for (int b = 0; b < BLOCKS_PER_WORD; ++b) {
 // CHECK-NEXT:      #pragma HLS UNROLL
 // CHECK:         decode_block(word_block(row[w], b), p0, p1, c0, c1);
-// CHECK:       v2[t][o] = requantize_pow2<RES_BITS>(acc, v1_f[t].to_int() + w_mlp_0_se[o].to_int() - 16);
+// CHECK:       const i64 y = requantize_pow2<RES_BITS>(acc, v1_f[t].to_int() + w_mlp_0_se[o].to_int() - 16);
+// CHECK-NEXT:  v2[t][o] = y;
 
 // CHECK-LABEL: void mlp(const res_t arg0[64],
 // CHECK-NEXT:  const word_t w_mlp_0_words[8],

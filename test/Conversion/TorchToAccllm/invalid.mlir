@@ -89,7 +89,7 @@ func.func @anticausal_mask(%q: !torch.vtensor<[1,2,8],f32>) -> !torch.vtensor<[1
   %p = torch.prim.ListConstruct %int0, %int2, %int1, %int3 : (!torch.int, !torch.int, !torch.int, !torch.int) -> !torch.list<int>
   %v = torch.aten.view %q, %s : !torch.vtensor<[1,2,8],f32>, !torch.list<int> -> !torch.vtensor<[1,2,2,4],f32>
   %h = torch.aten.permute %v, %p : !torch.vtensor<[1,2,2,4],f32>, !torch.list<int> -> !torch.vtensor<[1,2,2,4],f32>
-  // expected-error @+1 {{the attention mask is neither causal nor all-visible}}
+  // expected-error @+1 {{the attention mask is neither causal, all-visible nor a causal sliding window}}
   %a = torch.aten.scaled_dot_product_attention %h, %h, %h, %mask, %f0, %false, %none, %false : !torch.vtensor<[1,2,2,4],f32>, !torch.vtensor<[1,2,2,4],f32>, !torch.vtensor<[1,2,2,4],f32>, !torch.vtensor<[2,2],i1>, !torch.float, !torch.bool, !torch.none, !torch.bool -> !torch.vtensor<[1,2,2,4],f32>
   return %q : !torch.vtensor<[1,2,8],f32>
 }
