@@ -80,6 +80,12 @@ class HlsAnnotate(ModulePass):
         for fn in op.walk():
             if not isinstance(fn, func.FuncOp):
                 continue
+            if len(fn.body.blocks) != 1:  # declarations and branching bodies have no HLS form
+                raise error_at(
+                    fn,
+                    f"hls-annotate maps single-block functions, this one has "
+                    f"{len(fn.body.blocks)} blocks",
+                )
             fn.arg_attrs = self._port_attrs(
                 fn.arg_attrs, len(fn.function_type.inputs), next_channel
             )

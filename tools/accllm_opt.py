@@ -213,7 +213,12 @@ def process_chunks(args: argparse.Namespace, transform, stderr=None) -> tuple[in
             if os.environ.get("ACCLLM_DEBUG"):
                 traceback.print_exc()
             produced = [
-                Diagnostic(chunk.name, 0, 0, f"internal error: {type(err).__name__}: {err}")
+                Diagnostic(
+                    chunk.name,
+                    1 + chunk.line_offset,
+                    1,
+                    f"internal error: {type(err).__name__}: {' '.join(str(err).split())}",
+                )
             ]
         if args.verify_diagnostics:
             problems = check_expected(chunk, produced)

@@ -201,11 +201,26 @@ def verify_module(module: ModuleOp, chunk: Chunk) -> None:
         raise diagnostic_error(module, str(err), chunk) from err
 
 
+_REDEFINED = re.compile(r'Redefinition of symbol "(.+?)"')
+
+
 def diagnostic_error(op: Operation, message: str, chunk: Chunk) -> ToolError:
+    if isinstance(op, ModuleOp) and (m := _REDEFINED.search(message)):
+        # The module's symbol table reports it; point at the second definition instead.
+        dups = [o for o in op.ops if _sym_name(o) == m.group(1)]
+        if len(dups) > 1:
+            return diagnostic_error(dups[1], f"redefinition of symbol '{m.group(1)}'", chunk)
     file, line, col = location_of(op, chunk.name)
-    if file == chunk.name and line:
+    if file == chunk.name and not line:
+        line, col = 1, 1  # the implicit top-level module starts with the chunk
+    if file == chunk.name:
         line += chunk.line_offset
     return ToolError([Diagnostic(file, line, col, f"'{op.name}' op {message}")])
+
+
+def _sym_name(op: Operation) -> str | None:
+    attr = op.properties.get("sym_name") or op.attributes.get("sym_name")
+    return attr.data if isinstance(attr, StringAttr) else None
 
 
 def run_guarded(chunk: Chunk, action: Callable[[], None]) -> None:
@@ -217,7 +232,9 @@ def run_guarded(chunk: Chunk, action: Callable[[], None]) -> None:
     except OpError as err:
         raise diagnostic_error(err.op, err.message, chunk) from err
     except (VerifyException, DiagnosticException) as err:
-        raise ToolError([Diagnostic(chunk.name, 0, 0, _first_line(str(err)))]) from err
+        # No op to point at: the module, i.e. the start of the chunk.
+        line = 1 + chunk.line_offset
+        raise ToolError([Diagnostic(chunk.name, line, 1, _first_line(str(err)))]) from err
 
 
 # --- mlir-opt style --verify-diagnostics --------------------------------------------------------
