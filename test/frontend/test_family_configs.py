@@ -34,3 +34,7 @@ def test_config_only_import_and_u280_estimate(name, tmp_path):
     text = out.read_text()
     assert 'accllm.estimate = {target = "u280", decode_tokens_per_s = ' in text
     assert 'fits = "yes"' in text
+    # biases are not in the performance model yet: the estimate says how many bytes it leaves out
+    bias_bytes = 28 * (3584 + 2 * 512) * 4 if name == "qwen25_7b" else None
+    assert (f"unpriced_bias_bytes_per_token = {bias_bytes} : i64" in text) == bool(bias_bytes)
+    assert ("unpriced_bias_bytes" in text) == bool(bias_bytes)
