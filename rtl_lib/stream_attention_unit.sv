@@ -184,10 +184,14 @@ module stream_attention_unit #(
     logic [32:0] span;
     logic signed [63:0] rh, rl;
     logic fits;
+    logic signed [33:0] hi_x, lo_x, nlo_x;
     found = 1'b0;
     e_new = -8'sd32;
-    if (row_q == R_Q) span = (33'(hi_q) > 33'(-34'(lo_q))) ? 33'(hi_q) : 33'(-34'(lo_q));
-    else span = 33'(34'(hi_q) - 34'(lo_q));
+    hi_x = 34'(hi_q);
+    lo_x = 34'(lo_q);
+    nlo_x = -lo_x;
+    if (row_q == R_Q) span = (hi_x > nlo_x) ? 33'(hi_x) : 33'(nlo_x);
+    else span = 33'(hi_x - lo_x);
     base = bitlen(span) - ((row_q == R_Q) ? 7 : 5);
     if (base < RES_FRAC - 31) base = RES_FRAC - 31;
     for (int c = 0; c < 3; c++) begin
