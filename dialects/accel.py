@@ -106,6 +106,13 @@ def _int(op: Operation, name: str) -> int:
     return attr.value.data
 
 
+def _require_position(op: Operation) -> None:
+    """An optional compile-time first position: within the descriptors' 32-bit pos_base."""
+    pos = op.properties.get("position")
+    if isinstance(pos, IntegerAttr) and not 0 <= pos.value.data < 1 << 31:
+        raise VerifyException(f"position must be in [0, 2^31), got {pos.value.data}")
+
+
 def _require_positive(op: Operation, *names: str) -> None:
     for n in names:
         if _int(op, n) <= 0:
@@ -386,7 +393,14 @@ class LinearOp(InstructionOp):
 @irdl_op_definition
 class AttentionOp(InstructionOp):
     """Λ attention of one layer on the attention unit: `mode` gemm = causal prefill of `tokens`
-    queries, gemv = one decode query; reads K/V (KV4) of the visible slots from `kv`."""
+    queries, gemv = one decode query; reads K/V (KV4) of the visible slots from `kv`.
+    `position`: the absolute position of the first token when known at compile time (a prompt
+    from 0); absent = the engine's position register (a decode step or a prefill chunk at a
+    run-time position). Token t is at position + t.
+    `k`, `v` (required for more than one token): the new tokens' K and V rows (Q15.16); the
+    unit KV4-quantizes token t's into its Λ slot right before query t attends, so a chunk that
+    wraps the window never overwrites a slot an earlier query of the chunk still sees (a
+    separate accel.kv_append of the whole chunk first would)."""
 
     name = "accel.attention"
     UNIT: ClassVar[str] = "attn"
@@ -401,11 +415,24 @@ class AttentionOp(InstructionOp):
     sink = prop_def(IntegerAttr)
     window = prop_def(IntegerAttr)
     tokens = prop_def(IntegerAttr)
+    position = opt_prop_def(IntegerAttr)
+    k = opt_prop_def(SymbolRefAttr)
+    v = opt_prop_def(SymbolRefAttr)
 
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "attr-dict"
 
     def verify_(self) -> None:
+        _require_position(self)
+        if (self.k is None) != (self.v is None):
+            raise VerifyException("k and v come together (the tokens' K and V rows)")
+        if self.k is None and _int(self, "tokens") > 1:
+            raise VerifyException(
+                f"an attention of {_int(self, 'tokens')} tokens appends them itself: it needs "
+                "their K and V rows (k, v)"
+            )
+        if self.k is not None:
+            self.buffers("k", "v")
         mode = _choice(self.mode, MODES, "mode")
         _require_positive(self, "heads", "kv_heads", "head_dim", "window", "tokens")
         if (mode == "gemv") != (_int(self, "tokens") == 1):
@@ -419,7 +446,8 @@ class AttentionOp(InstructionOp):
 @irdl_op_definition
 class KVAppendOp(InstructionOp):
     """Quantize (KV4) and write `tokens` tokens' K and V into their Λ slots of `kv` (unit
-    `kv`, the KV cache controller)."""
+    `kv`, the KV cache controller). `position` as for accel.attention (absent = the position
+    register)."""
 
     name = "accel.kv_append"
     UNIT: ClassVar[str] = "kv"
@@ -428,11 +456,13 @@ class KVAppendOp(InstructionOp):
     k = prop_def(SymbolRefAttr)
     v = prop_def(SymbolRefAttr)
     tokens = prop_def(IntegerAttr)
+    position = opt_prop_def(IntegerAttr)
 
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "attr-dict"
 
     def verify_(self) -> None:
+        _require_position(self)
         _require_positive(self, "tokens")
         _lookup(self, self.kv, HBMRegionOp, ("kv",))
         self.buffers("k", "v")

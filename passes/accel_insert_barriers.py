@@ -64,6 +64,8 @@ def accesses(module: ModuleOp, inst: accel.InstructionOp) -> tuple[list[Span], l
         case accel.LinearOp():
             return spans([inst.input]), spans([inst.output])
         case accel.AttentionOp():
+            if inst.k is not None and inst.v is not None:  # it appends the tokens itself
+                return spans([inst.q, inst.kv, inst.k, inst.v]), spans([inst.output, inst.kv])
             return spans([inst.q, inst.kv]), spans([inst.output])
         case accel.KVAppendOp():
             return spans([inst.k, inst.v]), spans([inst.kv])

@@ -295,18 +295,17 @@ def _attn_descriptor(
     op: accel.AttentionOp | accel.KVAppendOp,
     kv: KVLayout,
     buffers,
-    last_append: dict[str, accel.KVAppendOp],
 ) -> accel_program_attn.AttnDescriptor:
-    """Descriptor of a kv_append or attention. Positions: a gemm-mode (prefill) op is the
-    prompt at positions 0..T-1 (lattn.prefill's semantics, on the empty cache); a decode (one
-    token) op takes the runtime position register."""
+    """Descriptor of a kv_append or attention. Token t is at `position` + t when the op has
+    a compile-time position (a prompt from 0), else at the position register + t (a decode
+    step, or a prefill chunk at a run-time position on a filled cache)."""
 
     def word(ref) -> int:
         return _int(buffers[ref.root_reference.data], "offset") // WORD_BYTES
 
     region = op.kv.root_reference.data
     tokens = _int(op, "tokens")
-    position = 0 if tokens > 1 else None
+    position = op.position.value.data if op.position is not None else None
     try:
         if isinstance(op, accel.KVAppendOp):
             return accel_program_attn.kv_append_descriptor(
@@ -319,15 +318,8 @@ def _attn_descriptor(
                 position=position,
             )
         fused: dict[str, int] = {}
-        if tokens > 1:  # prefill: append each token right before its query attends
-            app = last_append.get(region)
-            if app is None or _int(app, "tokens") != tokens:
-                raise error_at(
-                    op,
-                    f"prefill attention on @{region} without a preceding {tokens}-token "
-                    "accel.kv_append in its schedule: the unit needs the K/V buffers",
-                )
-            fused = {"k_base": word(app.k), "v_base": word(app.v)}
+        if op.k is not None and op.v is not None:  # append each token before its query attends
+            fused = {"k_base": word(op.k), "v_base": word(op.v)}
         return accel_program_attn.attention_descriptor(
             q_base=word(op.q),
             o_base=word(op.output),
@@ -456,7 +448,6 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
                 "(a data hazard or the shared activation-buffer port): run "
                 "accel-insert-barriers before accel-to-hw",
             )
-        last_append: dict[str, accel.KVAppendOp] = {}
         for inst in sched.body.block.ops:
             if isinstance(inst, accel.BarrierOp):
                 prog.append(isa.Barrier(inst.unit_set()))
@@ -469,9 +460,7 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
                 prog.append(isa.Dispatch(u, len(out.linear) - 1))
             elif isinstance(inst, accel.KVAppendOp | accel.AttentionOp):
                 assert out.kv is not None
-                out.attn.append(_attn_descriptor(inst, out.kv, buffers, last_append))
-                if isinstance(inst, accel.KVAppendOp):
-                    last_append[inst.kv.root_reference.data] = inst
+                out.attn.append(_attn_descriptor(inst, out.kv, buffers))
                 prog.append(isa.Dispatch(u, len(out.attn) - 1))
             elif isinstance(inst, accel.VectorOp):
                 descs, d = _vector_descriptor(inst, regions, buffers, out)

@@ -89,6 +89,9 @@ class DeriveStep(ModulePass):
     source: str = "forward"
     step: str = "decode"
     tokens: int = 1
+    # erase @source afterwards (a design keeps only its step programs: a prefill chunk and
+    # the decode step run any prompt length)
+    replace: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         funcs = {f.sym_name.data: f for f in op.ops if isinstance(f, func.FuncOp)}
@@ -129,3 +132,6 @@ class DeriveStep(ModulePass):
         assert isinstance(step, func.FuncOp)
         step.detach()
         op.body.block.insert_op_after(step, src)
+        if self.replace:
+            src.detach()
+            src.erase()

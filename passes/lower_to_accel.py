@@ -175,6 +175,7 @@ class _FuncLowering:
         self.region_of: dict[SSAValue, str] = {}  # weights / tables / caches -> region
         self.weights: dict[SSAValue, Operation] = {}
         self.kv_layer = 0  # attention layers of this function lowered so far
+        self.first_position: int | None = None  # set by lower(): see token_positions
         self.positions: dict[SSAValue, int] = {}  # constant RoPE positions -> first position
         self.body: list[Operation] = []
         ops = list(fn.body.block.ops)
@@ -336,15 +337,27 @@ class _FuncLowering:
                 "k": _ref(kb),
                 "v": _ref(vb),
                 "tokens": _i(math.prod(_shape(k)[:-1])),
+                **self.position_prop(),
             }
         )
         self.issue(inst)
 
     def attention(
-        self, op: Operation, q: SSAValue, kv: str, geometry: tuple, tokens: int, heads: int
+        self,
+        op: Operation,
+        q: SSAValue,
+        kv: str,
+        geometry: tuple,
+        tokens: int,
+        heads: int,
+        new_kv: tuple[SSAValue, SSAValue] | None = None,
     ) -> None:
         kv_heads, head_dim, sink, window = geometry
-        qb, out = self.act(q, op), self.act(op.results[0], op)
+        qb = self.act(q, op)
+        fused = {}
+        if new_kv is not None:  # the tokens' K/V, appended by the attention itself
+            fused = {"k": _ref(self.act(new_kv[0], op)), "v": _ref(self.act(new_kv[1], op))}
+        out = self.act(op.results[0], op)
         inst = accel.AttentionOp.create(
             properties={
                 "mode": StringAttr("gemm" if tokens > 1 else "gemv"),
@@ -357,6 +370,8 @@ class _FuncLowering:
                 "sink": _i(sink),
                 "window": _i(window),
                 "tokens": _i(tokens),
+                **self.position_prop(),
+                **fused,
             }
         )
         self.issue(inst)
@@ -379,15 +394,26 @@ class _FuncLowering:
 
     def prefill(self, op: Operation, tokens: int, appended: dict) -> None:
         """Λ prefill: with an explicit lattn.append of the same k, v the cache is that one;
-        otherwise (the compression passes' form) the layer's cache region is created here and
-        the new tokens' K/V appended to it before attention reads them."""
+        otherwise (the compression passes' form) the layer's cache region is created here.
+        One token: a kv_append, then the attention. More: the attention appends each token
+        right before its query attends (`k`, `v` of accel.attention): appending the whole
+        chunk first would overwrite, once the chunk wraps the window, slots that the chunk's
+        earlier queries still see."""
         q, k, v = op.operands
         heads = _int_prop(op, "num_heads")
         cache = appended.get((k, v))
         if cache is not None:
             ct = cache.type
             geometry = (ct.heads.data, ct.head_dim.data, ct.sink.data, ct.window.data)
-            self.attention(op, q, self.region_of[cache], geometry, tokens, heads)
+            kv = self.region_of[cache]
+            if tokens > 1:  # the explicit append is the attention's own
+                last = self.body[-1] if self.body else None
+                if not (isinstance(last, accel.KVAppendOp) and last.kv.root_reference.data == kv):
+                    raise error_at(op, "a multi-token prefill must follow its lattn.append")
+                self.body.pop()
+                self.attention(op, q, kv, geometry, tokens, heads, (k, v))
+            else:
+                self.attention(op, q, kv, geometry, tokens, heads)
             return
         if "sink" not in op.properties or "window" not in op.properties:
             raise error_at(op, "prefill without Λ sink/window: run accllm-lambda-attention first")
@@ -395,8 +421,30 @@ class _FuncLowering:
         head_dim = _shape(q)[-1] // heads
         geometry = (kv_heads, head_dim, _int_prop(op, "sink"), _int_prop(op, "window"))
         kv = self.kv_region(op, *geometry)
-        self.kv_append(op, kv, k, v)
-        self.attention(op, q, kv, geometry, tokens, heads)
+        if tokens > 1:
+            self.attention(op, q, kv, geometry, tokens, heads, (k, v))
+        else:
+            self.kv_append(op, kv, k, v)
+            self.attention(op, q, kv, geometry, tokens, heads)
+
+    def position_prop(self) -> dict[str, IntegerAttr]:
+        """The `position` of attention / kv_append: the function's first token position when
+        it is a compile-time constant; none (the position register) when it is an argument."""
+        return {} if self.first_position is None else {"position": _i(self.first_position)}
+
+    def token_positions(self, tokens: int) -> int | None:
+        """Where this function's tokens sit: the RoPE positions' constant start (a prompt),
+        None for positions passed as an argument (a decode step or a prefill chunk at a
+        run-time position); without RoPE, a multi-token function is a prompt from 0."""
+        for op in self.ops:
+            if isinstance(op, smla.RoPEOp):
+                owner = op.operands[1].owner
+                if isinstance(owner, arith.ConstantOp) and isinstance(
+                    owner.value, DenseIntOrFPElementsAttr
+                ):
+                    return _arange_start(np.asarray(owner.value.get_values()))
+                return None
+        return 0 if tokens > 1 else None
 
     def lower(self) -> accel.ScheduleOp:
         tokens = 1
@@ -406,6 +454,7 @@ class _FuncLowering:
             for r in op.results:
                 if isinstance(r.type, QTensorType) and len(r.type.get_shape()) >= 2:
                     tokens = max(tokens, math.prod(r.type.get_shape()[:-1]))
+        self.first_position = self.token_positions(tokens)
         appended: dict[tuple[SSAValue, SSAValue], SSAValue] = {}
         for i, op in enumerate(self.ops):
             self.lower_op(op, tokens, appended)

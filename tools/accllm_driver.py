@@ -57,6 +57,13 @@ def build_arg_parser() -> argparse.ArgumentParser:
         help="end the flow after this stage",
     )
     comp.add_argument("--prompt-len", type=int, default=8, help="prompt tokens for the check run")
+    comp.add_argument(
+        "--chunk",
+        type=_chunk_tokens,
+        default=8,
+        help="tokens per prefill chunk program (>= 2): the design prefills a prompt of any "
+        "length as chunks, then single-token steps",
+    )
     comp.add_argument("--decode-steps", type=int, default=24, help="decoded tokens for the check")
     comp.add_argument(
         "--sink",
@@ -74,6 +81,17 @@ def build_arg_parser() -> argparse.ArgumentParser:
     for module in SUBCOMMAND_MODULES:
         importlib.import_module(module).register(sub)
     return parser
+
+
+def _chunk_tokens(text: str) -> int:
+    """--chunk: an integer >= 2 (a one-token chunk is the decode program)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be >= 2, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

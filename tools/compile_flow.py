@@ -201,8 +201,14 @@ def _stage_lower(state: FlowState) -> None:
     both = out / "model.prefill_decode.mlir"
     accel_ir, hw_ir = out / "model.accel.mlir", out / "model.hw.mlir"
     for spec, src, dst in (
-        # the one-token @decode, cloned from @forward with run-time positions
-        ("accllm-derive-step{source=forward step=decode tokens=1}", compressed, both),
+        # the design's two programs, cloned from the imported @forward with run-time
+        # positions: a prefill chunk of --chunk tokens and the one-token decode step
+        (
+            "accllm-derive-step{source=forward step=decode tokens=1},"
+            f"accllm-derive-step{{source=forward step=chunk tokens={args.chunk} replace=true}}",
+            compressed,
+            both,
+        ),
         (f"lower-to-accel{{target={args.target}}},accel-insert-barriers", both, accel_ir),
         ("accel-to-hw", accel_ir, hw_ir),
     ):
@@ -244,10 +250,16 @@ def _stage_simulate(state: FlowState) -> None:
             "and the top's AXI ports carry one 256-bit word per beat (u280's 512-bit AXI is "
             "not modelled); its lower and emit stages ran"
         )
+    from accllm.backend.sim.model_run import prompt_plan
+
     steps = len(ref.tokens)
+    plan = prompt_plan(len(ref.prompt), args.chunk)
+    chunks = sum(1 for s, _, _ in plan if s != "decode_gemv")
     print(
         f"  Verilator + behavioural HBM ({args.target} latency / bandwidth per channel): "
-        f"prefill {len(ref.prompt)} tokens, greedy decode {steps} tokens; {EMBEDDING_NOTE}"
+        f"prompt of {len(ref.prompt)} tokens as {chunks} chunk(s) of {args.chunk} + "
+        f"{len(plan) - chunks} single-token step(s), greedy decode {steps} tokens; "
+        f"{EMBEDDING_NOTE}"
     )
     run = simulate_model(
         load_module(state.artefacts["accel_ir"]),
@@ -258,12 +270,19 @@ def _stage_simulate(state: FlowState) -> None:
         steps,
         args.target,
     )
+    n_prompt = len(run.prompt_programs)
+    prompt_cycles, decode_cycles = run.cycles[:n_prompt], run.cycles[n_prompt:]
     print(
-        f"  cycles: prefill {run.cycles[0]}, decode steps {min(run.cycles[1:], default=0)}.."
-        f"{max(run.cycles[1:], default=0)} (total {sum(run.cycles)}); HBM words read per "
-        f"channel {run.words_read}"
+        f"  cycles: prompt {sum(prompt_cycles)} ({n_prompt} programs), decode steps "
+        f"{min(decode_cycles, default=0)}..{max(decode_cycles, default=0)} "
+        f"(total {sum(run.cycles)}); HBM words read per channel {run.words_read}"
     )
-    state.summary["simulate"] = {"cycles": run.cycles, "words_read": run.words_read}
+    state.summary["simulate"] = {
+        "cycles": run.cycles,
+        "programs": run.prompt_programs + ["decode_gemv"] * len(decode_cycles),
+        "positions": run.positions,
+        "words_read": run.words_read,
+    }
     diff = first_difference(run, ref)
     state.summary["simulate"]["match"] = diff is None
     if diff is not None:

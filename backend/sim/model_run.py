@@ -1,17 +1,21 @@
 """A whole compressed model on the emitted accelerator: prefill of a prompt, then greedy decode.
 
-`simulate_model` takes the accel-level IR (lower-to-accel of the prefill function and the
-derived one-token decode function, the `accllm-derive-step` pass), the netlist IR
-(accel-to-hw) and the emitted design directory, and runs under the behavioural HBM model:
+`simulate_model` takes the accel-level IR (lower-to-accel of the two step functions the
+`accllm-derive-step` pass clones from the imported one: `@chunk`, C tokens at a run-time
+position, and `@decode`, one token), the netlist IR (accel-to-hw) and the emitted design
+directory, and runs under the behavioural HBM model:
 
-1. the host writes the RoPE tables and the prompt's token ids (`apv.embedding_ids_words` at the
-   word the netlist records in `accel.token_ids`); the prefill program runs, its embedding
-   unit gathering the rows from the table image in HBM (`contract.embedding_int8`);
-2. the bench reads the logits (the last int8 `accel.linear`'s output), takes the argmax of the
-   last row, writes that token's id, runs the decode program at the next position (the `pos`
-   port), and repeats (`AccelJob.greedy`).
+1. the host writes the RoPE tables; a prompt of any length n runs as n // C chunk programs at
+   positions 0, C, 2C, ... and then n % C one-token decode programs (the `pos` port holds each
+   program's first position; the host writes its token ids, `apv.embedding_ids_words` at the
+   word the netlist records in `accel.token_ids`, and reads its logits rows back). Chunks and
+   single steps compute exactly what a whole-prompt prefill does (per-token quantization, the
+   same Λ cache rule), so every prompt row is checked against the golden prefill;
+2. the bench takes the argmax of the last logits row, writes that token's id, runs the decode
+   program at the next position and repeats (`AccelJob.greedy`).
 
-Returns the simulated prefill logits, the greedily chosen tokens, their logits and the cycles.
+Returns the simulated prompt logits, the greedily chosen tokens, their logits and the cycles
+(one per program: the prompt's programs, then one per decode step).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from accllm.backend.sim.accelerator import accel_job, run_accelerator
 from accllm.backend.sim.hbm_image import hbm_images
 from accllm.dialects import accel
 
-PREFILL, DECODE = "forward_gemm", "decode_gemv"
+CHUNK, DECODE = "chunk_gemm", "decode_gemv"
 
 
 @dataclass
@@ -34,8 +38,21 @@ class ModelRun:
     prefill_logits: np.ndarray  # [P, vocab]
     tokens: np.ndarray  # [N] fed at decode steps 0..N-1 (argmax of the previous logits)
     decode_logits: np.ndarray  # [N, vocab]
-    cycles: list[int]  # prefill, then one per decode step
+    cycles: list[int]  # the prompt's programs (chunks, then single steps), then each decode step
     words_read: dict[int, int]
+    prompt_programs: list[str]  # schedule of each of the prompt's programs, in order
+    positions: list[int]  # first position of each program run (prompt, then decode steps)
+
+
+def prompt_plan(n: int, chunk: int) -> list[tuple[str, int, int]]:
+    """(schedule, first position, tokens) of the programs that prefill an n-token prompt on
+    a design with `chunk`-token chunk programs: n // chunk chunks, then n % chunk steps."""
+    if n < 1 or chunk < 2:
+        raise ValueError(f"a prompt needs >= 1 token and chunks >= 2 tokens (got {n}, {chunk})")
+    full = n // chunk
+    return [(CHUNK, i * chunk, chunk) for i in range(full)] + [
+        (DECODE, p, 1) for p in range(full * chunk, n)
+    ]
 
 
 def _logits_buffer(sched: accel.ScheduleOp, buffers: dict[str, int]) -> tuple[int, int]:
@@ -80,46 +97,58 @@ def simulate_model(
     def attr(d, key: str) -> int:
         return d[key].value.data
 
-    pi, di = ids[PREFILL], ids[DECODE]
-    if attr(pi, "tokens") != p_len or attr(di, "tokens") != 1:
+    missing = {CHUNK, DECODE} - set(ids)
+    if missing:
         raise ValueError(
-            f"the programs embed {attr(pi, 'tokens')} / {attr(di, 'tokens')} tokens, "
-            f"the prompt has {p_len} (decode 1)"
+            f"the design has no program(s) {sorted(missing)}: derive @chunk and @decode with "
+            "accllm-derive-step before lowering"
         )
-    id_words = apv.embedding_ids_words(prompt)
-    lp, vocab = _logits_buffer(scheds[PREFILL], buffers)
-    ld, _ = _logits_buffer(scheds[DECODE], buffers)
+    chunk = attr(ids[CHUNK], "tokens")
+    if attr(ids[DECODE], "tokens") != 1:
+        raise ValueError(f"@decode embeds {attr(ids[DECODE], 'tokens')} tokens, expected 1")
+    plan = prompt_plan(p_len, chunk)
+    logits = {s: _logits_buffer(scheds[s], buffers) for s in (CHUNK, DECODE)}
+    vocab = logits[DECODE][1]
     row_words = vocab // 8
     rope = apv.rope_table_writes(
         top["rope_theta"].value.data, attr(top, "rope_head_dim"), attr(top, "rope_max_pos")
     )
+    step_in, step_reads = [], []
+    for sched, pos, n in plan:
+        id_words = apv.embedding_ids_words(prompt[pos : pos + n])
+        step_in.append({attr(ids[sched], "ids_word") + i: w for i, w in enumerate(id_words)})
+        step_reads.append([(logits[sched][0], n * row_words)])
+    last_sched, _, last_n = plan[-1]
     job = accel_job(
         target,
         channels,
         hbm,
         {},
-        [bases[PREFILL]],
+        [bases[s] for s, _, _ in plan],
         [],
-        positions=[0],
-        step_in=[{attr(pi, "ids_word") + i: w for i, w in enumerate(id_words)}],
-        step_reads=[[(lp, p_len * row_words)]],
+        positions=[p for _, p, _ in plan],
+        step_in=step_in,
+        step_reads=step_reads,
         rope_tables=rope,
         greedy={
             "program": bases[DECODE],
             "pos0": p_len,
             "steps": steps,
             "vocab": vocab,
-            "first_logits_word": lp + (p_len - 1) * row_words,
-            "logits_word": ld,
-            "ids_word": attr(di, "ids_word"),
+            "first_logits_word": logits[last_sched][0] + (last_n - 1) * row_words,
+            "logits_word": logits[DECODE][0],
+            "ids_word": attr(ids[DECODE], "ids_word"),
         },
         max_cycles=5_000_000,
     )
     run = run_accelerator(design_dir, str(top["name"].data), job)
+    rows = [_rows(run.step_act[i], logits[s][0], n, vocab) for i, (s, _, n) in enumerate(plan)]
     return ModelRun(
-        prefill_logits=_rows(run.step_act[0], lp, p_len, vocab),
+        prefill_logits=np.concatenate(rows),
         tokens=np.array(run.tokens, dtype=np.int64),
         decode_logits=np.array(run.logits, dtype=np.int64).reshape(steps, vocab),
         cycles=run.cycles,
         words_read=run.words_read,
+        prompt_programs=[s for s, _, _ in plan],
+        positions=[p for _, p, _ in plan] + list(range(p_len, p_len + steps)),
     )

@@ -9,7 +9,8 @@ attention unit unrotated (and o_proj, which needs the A8 requantization of the a
 is left out). Random 2:4 W2 weights (`numerics.compress.w2_components`) in a parameter archive.
 
 The IR goes through `lower-to-accel{target=sim}`, `accel-to-hw`, `--emit-verilog`; checked:
-- the program: dispatches to units mac / kv / attn with the hazard barriers, and the decode
+- the program: dispatches to units mac / kv / attn with the hazard barriers (the prefill's
+  attention appends its tokens itself: no kv_append there), and the decode
   position read from the `pos` port (descriptor flag 2);
 - the directory passes `verilator --lint-only -Wall`;
 - (slow) simulation, HBM served by the behavioural model at the sim target's timing: the
@@ -108,30 +109,36 @@ def test_program_and_descriptors(design):
     prog = [(w >> 60, w >> 56 & 0xF, w & ((1 << 56) - 1)) for w in words]
     dispatch, barrier, halt = 1, 4, 5
     mac, attn, kv = 0, 1, 2
+    # prefill: the attention appends each token right before its query attends (no kv_append)
     one = [
         (dispatch, mac, 0),
         (dispatch, mac, 1),
         (dispatch, mac, 2),
-        (barrier, 0, 1 << mac),  # K, V written before the append reads them
-        (dispatch, kv, 0),
-        (barrier, 0, 1 << kv),  # cache written before attention reads it
-        (dispatch, attn, 1),
+        (barrier, 0, 1 << mac),  # Q, K, V written before the attention reads them
+        (dispatch, attn, 0),
         (halt, 0, 0),
     ]
-    shift = {(dispatch, mac): 3, (dispatch, kv): 2, (dispatch, attn): 2}
-    two = [(o, u, p + shift.get((o, u), 0)) for o, u, p in one]
+    two = [
+        (dispatch, mac, 3),
+        (dispatch, mac, 4),
+        (dispatch, mac, 5),
+        (barrier, 0, 1 << mac),  # K, V written before the append reads them
+        (dispatch, kv, 1),
+        (barrier, 0, 1 << kv),  # cache written before attention reads it
+        (dispatch, attn, 2),
+        (halt, 0, 0),
+    ]
     assert prog == one + two
     desc = [int(w, 16) for w in (out / "attn_desc.hex").read_text().split()]
     flags = [d >> 208 & 0xFF for d in desc]
     tokens = [d >> 152 & 0xFFFF for d in desc]
     pos_base = [d >> 120 & 0xFFFFFFFF for d in desc]
     assert flags == [
-        apa.FLAG_APPEND,
         apa.FLAG_APPEND | apa.FLAG_ATTEND,  # prefill: append each token before it attends
         apa.FLAG_APPEND | apa.FLAG_POS_REG,
         apa.FLAG_ATTEND | apa.FLAG_POS_REG,
     ]
-    assert tokens == [T, T, 1, 1] and pos_base == [0, 0, 0, 0]
+    assert tokens == [T, 1, 1] and pos_base == [0, 0, 0]
 
 
 def test_emitted_top_lints_clean(design):

@@ -193,17 +193,21 @@ def test_linear_cost_within_5_percent_of_verilator(tmp_path):
 # (name, GQA model, sink S, window W, prompt tokens, decode steps).  Together: MHA (4 KV heads)
 # and GQA (2), a prefill past the Λ window (the query's slot listing pays kv_cache_ctrl's mod)
 # and one inside it, decode steps with the window full and not yet full.
+# (name, GQA, S, W, prompt, decode steps, chunk): prompts run as chunk programs at run-time
+# positions (3 chunks of 4 in the first: positions 0, 4, 8), then single-token steps.
 MODEL_CONFIGS = [
-    ("mha-S2-W6", False, 2, 6, 12, 3),
-    ("gqa-S2-W6", True, 2, 6, 10, 3),
-    ("mha-S4-W12", False, 4, 12, 8, 3),
+    ("mha-S2-W6", False, 2, 6, 12, 3, 4),
+    ("gqa-S2-W6", True, 2, 6, 10, 3, 8),
+    ("mha-S4-W12", False, 4, 12, 8, 3, 8),
 ]
 
 
-def simulate_config(tmp_path, gqa: bool, sink: int, window: int, prompt: int, steps: int):
+def simulate_config(
+    tmp_path, gqa: bool, sink: int, window: int, prompt: int, steps: int, chunk: int
+):
     """`accllm compile --simulate` of the tiny model (its simulate stage is
     `backend.sim.model_run.simulate_model`, checked bit for bit against the integer golden
-    model); returns the accel module and the simulated cycles (prefill, then each decode)."""
+    model); returns the accel module and, per program run, (schedule, first position, cycles)."""
     from accllm.interpreter.runner import load_module
     from accllm.models.default import build_model, default_config, save_checkpoint
     from accllm.tools.accllm_driver import main as accllm
@@ -211,7 +215,7 @@ def simulate_config(tmp_path, gqa: bool, sink: int, window: int, prompt: int, st
     out = tmp_path / f"{'gqa' if gqa else 'mha'}-{sink}-{window}"
     argv = ["compile", "-o", str(out), "--target", "sim", "--simulate"]
     argv += ["--sink", str(sink), "--window", str(window)]
-    argv += ["--prompt-len", str(prompt), "--decode-steps", str(steps)]
+    argv += ["--prompt-len", str(prompt), "--decode-steps", str(steps), "--chunk", str(chunk)]
     if gqa:
         ckpt = tmp_path / "gqa-model"
         save_checkpoint(build_model(default_config(gqa=True), seed=0), ckpt)
@@ -219,20 +223,19 @@ def simulate_config(tmp_path, gqa: bool, sink: int, window: int, prompt: int, st
     assert accllm(argv) == 0, f"accllm {' '.join(argv)} failed"
     sim = json.loads((out / "summary.json").read_text())["simulate"]
     assert sim["match"], "the simulated run differs from the golden model"
-    return load_module(out / "model.accel.mlir"), sim["cycles"]
+    runs = list(zip(sim["programs"], sim["positions"], sim["cycles"], strict=True))
+    return load_module(out / "model.accel.mlir"), runs
 
 
 def validate_model(tmp_path) -> list[dict]:
     """One row per configuration and program: estimated and simulated cycles."""
     rows = []
-    for name, gqa, sink, window, prompt, steps in MODEL_CONFIGS:
-        module, cycles = simulate_config(tmp_path, gqa, sink, window, prompt, steps)
-        est = schedule_cycles(module, "sim")
-        runs = [("prefill", "forward_gemm", est["forward_gemm"], cycles[0])]
-        for i, sim_c in enumerate(cycles[1:]):
-            pos = prompt + i  # the decode program runs at the position register
-            e = schedule_cycles(module, "sim", positions={"decode_gemv": pos})["decode_gemv"]
-            runs.append((f"decode @{pos}", "decode_gemv", e, sim_c))
+    for name, gqa, sink, window, prompt, steps, chunk in MODEL_CONFIGS:
+        module, sims = simulate_config(tmp_path, gqa, sink, window, prompt, steps, chunk)
+        runs = []
+        for sched, pos, sim_c in sims:  # each program at its position register's value
+            e = schedule_cycles(module, "sim", positions={sched: pos})[sched]
+            runs.append((f"{sched.split('_')[0]} @{pos}", sched, e, sim_c))
         for what, _, est_c, sim_c in runs:
             rows.append(
                 {

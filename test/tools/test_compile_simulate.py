@@ -1,6 +1,7 @@
 """`accllm compile --simulate` on the default tiny model: the whole flow ends with the verdict.
 
-Runs the driver as a user would (prompt 12, Λ sink 2 + window 6, 24 decode steps = 3 (S + W))
+Runs the driver as a user would (prompt 12, Λ sink 2 + window 6, 24 decode steps = 3 (S + W);
+the prompt runs as one 8-token chunk program and four single-token steps)
 and checks its output: the artefacts of lower/emit exist, the cycles are printed and the
 simulated tokens and logits are reported bit-exact with the integer golden model (the stage
 raises, exit 1, naming the first difference otherwise: `compile_flow.first_difference`).
@@ -47,7 +48,11 @@ def test_compile_simulate_matches_golden(tmp_path):
         assert (out / f).exists(), f
     summary = json.loads((out / "summary.json").read_text())
     assert summary["simulate"]["match"] is True
-    assert len(summary["simulate"]["cycles"]) == 1 + 24
+    # the 12-token prompt: one 8-token chunk (the default --chunk), then 4 single-token steps
+    programs = ["chunk_gemm"] + ["decode_gemv"] * (4 + 24)
+    assert summary["simulate"]["programs"] == programs
+    assert summary["simulate"]["positions"] == [0, *range(8, 12 + 24)]
+    assert len(summary["simulate"]["cycles"]) == len(programs)
 
 
 def test_u280_lowers_and_emits_but_does_not_simulate(tmp_path):

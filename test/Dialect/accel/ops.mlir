@@ -30,8 +30,8 @@ accel.schedule @prefill attributes {mode = "gemm", tokens = 4} {
   accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], metadata = @wq_meta, input = @h, output = @q, n = 64, k = 64, group = 64, tokens = 4, rows_per_channel = 32}
   // CHECK-NEXT: accel.kv_append {kv = @kv0, k = @q, v = @q, tokens = 4 : i64}
   accel.kv_append {kv = @kv0, k = @q, v = @q, tokens = 4}
-  // CHECK-NEXT: accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @h, heads = 4 : i64, kv_heads = 4 : i64, head_dim = 16 : i64, sink = 4 : i64, window = 12 : i64, tokens = 4 : i64}
-  accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @h, heads = 4, kv_heads = 4, head_dim = 16, sink = 4, window = 12, tokens = 4}
+  // CHECK-NEXT: accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @h, heads = 4 : i64, kv_heads = 4 : i64, head_dim = 16 : i64, sink = 4 : i64, window = 12 : i64, tokens = 4 : i64, k = @q, v = @q}
+  accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @h, heads = 4, kv_heads = 4, head_dim = 16, sink = 4, window = 12, tokens = 4, k = @q, v = @q}
   // CHECK-NEXT: accel.vector {kind = "add", inputs = [@x, @h], output = @x, length = 64 : i64, tokens = 4 : i64}
   accel.vector {kind = "add", inputs = [@x, @h], output = @x, length = 64, tokens = 4}
 }

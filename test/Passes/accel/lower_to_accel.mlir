@@ -19,14 +19,15 @@
 // CHECK-NEXT:   accel.barrier {units = [6 : i64]}
 // CHECK-NEXT:   accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], metadata = @wq_meta, input = @a8, output = @q, n = 64 : i64, k = 64 : i64, group = 64 : i64, tokens = 4 : i64, rows_per_channel = 32 : i64}
 // CHECK-NEXT:   accel.barrier {units = [0 : i64]}
-// CHECK-NEXT:   accel.kv_append {kv = @kv, k = @q, v = @q, tokens = 4 : i64}
-// The attention unit reads the cache the KV controller just wrote: a barrier on unit 2.
-// CHECK-NEXT:   accel.barrier {units = [2 : i64]}
-// CHECK-NEXT:   accel.attention {mode = "gemm", kv = @kv, q = @q, output = @o
+// A prompt: its first position is a compile-time constant (0); a decode step has none (the
+// position register). The explicit 4-token lattn.append becomes the attention's own (k, v):
+// each token is appended right before its query attends.
+// CHECK-NOT:    accel.kv_append
+// CHECK-NEXT:   accel.attention {mode = "gemm", kv = @kv, q = @q, output = @o, {{.*}}, position = 0 : i64, k = @q, v = @q}
 // CHECK:        accel.vector {kind = "add", inputs = [@x, @o], output = @r
 // CHECK-LABEL: accel.schedule @step_gemv attributes {mode = "gemv", tokens = 1 : i64} {
 // The decode step appends to the layer's cache region of the prefill (cache identity).
-// CHECK-NEXT:   accel.kv_append {kv = @kv, k = @qt, v = @qt, tokens = 1 : i64}
+// CHECK-NEXT:   accel.kv_append {kv = @kv, k = @qt, v = @qt, tokens = 1 : i64}{{$}}
 // CHECK-NEXT:   accel.barrier {units = [2 : i64]}
 // CHECK-NEXT:   accel.attention {mode = "gemv"
 func.func @layer(%x: !smla.qtensor<4x64xsi32, frac=16>) -> !smla.qtensor<4x64xsi32, frac=16> {

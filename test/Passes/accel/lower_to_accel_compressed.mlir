@@ -10,12 +10,11 @@
 // CHECK-LABEL: accel.schedule @prefill_gemm attributes {mode = "gemm", tokens = 4 : i64} {
 // CHECK-NEXT:   accel.vector {kind = "rope", inputs = [@q], output = @qr, length = 64 : i64, tokens = 4 : i64, position = 0 : i64, head_dim = 16 : i64, theta = 1.000000e+04 : f64, max_positions = 256 : i64}
 // CHECK-NEXT:   accel.vector {kind = "rope", inputs = [@k], output = @kr, length = 64 : i64, tokens = 4 : i64, position = 0 : i64, head_dim = 16 : i64, theta = 1.000000e+04 : f64, max_positions = 256 : i64}
+// A multi-token prefill appends its tokens itself, each right before its query attends.
 // CHECK-NEXT:   accel.barrier {units = [5 : i64]}
-// CHECK-NEXT:   accel.kv_append {kv = @kv, k = @kr, v = @v, tokens = 4 : i64}
-// CHECK-NEXT:   accel.barrier {units = [2 : i64]}
-// CHECK-NEXT:   accel.attention {mode = "gemm", kv = @kv, q = @qr, output = @o, heads = 4 : i64, kv_heads = 4 : i64, head_dim = 16 : i64, sink = 4 : i64, window = 12 : i64, tokens = 4 : i64}
+// CHECK-NEXT:   accel.attention {mode = "gemm", kv = @kv, q = @qr, output = @o, heads = 4 : i64, kv_heads = 4 : i64, head_dim = 16 : i64, sink = 4 : i64, window = 12 : i64, tokens = 4 : i64, position = 0 : i64, k = @kr, v = @v}
 // CHECK-LABEL: accel.schedule @step_gemv
-// CHECK-NEXT:   accel.kv_append {kv = @kv, k = @qt, v = @qt, tokens = 1 : i64}
+// CHECK-NEXT:   accel.kv_append {kv = @kv, k = @qt, v = @qt, tokens = 1 : i64}{{$}}
 // CHECK-NEXT:   accel.barrier {units = [2 : i64]}
 // CHECK-NEXT:   accel.attention {mode = "gemv", kv = @kv
 func.func @prefill(%q: !smla.qtensor<4x64xsi32, frac=16>, %k: !smla.qtensor<4x64xsi32, frac=16>, %v: !smla.qtensor<4x64xsi32, frac=16>) -> !smla.qtensor<4x64xsi32, frac=16> {

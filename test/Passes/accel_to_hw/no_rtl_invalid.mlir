@@ -1,4 +1,4 @@
-// accel-to-hw refuses, naming the op: a prefill attention without the layer's kv_append (the
+// accel-to-hw refuses, naming the op: a multi-token attention without its tokens' K/V (the
 // unit appends each token before its query attends, so it needs the K/V buffers), a KV cache
 // no attention reads (its record layout is unknown), vector kinds without RTL (silu: a netlist
 // never silently lacks a unit), and a rope lowered without its table constants.
@@ -9,7 +9,7 @@ accel.hbm_region @kv {kind = "kv", channel = 2 : i64, offset = 0 : i64, bytes = 
 accel.buffer @q {kind = "act", offset = 0 : i64, bytes = 1024 : i64}
 accel.buffer @o {kind = "act", offset = 1024 : i64, bytes = 1024 : i64}
 accel.schedule @step_gemm attributes {mode = "gemm", tokens = 4 : i64} {
-  // expected-error @+1 {{prefill attention on @kv without a preceding 4-token accel.kv_append in its schedule: the unit needs the K/V buffers}}
+  // expected-error @+1 {{an attention of 4 tokens appends them itself: it needs their K and V rows (k, v)}}
   accel.attention {mode = "gemm", kv = @kv, q = @q, output = @o, heads = 4 : i64, kv_heads = 4 : i64, head_dim = 16 : i64, sink = 4 : i64, window = 12 : i64, tokens = 4 : i64}
 }
 

@@ -25,3 +25,10 @@ func.func @forward(%ids: tensor<1x4xi64>) -> !smla.qtensor<1x4x64xsi32, frac=16>
 
 // CHUNK-LABEL: func.func @chunk(%{{.*}}: tensor<1x2xi64>, %pos: tensor<2xi64>) -> !smla.qtensor<1x2x64xsi32, frac=16>
 // CHUNK:        smla.rope {{.*}}, %pos {{.*}} tensor<2xi64> -> !smla.qtensor<1x2x64xsi32, frac=16>
+
+// replace=true: only the derived step remains (a design holds its chunk and decode programs).
+// RUN: accllm-opt %s -p 'accllm-derive-step{tokens=1},accllm-derive-step{step=chunk tokens=2 replace=true}' | FileCheck %s --check-prefix=BOTH
+// BOTH-NOT:   func.func @forward
+// BOTH:       func.func @chunk(%{{.*}}: tensor<1x2xi64>, %pos: tensor<2xi64>)
+// BOTH:       func.func @decode(%{{.*}}: tensor<1x1xi64>, %pos: tensor<1xi64>)
+// BOTH-NOT:   func.func @forward
