@@ -14,6 +14,7 @@ Shapes are `[..., T, F]`: any leading (batch) dims, tokens, then features.  Weig
 
 from __future__ import annotations
 
+import math
 from io import StringIO
 
 import numpy as np
@@ -47,6 +48,7 @@ from xdsl.printer import Printer
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
+from accllm.dialects import limits
 from accllm.dialects.quant_types import (
     ParamAttr,
     QTensorType,
@@ -712,6 +714,8 @@ class RMSNormOp(IRDLOperation):
         eps = self.epsilon.value.data
         if not eps >= 0.0:
             raise VerifyException(f"epsilon must be >= 0, got {eps}")
+        if not math.isfinite(eps):
+            raise VerifyException(f"epsilon must be finite, got {eps}")
         if form == FLOAT:
             require_same_float({"input": xt, "gamma": gt, "result": yt})
             return
@@ -858,8 +862,19 @@ class RoPEOp(IRDLOperation):
             raise VerifyException(f"feature size {xs[-1]} is not a multiple of head_dim {hd}")
         if not self.theta.value.data > 0:
             raise VerifyException(f"theta must be > 0, got {self.theta.value.data}")
-        if self.max_positions.value.data <= 0:
+        mp = self.max_positions.value.data
+        if mp <= 0:
             raise VerifyException("max_positions must be positive")
+        if mp > limits.MAX_POSITIONS:
+            raise VerifyException(
+                f"max_positions = {mp} exceeds {limits.MAX_POSITIONS} (the RoPE tables a target "
+                "holds)"
+            )
+        if xs[-2] > mp:
+            raise VerifyException(
+                f"{xs[-2]} positions of a sequence cannot all be below max_positions = {mp}"
+            )
+        verify_constant_positions(self.positions, mp)
         if self.inv_freq is not None:
             if not isinstance(self.inv_freq.elt_type, Float64Type):
                 raise VerifyException("inv_freq must be an array<f64: ...>")
@@ -880,6 +895,22 @@ class RoPEOp(IRDLOperation):
             require_same_float({"input": xt, "result": yt})
         else:
             require_residual({"input": xt, "result": yt})
+
+
+def verify_constant_positions(positions: SSAValue, max_positions: int) -> None:
+    """Positions known at compile time (an arith.constant) must index the RoPE tables."""
+    owner = positions.owner
+    value = (
+        getattr(owner, "value", None) if getattr(owner, "name", "") == "arith.constant" else None
+    )
+    if not isinstance(value, DenseIntOrFPElementsAttr):
+        return
+    p = np.asarray(value.get_values())
+    if p.size and (p.min() < 0 or p.max() >= max_positions):
+        raise VerifyException(
+            f"position {int(p.max() if p.max() >= max_positions else p.min())} is outside "
+            f"[0, max_positions = {max_positions})"
+        )
 
 
 @irdl_op_definition
@@ -915,6 +946,10 @@ class EmbeddingOp(IRDLOperation):
         ts = shape_of(tt)
         if len(ts) != 2:
             raise VerifyException(f"table must be 2-D [vocab, hidden], got {shape_str(ts)}")
+        if ts[0] < 1 or ts[1] < 1:
+            raise VerifyException(
+                f"table must have vocab >= 1 and hidden >= 1, got {shape_str(ts)}"
+            )
         require_shape("result", shape_of(yt), (*it.get_shape(), ts[1]))
         if form == FLOAT:
             require_same_float({"table": tt, "result": yt})

@@ -205,10 +205,20 @@ def read_config(path: Path):
         data = json.loads(file.read_text())
     except json.JSONDecodeError as err:
         raise FrontendError(f"{file}: not valid JSON: {err}") from err
+    from accllm.models.validate import CheckpointInvalid, validate_config
+
+    try:  # sizes within what the hardware holds, before the model is built (issue #18)
+        validate_config(data, str(file))
+    except CheckpointInvalid as err:
+        raise FrontendError(str(err)) from err
     model_type = data.get("model_type")
     _model_class(model_type)
     config = CONFIG_MAPPING[model_type].from_dict(data)
     _check_config(config, str(file))
+    try:
+        validate_config(config, str(file))
+    except CheckpointInvalid as err:
+        raise FrontendError(str(err)) from err
     return config
 
 

@@ -24,6 +24,12 @@ def load_checkpoint(path: str | Path):
         raise CheckpointError(f"{path}: not a checkpoint directory (no config.json)")
     if not list(path.glob("*.safetensors")):
         raise CheckpointError(f"{path}: no *.safetensors weights (pickled weights are not loaded)")
+    from accllm.models.validate import CheckpointInvalid, read_config_json, validate_checkpoint
+
+    try:  # config.json itself first: transformers would fail on it with a traceback
+        read_config_json(path)
+    except CheckpointInvalid as err:
+        raise CheckpointError(str(err)) from err
     config = AutoConfig.from_pretrained(path, local_files_only=True)
     supported = {"llama", "mistral", "qwen2"}
     if config.model_type not in supported:
@@ -37,6 +43,10 @@ def load_checkpoint(path: str | Path):
         check_config(config)
     except UnsupportedConfig as err:
         raise CheckpointError(f"{path}: {err}") from err
+    try:  # every tensor present, shaped as the config implies, finite: before loading
+        validate_checkpoint(path, config)
+    except CheckpointInvalid as err:
+        raise CheckpointError(str(err)) from err
     # The class follows model_type (Qwen2 has q/k/v biases that LlamaForCausalLM would drop).
     model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, use_safetensors=True)
     return model.eval()

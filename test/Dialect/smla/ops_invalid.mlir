@@ -621,3 +621,45 @@ func.func @f(%ids: tensor<4xi64>, %t: !smla.qtensor<16x8xsi8, per_token>) {
   %0 = smla.embedding %ids, %t : tensor<4xi64>, !smla.qtensor<16x8xsi8, per_token> -> !smla.qtensor<4x8xsi8, per_token>
   func.return
 }
+
+// -----
+// Bounds the hardware relies on (issue #18).
+
+func.func @f(%x: tensor<2x64xf32>, %g: tensor<64xf32>) {
+  // expected-error @+1 {{epsilon must be finite, got inf}}
+  %0 = smla.rmsnorm %x, %g epsilon = 1.0e+309 : tensor<2x64xf32>, tensor<64xf32> -> tensor<2x64xf32>
+  func.return
+}
+
+// -----
+
+func.func @f(%x: tensor<4x64xf32>, %p: tensor<4xi64>) {
+  // expected-error @+1 {{max_positions = 2147483648 exceeds 1048576 (the RoPE tables a target holds)}}
+  %0 = smla.rope %x, %p {head_dim = 16, theta = 10000.0, max_positions = 2147483648} : tensor<4x64xf32>, tensor<4xi64> -> tensor<4x64xf32>
+  func.return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x64xf32>, %p: tensor<8xi64>) {
+  // expected-error @+1 {{8 positions of a sequence cannot all be below max_positions = 4}}
+  %0 = smla.rope %x, %p {head_dim = 16, theta = 10000.0, max_positions = 4} : tensor<8x64xf32>, tensor<8xi64> -> tensor<8x64xf32>
+  func.return
+}
+
+// -----
+
+func.func @f(%x: tensor<4x64xf32>) {
+  %p = arith.constant dense<[0, 1, 2, 9]> : tensor<4xi64>
+  // expected-error @+1 {{position 9 is outside [0, max_positions = 8)}}
+  %0 = smla.rope %x, %p {head_dim = 16, theta = 10000.0, max_positions = 8} : tensor<4x64xf32>, tensor<4xi64> -> tensor<4x64xf32>
+  func.return
+}
+
+// -----
+
+func.func @f(%ids: tensor<1x4xi64>, %t: tensor<0x64xf32>) {
+  // expected-error @+1 {{table must have vocab >= 1 and hidden >= 1, got 0x64}}
+  %0 = smla.embedding %ids, %t : tensor<1x4xi64>, tensor<0x64xf32> -> tensor<1x4x64xf32>
+  func.return
+}
