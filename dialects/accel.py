@@ -40,7 +40,8 @@ from xdsl.irdl import (
 from xdsl.traits import NoTerminator, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 
-from accllm.backend.tiling import w2_meta_words_per_row, w2_weight_words
+from accllm.backend.tiling import act_words, w2_meta_words_per_row, w2_weight_words
+from accllm.dialects import limits
 from accllm.numerics.contract import NUMERICS
 
 WORD_BYTES = NUMERICS.word_bits // 8
@@ -102,7 +103,9 @@ VECTOR_UNIT = {
 
 def _int(op: Operation, name: str) -> int:
     attr = op.properties.get(name)
-    assert isinstance(attr, IntegerAttr)
+    if not isinstance(attr, IntegerAttr):
+        # Another op's property (a sibling not verified yet): say whose it is.
+        raise VerifyException(f"'{op.name}' has no integer property '{name}'")
     return attr.value.data
 
 
@@ -117,6 +120,22 @@ def _require_positive(op: Operation, *names: str) -> None:
     for n in names:
         if _int(op, n) <= 0:
             raise VerifyException(f"{n} must be > 0, got {_int(op, n)}")
+
+
+def _require_at_most(op: Operation, limit: int, why: str, *names: str) -> None:
+    for n in names:
+        if _int(op, n) > limit:
+            raise VerifyException(f"{n} = {_int(op, n)} exceeds {limit} ({why})")
+
+
+def _require_buffer(op: Operation, ref: SymbolRefAttr, need: int, what: str) -> None:
+    buf = _lookup(op, ref, BufferOp, ("act",))
+    if _int(buf, "bytes") < need:
+        raise VerifyException(f"{ref} holds {_int(buf, 'bytes')} bytes, the {what} needs {need}")
+
+
+def _act_bytes(tokens: int, length: int, bits: int, per_token: bool = False) -> int:
+    return act_words(tokens, length, bits, per_token) * WORD_BYTES
 
 
 def _choice(value: StringAttr, allowed: tuple[str, ...], what: str) -> str:
@@ -148,8 +167,12 @@ def _lookup(op: Operation, ref: SymbolRefAttr, cls: type, kind: tuple[str, ...] 
     target = SymbolTable.lookup_symbol(op, ref)
     if not isinstance(target, cls):
         raise VerifyException(f"{ref} does not name an '{cls.name}'")
-    if kind is not None and target.kind.data not in kind:
-        raise VerifyException(f"{ref} is a '{target.kind.data}' {cls.name}, expected {list(kind)}")
+    if kind is not None:
+        got = target.properties.get("kind")
+        if not isinstance(got, StringAttr):
+            raise VerifyException(f"{ref} has no 'kind'")
+        if got.data not in kind:
+            raise VerifyException(f"{ref} is a '{got.data}' {cls.name}, expected {list(kind)}")
     return target
 
 
@@ -189,7 +212,9 @@ class EngineOp(IRDLOperation):
         return _int(self, name)
 
     def verify_(self) -> None:
-        _require_positive(self, *[n for n in self.properties if n not in ("sym_name", "target")])
+        sizes = [n for n in self.properties if n not in ("sym_name", "target")]
+        _require_positive(self, *sizes)
+        _require_at_most(self, limits.RTL_PARAM_MAX, "a 32-bit RTL parameter", *sizes)
         if NUMERICS.blocks_per_word % self.get("mac_blocks"):
             raise VerifyException(
                 f"mac_blocks must divide the {NUMERICS.blocks_per_word} blocks of a stream word, "
@@ -242,6 +267,11 @@ class HBMRegionOp(IRDLOperation):
         for other in _top(self).ops:
             if other is self or not isinstance(other, HBMRegionOp):
                 continue
+            if not all(
+                isinstance(other.properties.get(n), IntegerAttr)
+                for n in ("channel", "offset", "bytes")
+            ):
+                continue  # malformed: reported by its own verifier
             if _int(other, "channel") != ch:
                 continue
             o_off, o_size = _int(other, "offset"), _int(other, "bytes")
@@ -353,6 +383,16 @@ class LinearOp(InstructionOp):
         mode = _choice(self.mode, MODES, "mode")
         prec = _choice(self.precision, PRECISIONS, "precision")
         _require_positive(self, "n", "k", "group", "tokens", "rows_per_channel")
+        _require_at_most(
+            self,
+            limits.MAX_FEATURES,
+            "a 20-bit linear descriptor field",
+            "n",
+            "k",
+            "rows_per_channel",
+            "group",
+        )
+        _require_at_most(self, limits.MAX_TOKENS, "a 16-bit descriptor field", "tokens")
         n, k, per = _int(self, "n"), _int(self, "k"), _int(self, "rows_per_channel")
         tokens = _int(self, "tokens")
         if (mode == "gemv") != (tokens == 1):
@@ -387,7 +427,13 @@ class LinearOp(InstructionOp):
             need = n * w2_meta_words_per_row(k, _int(self, "group")) * WORD_BYTES
             if _int(meta, "bytes") < need:
                 raise VerifyException(f"metadata region holds {_int(meta, 'bytes')}, need {need}")
-        self.buffers("input", "output")
+        # The MAC array reads A8 rows (+ per-token exponents) and writes Q15.16 rows.
+        _require_buffer(
+            self, self.input, _act_bytes(tokens, k, 8, True), f"A8 input [{tokens}x{k}]"
+        )
+        _require_buffer(
+            self, self.output, _act_bytes(tokens, n, 32), f"Q15.16 output [{tokens}x{n}]"
+        )
 
 
 @irdl_op_definition
@@ -435,12 +481,31 @@ class AttentionOp(InstructionOp):
             self.buffers("k", "v")
         mode = _choice(self.mode, MODES, "mode")
         _require_positive(self, "heads", "kv_heads", "head_dim", "window", "tokens")
-        if (mode == "gemv") != (_int(self, "tokens") == 1):
-            raise VerifyException(f"mode {mode} with {_int(self, 'tokens')} tokens")
+        if _int(self, "sink") < 0:
+            raise VerifyException(f"sink must be >= 0, got {_int(self, 'sink')}")
+        _require_at_most(self, limits.MAX_HEADS, "an 8-bit descriptor field", "heads", "kv_heads")
+        _require_at_most(self, limits.MAX_TOKENS, "a 16-bit descriptor field", "tokens")
+        _require_at_most(
+            self, limits.RTL_PARAM_MAX, "a 32-bit RTL parameter", "head_dim", "sink", "window"
+        )
+        tokens, hd = _int(self, "tokens"), _int(self, "head_dim")
+        entries = _int(self, "kv_heads") * (_int(self, "sink") + _int(self, "window"))
+        if entries > limits.RTL_PARAM_MAX:
+            raise VerifyException(
+                f"kv_heads * (sink + window) = {entries} KV entries exceed "
+                f"{limits.RTL_PARAM_MAX} (the 32-bit KV_ENTRIES parameter)"
+            )
+        if (mode == "gemv") != (tokens == 1):
+            raise VerifyException(f"mode {mode} with {tokens} tokens")
         if _int(self, "heads") % _int(self, "kv_heads"):
             raise VerifyException("heads must be a multiple of kv_heads (GQA)")
         _lookup(self, self.kv, HBMRegionOp, ("kv",))
-        self.buffers("q", "output")
+        # Q15.16 query rows in, Q15.16 output rows out: heads * head_dim values per token.
+        row = _int(self, "heads") * hd
+        _require_buffer(self, self.q, _act_bytes(tokens, row, 32), f"Q15.16 query [{tokens}x{row}]")
+        _require_buffer(
+            self, self.output, _act_bytes(tokens, row, 32), f"Q15.16 output [{tokens}x{row}]"
+        )
 
 
 @irdl_op_definition
@@ -505,6 +570,8 @@ class VectorOp(InstructionOp):
     def verify_(self) -> None:
         kind = _choice(self.kind, VECTOR_KINDS, "kind")
         _require_positive(self, "length", "tokens")
+        _require_at_most(self, limits.MAX_FEATURES, "a 20-bit descriptor field", "length")
+        _require_at_most(self, limits.MAX_TOKENS, "a 16-bit descriptor field", "tokens")
         arity = {"add": 2, "mul": 2, "swiglu": 2}.get(kind, 1)
         if kind == "embedding":
             arity = 0 if self.table is not None else 1
@@ -530,8 +597,21 @@ class VectorOp(InstructionOp):
                 )
         if self.theta is not None and not self.theta.value.data > 0:
             raise VerifyException("rope theta must be > 0")
-        if self.max_positions is not None and self.max_positions.value.data <= 0:
-            raise VerifyException("rope max_positions must be > 0")
+        if self.max_positions is not None:
+            mp = self.max_positions.value.data
+            if not 0 < mp <= limits.MAX_POSITIONS:
+                raise VerifyException(
+                    f"rope max_positions must be in [1, {limits.MAX_POSITIONS}] (RoPE table "
+                    f"size), got {mp}"
+                )
+            if self.position is not None:
+                last = self.position.value.data + self.tokens.value.data - 1
+                if last >= mp:
+                    raise VerifyException(
+                        f"rope positions up to {last} are beyond max_positions = {mp}"
+                    )
+        if self.head_dim is not None and self.head_dim.value.data > limits.RTL_PARAM_MAX:
+            raise VerifyException(f"rope head_dim exceeds {limits.RTL_PARAM_MAX}")
         if kind != "rmsnorm" and (self.gain_shift is not None or self.eps_q is not None):
             raise VerifyException("only 'rmsnorm' takes gain_shift / eps_q")
         if (
@@ -541,7 +621,13 @@ class VectorOp(InstructionOp):
             raise VerifyException(f"rmsnorm gain_shift must be in [0, {NUMERICS.shift_max}]")
         if self.eps_q is not None and not 0 <= self.eps_q.value.data < 1 << 32:
             raise VerifyException("rmsnorm eps_q must be in [0, 2^32)")
-        self.buffers("output")
+        # Every vector kind reads and writes at least one byte per element (A8 rows; residual
+        # and Q15.16 rows are 4 bytes).
+        tokens, length = _int(self, "tokens"), _int(self, "length")
+        need = _act_bytes(tokens, length, 8)
+        for ref in self.inputs.data:
+            _require_buffer(self, ref, need, f"input [{tokens}x{length}]")
+        _require_buffer(self, self.output, need, f"output [{tokens}x{length}]")
 
 
 @irdl_op_definition

@@ -12,10 +12,10 @@ accel.hbm_region @wq_c1 {kind = "weights", channel = 1, offset = 0, bytes = 1024
 accel.hbm_region @wq_meta {kind = "metadata", channel = 3, offset = 0, bytes = 2048}
 accel.hbm_region @norm0 {kind = "table", channel = 3, offset = 2048, bytes = 256}
 accel.hbm_region @kv0 {kind = "kv", channel = 2, offset = 0, bytes = 8192}
-// CHECK: accel.buffer @x {kind = "act", offset = 0 : i64, bytes = 256 : i64}
-accel.buffer @x {kind = "act", offset = 0, bytes = 256}
-accel.buffer @h {kind = "act", offset = 256, bytes = 256}
-accel.buffer @q {kind = "act", offset = 512, bytes = 1024}
+// CHECK: accel.buffer @x {kind = "act", offset = 0 : i64, bytes = 1024 : i64}
+accel.buffer @x {kind = "act", offset = 0, bytes = 1024}
+accel.buffer @h {kind = "act", offset = 1024, bytes = 1024}
+accel.buffer @q {kind = "act", offset = 2048, bytes = 1024}
 // CHECK: accel.schedule @prefill attributes {mode = "gemm", tokens = 4 : i64} {
 accel.schedule @prefill attributes {mode = "gemm", tokens = 4} {
   // CHECK-NEXT: accel.vector {kind = "rmsnorm", inputs = [@x], output = @h, table = @norm0, length = 64 : i64, tokens = 4 : i64}

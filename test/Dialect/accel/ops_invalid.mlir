@@ -123,3 +123,167 @@ accel.schedule @s attributes {mode = "gemm", tokens = 4} {
   // expected-error @+1 {{rmsnorm gain_shift must be in [0, 47]}}
   accel.vector {kind = "rmsnorm", inputs = [@h], output = @h, table = @norm0, length = 64, tokens = 4, gain_shift = 48, eps_q = 4295}
 }
+
+// -----
+// The rules the hardware relies on (issue #18): Λ geometry, descriptor field widths, 32-bit RTL
+// parameters, buffer sizes against what an instruction reads and writes, RoPE positions,
+// artefact names.
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @kv0 {kind = "kv", channel = 2, offset = 0, bytes = 8192}
+accel.buffer @q {kind = "act", offset = 0, bytes = 1024}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{sink must be >= 0, got -1}}
+  accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @q, heads = 4, kv_heads = 4, head_dim = 16, sink = -1, window = 12, tokens = 4, k = @q, v = @q}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @kv0 {kind = "kv", channel = 2, offset = 0, bytes = 8192}
+accel.buffer @q {kind = "act", offset = 0, bytes = 1024}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{heads = 2147483648 exceeds 255 (an 8-bit descriptor field)}}
+  accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @q, heads = 2147483648, kv_heads = 4, head_dim = 16, sink = 4, window = 12, tokens = 4, k = @q, v = @q}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @kv0 {kind = "kv", channel = 2, offset = 0, bytes = 8192}
+accel.buffer @q {kind = "act", offset = 0, bytes = 1024}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{window = 4294967296 exceeds 2147483647 (a 32-bit RTL parameter)}}
+  accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @q, heads = 4, kv_heads = 4, head_dim = 16, sink = 4, window = 4294967296, tokens = 4, k = @q, v = @q}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @kv0 {kind = "kv", channel = 2, offset = 0, bytes = 8192}
+accel.buffer @q {kind = "act", offset = 0, bytes = 1024}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{kv_heads * (sink + window) = 2147483652 KV entries exceed 2147483647}}
+  accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @q, heads = 4, kv_heads = 4, head_dim = 16, sink = 1, window = 536870912, tokens = 4, k = @q, v = @q}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @kv0 {kind = "kv", channel = 2, offset = 0, bytes = 8192}
+accel.buffer @q {kind = "act", offset = 0, bytes = 1024}
+accel.buffer @o {kind = "act", offset = 1024, bytes = 256}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{@o holds 256 bytes, the Q15.16 output [4x64] needs 1024}}
+  accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @o, heads = 4, kv_heads = 4, head_dim = 16, sink = 4, window = 12, tokens = 4, k = @q, v = @q}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @kv0 {kind = "kv", channel = 2, offset = 0, bytes = 8192}
+accel.buffer @q {kind = "act", offset = 0, bytes = 256}
+accel.buffer @o {kind = "act", offset = 1024, bytes = 1024}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{@q holds 256 bytes, the Q15.16 query [4x64] needs 1024}}
+  accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @o, heads = 4, kv_heads = 4, head_dim = 16, sink = 4, window = 12, tokens = 4, k = @q, v = @q}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @w0 {kind = "weights", channel = 0, offset = 0, bytes = 1024}
+accel.hbm_region @w1 {kind = "weights", channel = 1, offset = 0, bytes = 1024}
+accel.hbm_region @m {kind = "metadata", channel = 3, offset = 0, bytes = 2048}
+accel.buffer @x {kind = "act", offset = 0, bytes = 256}
+accel.buffer @y {kind = "act", offset = 256, bytes = 32}
+accel.schedule @s attributes {mode = "gemv", tokens = 1} {
+  // expected-error @+1 {{@y holds 32 bytes, the Q15.16 output [1x64] needs 256}}
+  accel.linear {mode = "gemv", precision = "w2", weights = [@w0, @w1], metadata = @m, input = @x, output = @y, n = 64, k = 64, group = 64, tokens = 1, rows_per_channel = 32}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @w0 {kind = "weights", channel = 0, offset = 0, bytes = 1024}
+accel.hbm_region @w1 {kind = "weights", channel = 1, offset = 0, bytes = 1024}
+accel.hbm_region @m {kind = "metadata", channel = 3, offset = 0, bytes = 2048}
+accel.buffer @x {kind = "act", offset = 0, bytes = 32}
+accel.buffer @y {kind = "act", offset = 256, bytes = 256}
+accel.schedule @s attributes {mode = "gemv", tokens = 1} {
+  // expected-error @+1 {{@x holds 32 bytes, the A8 input [1x64] needs 96}}
+  accel.linear {mode = "gemv", precision = "w2", weights = [@w0, @w1], metadata = @m, input = @x, output = @y, n = 64, k = 64, group = 64, tokens = 1, rows_per_channel = 32}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.hbm_region @w0 {kind = "weights", channel = 0, offset = 0, bytes = 1024}
+accel.hbm_region @w1 {kind = "weights", channel = 1, offset = 0, bytes = 1024}
+accel.hbm_region @m {kind = "metadata", channel = 3, offset = 0, bytes = 2048}
+accel.buffer @x {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemv", tokens = 1} {
+  // expected-error @+1 {{n = 1048576 exceeds 1048575 (a 20-bit linear descriptor field)}}
+  accel.linear {mode = "gemv", precision = "w2", weights = [@w0, @w1], metadata = @m, input = @x, output = @x, n = 1048576, k = 64, group = 64, tokens = 1, rows_per_channel = 524288}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.buffer @h {kind = "act", offset = 0, bytes = 4096}
+accel.schedule @s attributes {mode = "gemm", tokens = 8} {
+  // expected-error @+1 {{rope positions up to 257 are beyond max_positions = 256}}
+  accel.vector {kind = "rope", inputs = [@h], output = @h, length = 64, tokens = 8, position = 250, head_dim = 16, theta = 10000.0 : f64, max_positions = 256}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.buffer @h {kind = "act", offset = 0, bytes = 4096}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{rope max_positions must be in [1, 1048576] (RoPE table size), got 2147483648}}
+  accel.vector {kind = "rope", inputs = [@h], output = @h, length = 64, tokens = 4, head_dim = 16, theta = 10000.0 : f64, max_positions = 2147483648}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.buffer @h {kind = "act", offset = 0, bytes = 4096}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{tokens = 65536 exceeds 65535 (a 16-bit descriptor field)}}
+  accel.vector {kind = "requantize", inputs = [@h], output = @h, length = 64, tokens = 65536}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+accel.buffer @h {kind = "act", offset = 0, bytes = 4096}
+accel.buffer @o {kind = "act", offset = 0, bytes = 64}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{@o holds 64 bytes, the output [4x64] needs 256}}
+  accel.vector {kind = "requantize", inputs = [@h], output = @o, length = 64, tokens = 4}
+}
+
+// -----
+
+// expected-error @+1 {{act_buffer_bytes = 4294967296 exceeds 2147483647 (a 32-bit RTL parameter)}}
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4294967296, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
+// expected-error @+1 {{property 'kind' expected}}
+accel.hbm_region @a {channel = 0, offset = 0, bytes = 1024}
+accel.hbm_region @b {kind = "weights", channel = 0, offset = 0, bytes = 1024}
+
+// -----
+
+// expected-error @+1 {{memory image name '../escape.hex' must be a plain file name ending in .hex}}
+builtin.module attributes {accel.mem_images = {"../escape.hex" = "00\0A"}} {
+}
+
+// -----
+
+// expected-error @+1 {{memory image name 'filelist.f' must be a plain file name ending in .hex}}
+builtin.module attributes {accel.mem_images = {"filelist.f" = "00\0A"}} {
+}
