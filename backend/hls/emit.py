@@ -199,6 +199,11 @@ def build_design(module: ModuleOp, base_dir: Path, source: str = "") -> Design:
     fns = [op for op in module.ops if isinstance(op, func.FuncOp)]
     if not fns:
         raise error_at(module, "has no func.func to emit as an HLS top function")
+    for fn in fns:  # declarations and branching bodies have no HLS top-function form
+        if len(fn.body.blocks) != 1:
+            raise error_at(
+                fn, f"HLS emits single-block functions, this one has {len(fn.body.blocks)} blocks"
+            )
     functions = [_top(fn, tables, base_dir, shared) for fn in fns]
     _check_caches_agree(fns, functions)
     return Design(functions, tables, source)
