@@ -356,26 +356,30 @@ module stream_attention_unit #(
   for (genvar p = 0; p < PIPES; p++) begin : g_wr
     logic [KW-1:0] wkv;
     logic [DW*BPS+KW-1:0] wkv_x;  // wkv widened so that every beat's part-select is in range
+    logic [DW-1:0] wd;
+    logic [BB-1:0] ws;
     always_comb begin
       wkv = reg_q[1] ? p_stg_rdata[p][2*KW-1:KW] : p_stg_rdata[p][KW-1:0];
       wkv_x = (DW * BPS + KW)'(wkv);
-      kvw_data[DW*p+:DW] = '0;
-      kvw_strb[BB*p+:BB] = '0;
+      wd = '0;
+      ws = '0;
       if (reg_q[0]) begin  // scales {exp, zp}
-        kvw_data[DW*p+8*(w_byte%BB)+:16] = {wkv[KW-1-:8], wkv[KW-9-:8]};
-        kvw_strb[BB*p+w_byte%BB+:2] = 2'b11;
+        wd[8*(w_byte%BB)+:16] = {wkv[KW-1-:8], wkv[KW-9-:8]};
+        ws[w_byte%BB+:2] = 2'b11;
       end else if (BPS > 1) begin
-        kvw_data[DW*p+:DW] = wkv_x[DW*32'(wb_q)+:DW];
-        kvw_strb[BB*p+:BB] = '1;
+        wd = wkv_x[DW*32'(wb_q)+:DW];
+        ws = '1;
       end else begin
-        kvw_data[DW*p+8*(w_byte%BB)+:SBX*8] = wkv[SBX*8-1:0];
-        kvw_strb[BB*p+w_byte%BB+:SBX] = '1;
+        wd[8*(w_byte%BB)+:SBX*8] = wkv[SBX*8-1:0];
+        ws[w_byte%BB+:SBX] = '1;
       end
-      kvw_cmd_valid[p] = (st == S_WCMD) && w_act[p] && !w_took[p];
-      kvw_valid[p] = (st == S_WDAT) && w_act[p] && !w_took[p];
-      kvw_cmd_addr[32*p+:32] = d_kv_addr + (32'(g_q) / PIPES) * RING + (w_byte & ~32'(BB - 1));
-      kvw_cmd_len[16*p+:16] = reg_q[0] ? 16'd1 : 16'(BPS);
     end
+    assign kvw_data[DW*p+:DW] = wd;
+    assign kvw_strb[BB*p+:BB] = ws;
+    assign kvw_cmd_valid[p] = (st == S_WCMD) && w_act[p] && !w_took[p];
+    assign kvw_valid[p] = (st == S_WDAT) && w_act[p] && !w_took[p];
+    assign kvw_cmd_addr[32*p+:32] = d_kv_addr + (32'(g_q) / PIPES) * RING + (w_byte & ~32'(BB - 1));
+    assign kvw_cmd_len[16*p+:16] = reg_q[0] ? 16'd1 : 16'(BPS);
   end
   logic [PIPES-1:0] w_took_n;  // handshakes taken including this cycle's
   always_comb begin
