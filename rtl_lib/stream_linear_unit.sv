@@ -161,7 +161,12 @@ module stream_linear_unit #(
   end
 
   logic [WR_W-1:0] wsel;
-  assign wsel = wr_head[32'(grant)*WR_W+:WR_W];
+  // Explicit muxes (a loop of compares) instead of variable part-selects, which synthesis
+  // builds as barrel shifters over the whole vector.
+  always_comb begin
+    wsel = '0;
+    for (int i = 0; i < CH; i++) if (32'(grant) == i) wsel = wr_head[i*WR_W+:WR_W];
+  end
   always_comb begin
     act_we = 1'b0;
     act_lane_we = '0;
@@ -237,6 +242,7 @@ module stream_linear_unit #(
     logic signed [15:0] n_need;
     logic [23:0] n_wleft;
     logic beat_ok;
+    logic [WPB*LANES-1:0] slot_sel;
     always_comb begin
       n_done = r_done;
       n_meta = r_meta;
@@ -248,24 +254,20 @@ module stream_linear_unit #(
       n_wleft = r_wleft;
       wf_push = '0;
       mf_push = '0;
-      wf_wdata = '0;
-      mf_wdata = '0;
+      slot_sel = '0;
       beat_ok = !r_done && (st == S_XLOAD || st == S_FX || st == S_FXW || st == S_RUN);
       for (int j = 0; j < WPB; j++) begin
-        logic [255:0] word;
         logic [LANES-1:0] sel;
-        word = s_data[c*DW+256*j+:256];
         sel = '0;
         if (!n_done) begin
           sel = LANES'(1) << n_lane;
+          slot_sel[j*LANES+:LANES] = sel;
           if (n_meta) begin
             if (|(mf_full & sel)) beat_ok = 1'b0;
             mf_push = mf_push | sel;
-            mf_wdata[32'(n_lane)*256+:256] = word;
           end else begin
             if (|(wf_full & sel)) beat_ok = 1'b0;
             wf_push = wf_push | sel;
-            wf_wdata[32'(n_lane)*256+:256] = word;
             n_wleft = n_wleft - 24'd1;
           end
           if (n_lane + L_W'(1) == n_lip) begin
@@ -294,6 +296,15 @@ module stream_linear_unit #(
       end
     end
     assign s_ready[c] = beat_ok;
+    // A lane receives at most one word of a beat (lanes_in_pass >= DW/256).
+    always_comb begin
+      for (int l = 0; l < LANES; l++) begin
+        wf_wdata[l*256+:256] = s_data[c*DW+:256];
+        for (int j = 1; j < WPB; j++)
+          if (slot_sel[j*LANES+l]) wf_wdata[l*256+:256] = s_data[c*DW+256*j+:256];
+      end
+    end
+    assign mf_wdata = wf_wdata;
 
     always_ff @(posedge clk) begin
       if (rst) r_done <= 1'b1;
@@ -382,9 +393,13 @@ module stream_linear_unit #(
     // Row records (exponents / int8 scales and the row base) wait here for the row's results.
     logic [LANES*24-1:0] f_rexp_next;
     always_comb begin
-      for (int l = 0; l < LANES; l++)
-        f_rexp_next[l*24+:24] = mf_head[l*256+32'(f_ei)*(d_i8 ? 24 : 18)+:24]
-                                & (d_i8 ? 24'hffffff : 24'h0000ff);
+      for (int l = 0; l < LANES; l++) begin
+        f_rexp_next[l*24+:24] = '0;
+        for (int i = 0; i < EPW_W2; i++)
+          if (!d_i8 && 32'(f_ei) == i) f_rexp_next[l*24+:24] = 24'(mf_head[l*256+18*i+:8]);
+        for (int i = 0; i < EPW_I8; i++)
+          if (d_i8 && 32'(f_ei) == i) f_rexp_next[l*24+:24] = mf_head[l*256+24*i+:24];
+      end
     end
     logic [2:0] rec_count, wr_count;
     lane_fifo #(.W(REC_W), .DEPTH(4)) u_rec (
@@ -400,9 +415,14 @@ module stream_linear_unit #(
     always_comb begin
       for (int l = 0; l < LANES; l++) begin
         logic [17:0] ent;
-        ent = mf_head[l*256+32'(f_ei)*18+:18];
-        w_beat[l*32+:32] = d_i8 ? 32'(wf_head[l*256+32'(f_bw)*P8*8+:P8*8])
-                                : 32'(wf_head[l*256+32'(f_bw)*BLOCKS*7+:BLOCKS*7]);
+        ent = '0;
+        for (int i = 0; i < EPW_W2; i++) if (32'(f_ei) == i) ent = mf_head[l*256+18*i+:18];
+        w_beat[l*32+:32] = '0;
+        for (int i = 0; i < BPW_W2; i++)
+          if (!d_i8 && 32'(f_bw) == i)
+            w_beat[l*32+:32] = 32'(wf_head[l*256+BLOCKS*7*i+:BLOCKS*7]);
+        for (int i = 0; i < BPW_I8; i++)
+          if (d_i8 && 32'(f_bw) == i) w_beat[l*32+:32] = 32'(wf_head[l*256+P8*8*i+:P8*8]);
         e_zero[l*2+:2] = ent[1:0];
         e_scale[l*16+:16] = ent[17:2];
       end
@@ -441,7 +461,13 @@ module stream_linear_unit #(
     end
 
     logic [BLOCKS*32-1:0] s0_act;
-    assign s0_act = s0_x[8*s0_slot+:BLOCKS*32];
+    logic [511:0] s0_xpad;
+    assign s0_xpad = {256'b0, s0_x};
+    always_comb begin
+      s0_act = '0;
+      for (int i = 0; i < 32 / P8; i++)
+        if (32'(s0_slot) == P8 * i) s0_act = s0_xpad[8*P8*i+:BLOCKS*32];
+    end
 
     logic m_valid, m_ready;
     logic [T_W-1:0] m_tok;
@@ -479,8 +505,13 @@ module stream_linear_unit #(
     logic [19:0] rrow;  // row within the layer
     logic rvalid, rflush;
     always_comb begin
-      racc = snap[w_t][32'(w_l)*48+:48];
-      rent = w_exp[32'(w_l)*24+:24];
+      racc = '0;
+      rent = '0;
+      for (int l = 0; l < LANES; l++)
+        if (32'(w_l) == l) begin
+          racc = snap[w_t][l*48+:48];
+          rent = w_exp[l*24+:24];
+        end
       rprod = 48'(signed'(racc[31:0])) * 48'(signed'({1'b0, rent[23:8]}));
       rshift = 11'(signed'(fx_q[w_t])) + 11'({3'b0, rent[7:0]}) - 11'sd16;
       rwide = d_i8 ? 128'(rprod) : 128'(signed'(racc));
