@@ -240,6 +240,9 @@ STREAM_TILE_TOKENS = 4
 # Share of the device's budget (after `utilisation_limit`) the stream unit may take: the rest is
 # for attention, the row units, the prefetchers and the sequencer.
 STREAM_BUDGET_SHARE = 0.75
+# Lane metadata FIFO depth of the u280-sized unit (stream_linear_unit MFD): a row's entries
+# plus a partial word must fit (K = 11008 at G = 128: 88 entries, 7 words + 1).
+STREAM_META_FIFO_WORDS = 16
 
 
 def stream_unit_resources(base: dict, channels: int, lanes: int) -> dict[str, float]:

@@ -22,7 +22,7 @@ import json
 
 from accllm.backend import tiling
 from accllm.backend.perf import cost
-from accllm.backend.target_desc import derive_engine, load_target
+from accllm.backend.target_desc import STREAM_META_FIFO_WORDS, derive_engine, load_target
 from accllm.bench._common import LLAMA2_7B, write_results
 
 GROUP = 128
@@ -55,7 +55,7 @@ def figures() -> dict:
         channels=eng.stream_channels,
         blocks=eng.mac_blocks,
         words_per_beat=eng.stream_words_per_beat,
-        mfd=16,
+        mfd=STREAM_META_FIFO_WORDS,
     )
     rows, decode, prefill, new_b, old_b = [], 0.0, 0.0, 0, 0
     tile = eng.stream_tile_tokens

@@ -22,7 +22,12 @@ from dataclasses import dataclass, replace
 
 from accllm.backend import tiling
 from accllm.backend.perf.workload import Step
-from accllm.backend.target_desc import WORD_BYTES, EngineConfig, TargetDesc
+from accllm.backend.target_desc import (
+    STREAM_META_FIFO_WORDS,
+    WORD_BYTES,
+    EngineConfig,
+    TargetDesc,
+)
 from accllm.dialects import accel
 from accllm.numerics.contract import NUMERICS
 
@@ -381,6 +386,35 @@ def stream_linear_cycles(
         # The last token's result is taken at cur - 1 + 4, the writer busy from the next cycle.
         writer_free = cur + STREAM_LIN_MAC_LAT + writer
     return writer_free + 1 + STREAM_LIN_END
+
+
+def stream_linear_cost(s: Step, m: Machine, tokens: int) -> Cost:
+    """A linear on stream_linear_unit as `derive_engine` sizes it (`stream_*` fields: every
+    channel streams, `stream_lanes` lanes, `stream_words_per_beat`), each channel's stream at
+    the channel's words per cycle from the command's start (`stream_linear_cycles`); bytes: the
+    stream layout's beats on every channel in use. `tokens` is one GEMM tile (at most
+    `stream_tile_tokens`); the caller splits longer prompts into tiles."""
+    eng = m.engine
+    if not 1 <= tokens <= eng.stream_tile_tokens:
+        raise ValueError(
+            f"tokens={tokens}: the stream unit's tile holds 1..{eng.stream_tile_tokens}"
+        )
+    lanes, wpb = eng.stream_lanes, eng.stream_words_per_beat
+    per = tiling.ceil_div(s.n, eng.stream_channels)
+    split = tiling.RowSplit(per, tiling.ceil_div(s.n, per), tiling.ceil_div(per, lanes), lanes)
+    group = s.group if s.precision == "w2" else s.k
+    layout = tiling.stream_layout(s.n, s.k, group, s.precision, split, wpb)
+    unit = StreamUnit(
+        lanes=lanes,
+        channels=eng.stream_channels,
+        blocks=eng.mac_blocks,
+        words_per_beat=wpb,
+        mfd=STREAM_META_FIFO_WORDS,
+    )
+    cycles = stream_linear_cycles(
+        layout, unit, k=s.k, group=group, tokens=tokens, words_per_cycle=m.wpc
+    )
+    return Cost(cycles, layout.beats * wpb * WORD_BYTES * split.channels_used, 0.0)
 
 
 def visible(position: int, sink: int, window: int) -> int:

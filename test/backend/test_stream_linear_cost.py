@@ -88,3 +88,26 @@ def test_stream_linear_cost_within_5_percent_of_verilator():
     assert len(rows) >= 3
     bad = [r["config"] for r in rows if abs(r["err"]) > TOLERANCE]
     assert not bad, f"estimate off by more than 5 % on {bad}:\n{text}"
+
+
+def test_stream_linear_cost_of_a_7b_step_on_u280():
+    """`cost.stream_linear_cost` on the engine `derive_engine` sizes: a Llama-2-7B q projection
+    (decode) moves the stream layout's bytes and takes at least the channel's stream time (and
+    not much more: the tile load, the first round, the last row's writes); a tile larger than
+    the unit's is an error."""
+    from accllm.backend import tiling
+    from accllm.backend.perf.cost import Machine, Step, stream_linear_cost
+    from accllm.backend.target_desc import derive_engine, load_target
+
+    target = load_target("u280")
+    m = Machine(target, derive_engine(target))
+    eng = m.engine
+    c = stream_linear_cost(Step("linear", "mac", n=4096, k=4096, group=128), m, 1)
+    lanes = eng.stream_lanes
+    split = tiling.RowSplit(128, 32, tiling.ceil_div(128, lanes), lanes)
+    layout = tiling.stream_layout(4096, 4096, 128, "w2", split, 2)
+    assert c.read == layout.beats * 2 * 32 * 32
+    stream = layout.words / eng.words_per_cycle
+    assert stream <= c.cycles <= 1.3 * stream
+    with pytest.raises(ValueError, match="tile holds 1..4"):
+        stream_linear_cost(Step("linear", "mac", n=4096, k=4096, group=128), m, 5)
