@@ -146,39 +146,38 @@ def compress_weights(model, method: str, calib: np.ndarray | None, group: int):
     weights = {n: m.weight.detach().double().numpy() for n, m in linear_modules(model)}
     pruned, w2_dense, sparse = {}, {}, {}
     for name, w in weights.items():
-        g = ct.group_size_for(w.shape[1], group, name)
         if method == "magnitude":
             pruned[name] = np.where(ct.prune_2_4_mask(w), w, 0.0)
         elif method == "wanda":
             pruned[name] = np.where(wanda_mask_2_4(w, np.diag(hs[name])), w, 0.0)
         else:
-            pruned[name] = gptq.sparsegpt_2_4(w, hs[name], g)
+            pruned[name] = gptq.sparsegpt_2_4(w, hs[name], gptq.sparsegpt_block(w.shape[1]))
         if method == "sparsegpt":
-            comp = gptq.gptq_w2(w, hs[name], g, keep=None)
+            comp = gptq.gptq_components(w, hs[name], name, group, sparse=False)
         else:
-            comp = w2_components(w, name, g, sparse=False)
+            comp = w2_components(w, name, group, sparse=False)
         w2_dense[name] = _dense_real(comp, *w.shape)
     # GPTQ sees the inputs of the pruned model, as the quantize pass after the prune pass does.
     hs2 = calibration_hessians(_with_weights(model, pruned), calib) if method == "sparsegpt" else {}
     for name, w in pruned.items():
-        g = ct.group_size_for(w.shape[1], group, name)
         if method == "sparsegpt":
-            sparse[name] = gptq.gptq_w2(w, hs2[name], g, keep=w != 0)
+            sparse[name] = gptq.gptq_components(w, hs2[name], name, group)
         else:
-            sparse[name] = w2_components(w, name, g)
+            sparse[name] = w2_components(w, name, group)
     return CompressedWeights(pruned, w2_dense, sparse)
 
 
 def _dense_real(comp, n: int, k: int) -> np.ndarray:
-    """Real values of W2 components (dense or 2:4): S 2^-e (code - z), 0 where pruned."""
+    """Real values [N, K] of W2 components (dense or 2:4; stored with K zero-padded to
+    contract.padded_k): S 2^-e (code - z), 0 where pruned."""
+    kp = ct.padded_k(k)
     if comp.meta is not None:
-        return ct.w2_dense_real(gptq.to_linear(comp, n, k))
+        return ct.w2_dense_real(gptq.to_linear(comp, n, kp))[:, :k]
     g = comp.group
-    scale = (
-        comp.scale_mant.astype(np.float64) * np.exp2(-comp.scale_exp.astype(np.float64))[:, None]
-    )
-    codes = comp.codes.astype(np.float64).reshape(n, k // g, g)
-    return ((codes - comp.zero_point[..., None]) * scale[..., None]).reshape(n, k)
+    exp = np.exp2(-comp.scale_exp.astype(np.float64))
+    scale = comp.scale_mant.astype(np.float64) * exp[:, None]
+    codes = comp.codes.astype(np.float64).reshape(n, kp // g, g)
+    return ((codes - comp.zero_point[..., None]) * scale[..., None]).reshape(n, kp)[:, :k]
 
 
 def compressed_model(model, cw: CompressedWeights, group: int) -> CompressedModel:

@@ -65,6 +65,12 @@ def _compensate(w: np.ndarray, j: int, q: np.ndarray, u: np.ndarray, stop: int) 
     return err
 
 
+def sparsegpt_block(k: int) -> int:
+    """Columns whose 2:4 mask SparseGPT chooses at once in a layer with K inputs: the layer's
+    default W2 group (contract.group_size_for of the padded K at the default group, 128)."""
+    return ct.group_size_for(ct.padded_k(k), ct.NUMERICS.default_group)
+
+
 def sparsegpt_2_4(w, h, group: int) -> np.ndarray:
     """SparseGPT 2:4 pruning of a float weight [N, K] with Hessian h [K, K]: returns the pruned
     float weight (two zeros in every aligned block of 4 along K, kept weights compensated).
@@ -147,10 +153,17 @@ def to_linear(comp: W2Components, n: int, k: int) -> ct.W2Linear:
 
 
 def gptq_components(w, h, name: str, group: int, sparse: bool = True) -> W2Components:
-    """``compress.w2_components`` with GPTQ instead of round-to-nearest: the group size from
-    contract.group_size_for (raising naming ``name``), the 2:4 keep mask from
-    contract.prune_2_4_mask (on an already pruned weight: exactly its non-zeros)."""
+    """``compress.w2_components`` with GPTQ instead of round-to-nearest: K zero-padded to
+    contract.padded_k(K) as there (the padded inputs are dead: H gets zero rows and columns),
+    the group size from contract.group_size_for (raising naming ``name``), the 2:4 keep mask
+    from contract.prune_2_4_mask (on an already pruned weight: exactly its non-zeros)."""
     w = np.asarray(w, dtype=np.float64)
+    k = w.shape[1]
+    if k % 4 and sparse:
+        raise ValueError(f"{name}: 2:4 pruning needs an input size K divisible by 4, got {k}")
+    pad = ct.padded_k(k) - k
+    w = np.pad(w, [(0, 0), (0, pad)])
+    h = np.pad(np.asarray(h, dtype=np.float64), [(0, pad), (0, pad)])
     g = ct.group_size_for(w.shape[1], group, name)
     keep = ct.prune_2_4_mask(w) if sparse else None
     return gptq_w2(w, h, g, keep)

@@ -9,8 +9,9 @@ inputs the 2 entries with the largest score are kept (`contract.prune_2_4_mask`)
   input on the calibration tokens, captured by running the float IR itself with the
   interpreter (`passes/calibration_probe.py`);
 * `method=sparsegpt`: SparseGPT (`numerics.gptq.sparsegpt_2_4`): the mask by the saliency
-  w^2 / [H^-1]_kk per block of 128 columns and the pruning error compensated into the kept
-  weights through H = X^T X of the same calibration inputs (second order, column by column).
+  w^2 / [H^-1]_kk per block of the layer's default W2 group (`gptq.sparsegpt_block`), and the
+  pruning error compensated into the kept weights through H = X^T X of the same calibration
+  inputs (second order, column by column).
 
 Calibration tokens (wanda, sparsegpt): `calibration_text` (a file whose bytes are the ids of a
 byte-level model) or, by default, `calibration_seqs` deterministic SplitMix64 sequences.
@@ -44,13 +45,12 @@ from accllm.dialects.quant_types import ParamAttr, SparsityAttr, is_float_tensor
 from accllm.dialects.smla import LinearOp, WeightOp
 from accllm.numerics import contract as ct
 from accllm.numerics.compress import wanda_mask_2_4
-from accllm.numerics.gptq import sparsegpt_2_4
+from accllm.numerics.gptq import sparsegpt_2_4, sparsegpt_block
 from accllm.passes.calibration_probe import linear_input_hessians
 from accllm.passes.diagnostics import error_at
 from accllm.passes.param_archive import ArchiveWriter, ParamReader, default_archive
 
 METHODS = ("magnitude", "wanda", "sparsegpt")
-SPARSEGPT_BLOCK = 128  # columns whose 2:4 mask is chosen at once (SparseGPT's block size)
 _NP_FLOAT = {Float16Type: np.float16, Float32Type: np.float32, Float64Type: np.float64}
 
 
@@ -157,7 +157,7 @@ class _Pruner:
         else:
             raise error_at(wop, "float weights must be dense<...> or #smla.param to be pruned")
         if self.method == "sparsegpt":
-            pruned = sparsegpt_2_4(w, stats, SPARSEGPT_BLOCK).astype(dt)
+            pruned = sparsegpt_2_4(w, stats, sparsegpt_block(w.shape[1])).astype(dt)
         else:
             mask = ct.prune_2_4_mask(w) if stats is None else wanda_mask_2_4(w, np.diag(stats))
             pruned = np.where(mask, w, 0).astype(dt)

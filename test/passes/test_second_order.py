@@ -99,7 +99,8 @@ def test_pass_sparsegpt_matches_numerics_with_torch_hessians(compressed):
         h.remove()
     params = dict(model.named_parameters())
     for name, h in hs.items():
-        want = gptq.sparsegpt_2_4(params[name].detach().double().numpy(), h, 128)
+        w = params[name].detach().double().numpy()
+        want = gptq.sparsegpt_2_4(w, h, gptq.sparsegpt_block(w.shape[1]))
         np.testing.assert_array_equal(pruned[name] != 0, want != 0)
         np.testing.assert_allclose(pruned[name], want, rtol=1e-4, atol=1e-6)
 
@@ -149,3 +150,17 @@ def test_gptq_with_uncorrelated_inputs_is_round_to_nearest():
     ref = w2_components(w, "t", 128)
     assert np.mean(comp.codes == ref.codes) > 0.99
     np.testing.assert_array_equal(comp.meta, ref.meta)
+
+
+def test_gptq_pads_k_like_round_to_nearest():
+    """K = 48 fits no W2 group: GPTQ zero-pads it to 64 as w2_components does (the padded
+    inputs are dead, so their codes decode to 0) and stores the same shapes."""
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((8, 48)) * 0.05
+    x = rng.standard_normal((256, 48))
+    comp = gptq.gptq_components(np.where(ct.prune_2_4_mask(w), w, 0), gptq.hessian(x), "t", 128)
+    ref = w2_components(w, "t", 128)
+    assert comp.codes.shape == ref.codes.shape and comp.meta.shape == ref.meta.shape
+    assert comp.group == ref.group == 64
+    real = _real(comp, 8, 64)
+    assert np.all(real[:, 48:] == 0)
