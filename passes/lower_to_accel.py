@@ -570,6 +570,11 @@ class LowerToAccel(ModulePass):
         funcs = [f for f in op.ops if isinstance(f, func.FuncOp)]
         if not funcs:
             raise error_at(op, "no func.func to lower")
+        for f in funcs:  # a schedule is one straight-line program
+            if len(f.body.blocks) != 1:
+                raise error_at(
+                    f, f"lowers single-block functions, this one has {len(f.body.blocks)}"
+                )
         features = [
             _shape(r)[-1]
             for f in funcs

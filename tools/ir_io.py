@@ -184,6 +184,7 @@ def verify_module(module: ModuleOp, chunk: Chunk) -> None:
     region) then never meets one with a missing or mistyped property.
     """
     ops = list(module.walk(reverse=True))  # nested ops first, as mlir-opt reports them
+    check_dominance(module, chunk)
     for op in ops:
         if isinstance(op, IRDLOperation):
             try:
@@ -202,6 +203,31 @@ def verify_module(module: ModuleOp, chunk: Chunk) -> None:
 
 
 _REDEFINED = re.compile(r'Redefinition of symbol "(.+?)"')
+
+
+# Regions whose values may be used before their definition (MLIR graph regions).
+_GRAPH_REGION_OPS = ("builtin.module", "hw.module")
+
+
+def check_dominance(module: ModuleOp, chunk: Chunk) -> None:
+    """xDSL 0.74's verifier does not check that a value is defined before its use in a block
+    (SSA dominance); passes then corrupt such IR.  Report the first use before definition."""
+    for parent in module.walk():
+        if parent.name in _GRAPH_REGION_OPS:
+            continue
+        for region in parent.regions:
+            for block in region.blocks:
+                index = {o: i for i, o in enumerate(block.ops)}
+                for o in block.ops:
+                    for inner in o.walk():
+                        for k, v in enumerate(inner.operands):
+                            owner = v.owner
+                            if owner in index and index[owner] >= index[o]:
+                                raise diagnostic_error(
+                                    inner,
+                                    f"operand #{k} is used before its definition",
+                                    chunk,
+                                )
 
 
 def diagnostic_error(op: Operation, message: str, chunk: Chunk) -> ToolError:
