@@ -229,10 +229,30 @@ def check_finite(files: list[Path]) -> None:
                     )
 
 
+_VALIDATED: set[tuple] = set()  # checkpoints found valid in this process (by file stats)
+
+
+def _fingerprint(path: Path) -> tuple:
+    files = sorted([path / "config.json", *path.glob("*.safetensors")])
+    return tuple((str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+
+
 def validate_checkpoint(path: str | Path, config=None) -> None:
-    """The whole validation of a checkpoint directory (config, headers, tensors, values)."""
+    """The whole validation of a checkpoint directory (config, headers, tensors, values).
+
+    A checkpoint already found valid in this process (same files, sizes and times) is not read
+    again: the driver validates before any work and loading validates again."""
     path = Path(path)
+    if not (path / "config.json").is_file():
+        raise CheckpointInvalid(f"{path}: not a checkpoint directory (no config.json)")
+    if not list(path.glob("*.safetensors")):
+        raise CheckpointInvalid(
+            f"{path}: no *.safetensors weights (pickled weights are not loaded)"
+        )
     read_config_json(path)
+    key = _fingerprint(path)
+    if key in _VALIDATED:
+        return
     if config is None:
         from transformers import AutoConfig
 
@@ -243,3 +263,4 @@ def validate_checkpoint(path: str | Path, config=None) -> None:
             raise CheckpointInvalid(f"{path / 'config.json'}: {first}") from err
     validate_config(config, str(path / "config.json"))
     validate_tensors(path, config)
+    _VALIDATED.add(key)

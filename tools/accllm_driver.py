@@ -17,6 +17,7 @@ import sys
 import traceback
 
 from accllm import __version__
+from accllm.tools.cli_types import int_at_least, output_directory
 from accllm.tools.compile_flow import STAGES, run_flow
 from accllm.tools.errors import CommandError
 
@@ -47,7 +48,13 @@ def build_arg_parser() -> argparse.ArgumentParser:
         default=None,
         help="checkpoint directory (config.json + *.safetensors); default: built-in tiny Llama",
     )
-    comp.add_argument("-o", "--output-dir", required=True, help="directory for all artefacts")
+    comp.add_argument(
+        "-o",
+        "--output-dir",
+        required=True,
+        type=output_directory,
+        help="directory for all artefacts (replaced whole on success, removed on failure)",
+    )
     comp.add_argument("--target", choices=["sim", "u280"], default="sim")
     comp.add_argument("--simulate", action="store_true", help="simulate the emitted accelerator")
     comp.add_argument(
@@ -56,7 +63,12 @@ def build_arg_parser() -> argparse.ArgumentParser:
         default=None,
         help="end the flow after this stage",
     )
-    comp.add_argument("--prompt-len", type=int, default=8, help="prompt tokens for the check run")
+    comp.add_argument(
+        "--prompt-len",
+        type=int_at_least(2, "RoPE's theta is read off 2 positions"),
+        default=8,
+        help="prompt tokens for the check run",
+    )
     comp.add_argument(
         "--chunk",
         type=_chunk_tokens,
@@ -64,16 +76,18 @@ def build_arg_parser() -> argparse.ArgumentParser:
         help="tokens per prefill chunk program (>= 2): the design prefills a prompt of any "
         "length as chunks, then single-token steps",
     )
-    comp.add_argument("--decode-steps", type=int, default=24, help="decoded tokens for the check")
+    comp.add_argument(
+        "--decode-steps", type=int_at_least(0), default=24, help="decoded tokens for the check"
+    )
     comp.add_argument(
         "--sink",
-        type=int,
+        type=int_at_least(0),
         default=None,
         help="Λ attention: sink tokens S (default 4; 0 for a model with a sliding_window)",
     )
     comp.add_argument(
         "--window",
-        type=int,
+        type=int_at_least(1, "the window holds at least the current token"),
         default=None,
         help="Λ attention: recent window W (default: the model's sliding_window, else 1020)",
     )

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+import sys
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from accllm.tools.atomic_io import atomic_write_text
 from accllm.tools.errors import CommandError
 
 
@@ -189,6 +194,7 @@ def _stage_lower(state: FlowState) -> None:
     from accllm.tools import accllm_opt
 
     args, out = state.args, state.out
+    compressed = state.artefacts["compressed_ir"]
     pending = pending_engine_features(state.artefacts["compressed_ir"])
     if pending:
         raise CommandError(
@@ -197,7 +203,6 @@ def _stage_lower(state: FlowState) -> None:
             + " (pending the engine rebuild); the stages up to 'compress' run: "
             "use --stop-after compress"
         )
-    compressed = state.artefacts["compressed_ir"]
     both = out / "model.prefill_decode.mlir"
     accel_ir, hw_ir = out / "model.accel.mlir", out / "model.hw.mlir"
     for spec, src, dst in (
@@ -339,7 +344,78 @@ STAGES: list[Stage] = [
 
 def run_flow(args: argparse.Namespace) -> int:
     out = Path(args.output_dir)
+    check_before_work(args)
+    with output_directory(out):
+        return _run_stages(args, out)
+
+
+def check_before_work(args: argparse.Namespace) -> None:
+    """What can be refused before anything is written: the checkpoint (every tensor present,
+    shaped, finite) and the check run's positions against the model's max_position_embeddings."""
+    from accllm.models.validate import CheckpointInvalid, validate_checkpoint
+
+    if args.model is not None:
+        try:
+            validate_checkpoint(args.model)
+            max_pos = json.loads((Path(args.model) / "config.json").read_text())[
+                "max_position_embeddings"
+            ]
+        except CheckpointInvalid as err:
+            raise CommandError(str(err)) from err
+    else:
+        from accllm.models.default import default_config
+
+        max_pos = default_config().max_position_embeddings
+    positions = args.prompt_len + args.decode_steps
+    if positions > max_pos:
+        raise CommandError(
+            f"--prompt-len {args.prompt_len} + --decode-steps {args.decode_steps} = {positions} "
+            f"positions exceed the model's max_position_embeddings = {max_pos}"
+        )
+
+
+@contextmanager
+def output_directory(out: Path):
+    """Build the flow's artefacts in `out` so that a failure leaves nothing half-filled.
+
+    `out` must be new, empty, or an earlier accllm output (it has summary.json); an earlier
+    output is moved aside and restored if this run fails, dropped if it succeeds.  A failed
+    run's directory is removed (kept with ACCLLM_DEBUG=1 for inspection)."""
+    if out.exists() and any(out.iterdir()) and not (out / "summary.json").is_file():
+        raise CommandError(
+            f"{out}: exists and is not an accllm output directory (no summary.json); name a new "
+            "or empty directory"
+        )
+    existed = out.exists()
+    created = out
+    while not created.parent.exists():  # the topmost directory this run creates
+        created = created.parent
+    previous = None
+    if existed and any(out.iterdir()):
+        previous = out.with_name(f".{out.name}.previous-{os.getpid()}")
+        os.replace(out, previous)
+        existed = False
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        if os.environ.get("ACCLLM_DEBUG"):
+            kept = f"; the earlier output is in {previous}" if previous else ""
+            sys.stderr.write(f"accllm: note: the failed run's files are kept in {out}{kept}\n")
+            raise
+        if existed:  # an empty directory the user gave: empty again
+            for child in out.iterdir():
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        else:
+            shutil.rmtree(created, ignore_errors=True)
+        if previous is not None:
+            os.replace(previous, out)
+        raise
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def _run_stages(args: argparse.Namespace, out: Path) -> int:
     state = FlowState(args=args, out=out)
     names = [s.name for s in STAGES]
     last = args.stop_after or ("simulate" if args.simulate else "emit")
@@ -359,7 +435,7 @@ def run_flow(args: argparse.Namespace) -> int:
         stage.run(state)
         state.summary.setdefault("seconds", {})[stage.name] = round(time.perf_counter() - t0, 3)
     state.summary["stopped_after"] = todo[-1].name
-    (out / "summary.json").write_text(json.dumps(state.summary, indent=2, default=str) + "\n")
+    atomic_write_text(out / "summary.json", json.dumps(state.summary, indent=2, default=str) + "\n")
     how = (
         f"stopped after stage '{todo[-1].name}' as requested"
         if args.stop_after
