@@ -34,15 +34,15 @@
 // (tokens > TMAX, kv_heads > KV_HEADS, rep > REP_MAX, rep * kv_heads != heads), a pipeline err.
 module stream_attention_unit #(
     parameter int PIPES = 2,  // KV channels (KV head g on channel g mod PIPES)
-    parameter int SINK = 4,
-    parameter int WINDOW = 28,
-    parameter int HEAD_DIM = 64,  // power of two >= 8
+    parameter int SINK = 2,
+    parameter int WINDOW = 6,
+    parameter int HEAD_DIM = 16,  // power of two >= 8
     parameter int DW = 256,
-    parameter int KV_HEADS = 4,  // most KV heads of a layer
+    parameter int KV_HEADS = 2,  // most KV heads of a layer
     parameter int REP_MAX = 2,  // most query heads per KV head
-    parameter int TMAX = 8,  // most tokens per command
+    parameter int TMAX = 4,  // most tokens per command
     parameter int EXPU = 4,
-    parameter int ACT_AW = 12,
+    parameter int ACT_AW = 10,
     parameter int DESC_AW = 8,
     parameter int POS_W = 32
 ) (

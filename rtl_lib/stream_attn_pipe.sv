@@ -25,16 +25,16 @@
 // err (sticky): a score shift outside [0, 62] (contract round_shift's range; the old unit's
 // rule), cleared by reset.
 module stream_attn_pipe #(
-    parameter int SINK = 4,
-    parameter int WINDOW = 1020,
-    parameter int HEAD_DIM = 128,  // power of two >= 8
-    parameter int DW = 512,  // stream beat width (AXI width of the target)
-    parameter int REP_MAX = 1,  // query heads per KV head (GQA group), at most
-    parameter int TMAX = 16,  // tokens per command (bypass entries), at most
-    parameter int STG_DEPTH = 16,  // staging entries (KV heads per pipeline x TMAX)
+    parameter int SINK = 2,
+    parameter int WINDOW = 6,
+    parameter int HEAD_DIM = 16,  // power of two >= 8 (u280: 128)
+    parameter int DW = 256,  // stream beat width (AXI width of the target; u280: 512)
+    parameter int REP_MAX = 2,  // query heads per KV head (GQA group), at most
+    parameter int TMAX = 4,  // tokens per command (bypass entries), at most
+    parameter int STG_DEPTH = 4,  // staging entries (KV heads per pipeline x TMAX)
     parameter int EXPU = 4,  // exp units (entries per cycle of the e/Z pass)
     parameter int POS_W = 32,
-    parameter int QW = 4  // activation words of query codes per q_we (8 codes each)
+    parameter int QW = 2  // activation words of query codes per q_we (8 codes each)
 ) (
     input  logic                          clk,
     input  logic                          rst,
