@@ -35,4 +35,5 @@ pytest: $(STAMP)
 test: lint lit pytest
 
 clean:
-	rm -rf build test/Output results
+	rm -rf build results
+	@echo "caches (Verilator builds, lit outputs) live in $${ACCLLM_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/accllm}"

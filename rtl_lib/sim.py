@@ -15,8 +15,9 @@ Public API (stable; other rtl_lib tests rely on it):
 - `simulators() -> list[str]`: the simulators usable here ("verilator", plus "icarus" when
   `iverilog` is on PATH).
 
-Builds are cached in `build/rtl/<top>-<hash>` under the repository root (override the root with
-the `ACCLLM_RTL_BUILD` environment variable). The hash covers the simulator, its version, the top
+Builds are cached in `rtl/<top>-<hash>` under the user cache directory (`accllm.cache.cache_dir`:
+`$ACCLLM_CACHE_DIR`, `$XDG_CACHE_HOME/accllm` or `~/.cache/accllm`; `ACCLLM_RTL_BUILD` overrides
+the whole root), never in the source tree. The hash covers the simulator, its version, the top
 module, the parameters and the *contents* of every source file, so a cached binary is reused by
 every test in a session and by later sessions until a source changes; a file lock makes concurrent
 pytest processes wait for one build instead of racing.
@@ -39,6 +40,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from accllm.cache import cache_dir
 from accllm.rtl_lib.primitives import get as get_primitive
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -52,8 +54,8 @@ class LintError(RuntimeError):
 
 
 def build_root() -> Path:
-    """Directory holding cached simulator builds (`$ACCLLM_RTL_BUILD` or `<repo>/build/rtl`)."""
-    return Path(os.environ.get("ACCLLM_RTL_BUILD", REPO_ROOT / "build" / "rtl")).resolve()
+    """Directory holding cached simulator builds (`$ACCLLM_RTL_BUILD` or `<cache_dir>/rtl`)."""
+    return Path(os.environ.get("ACCLLM_RTL_BUILD", cache_dir() / "rtl")).resolve()
 
 
 def _ensure_venv_on_path() -> None:

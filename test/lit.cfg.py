@@ -1,5 +1,6 @@
 """lit configuration for accllm's FileCheck tests (PyPI `lit` and `filecheck`)."""
 
+import hashlib
 import os
 import shutil
 import sys
@@ -14,13 +15,17 @@ config.name = "accllm"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir"]
 config.test_source_root = os.path.dirname(__file__)
-config.test_exec_root = os.path.join(config.test_source_root, "Output")
+# Test outputs go to the user cache directory (one folder per checkout), not the source tree.
+from accllm.cache import cache_dir  # noqa: E402
+
+_checkout = hashlib.sha256(os.path.realpath(config.test_source_root).encode()).hexdigest()[:12]
+config.test_exec_root = str(cache_dir() / "lit" / _checkout)
 config.excludes = ["Inputs", "Output", "lit.cfg.py"]
 
 # The tools come from the environment lit runs in (the project's venv).
 bindir = os.path.dirname(sys.executable)
 config.environment["PATH"] = os.pathsep.join([bindir, os.environ.get("PATH", "")])
-for var in ("HOME", "TMPDIR", "ACCLLM_DEBUG"):
+for var in ("HOME", "TMPDIR", "ACCLLM_DEBUG", "ACCLLM_CACHE_DIR", "XDG_CACHE_HOME"):
     if var in os.environ:
         config.environment[var] = os.environ[var]
 
