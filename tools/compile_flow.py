@@ -244,19 +244,10 @@ def _stage_emit(state: FlowState) -> None:
 
 
 def _stage_simulate(state: FlowState) -> None:
-    from accllm.backend.sim.model_run import simulate_model
+    from accllm.backend.sim.model_run import prompt_plan, simulate_model
     from accllm.interpreter.runner import load_module
 
     args, ref = state.args, state.artefacts["reference"]
-    if args.target != "sim":
-        raise CommandError(
-            f"simulation runs on the small 'sim' target only: the '{args.target}' netlist "
-            "(hundreds of MAC lanes, 32 channels) is too large for Verilator in a flow run, "
-            "and the top's AXI ports carry one 256-bit word per beat (u280's 512-bit AXI is "
-            "not modelled); its lower and emit stages ran"
-        )
-    from accllm.backend.sim.model_run import prompt_plan
-
     steps = len(ref.tokens)
     plan = prompt_plan(len(ref.prompt), args.chunk)
     chunks = sum(1 for s, _, _ in plan if s != "decode_gemv")
@@ -351,7 +342,8 @@ def run_flow(args: argparse.Namespace) -> int:
 
 def check_before_work(args: argparse.Namespace) -> None:
     """What can be refused before anything is written: the checkpoint (every tensor present,
-    shaped, finite) and the check run's positions against the model's max_position_embeddings."""
+    shaped, finite), a simulation of a target too large to simulate, and the check run's
+    positions against the model's max_position_embeddings."""
     from accllm.models.validate import CheckpointInvalid, validate_checkpoint
 
     if args.model is not None:
@@ -366,6 +358,12 @@ def check_before_work(args: argparse.Namespace) -> None:
         from accllm.models.default import default_config
 
         max_pos = default_config().max_position_embeddings
+    if getattr(args, "simulate", False) and args.target != "sim":
+        raise CommandError(
+            f"simulation runs on the small 'sim' target only: the '{args.target}' netlist "
+            "(hundreds of MAC lanes, 32 channels) is too large for Verilator in a flow run; "
+            "nothing was run (drop --simulate to lower and emit it)"
+        )
     positions = args.prompt_len + args.decode_steps
     if positions > max_pos:
         raise CommandError(

@@ -74,6 +74,9 @@ def test_u280_lowers_and_emits_but_does_not_simulate(tmp_path):
     proc = subprocess.run(base, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (out / "verilog" / "filelist.f").exists()
-    proc = subprocess.run([*base, "--simulate"], capture_output=True, text=True)
+    # refused before any work: nothing of a new output directory is created
+    fresh = [*base[:3], str(tmp_path / "u280-sim"), *base[4:], "--simulate"]
+    proc = subprocess.run(fresh, capture_output=True, text=True)
     assert proc.returncode != 0
     assert "simulation runs on the small 'sim' target only" in proc.stdout + proc.stderr
+    assert "[1/7]" not in proc.stdout and not (tmp_path / "u280-sim").exists()
