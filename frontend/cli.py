@@ -8,6 +8,7 @@ accllm import CHECKPOINT_DIR -o model.torch.mlir --emit torch   (the pass's torc
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -52,6 +53,19 @@ def register(subparsers) -> None:
     p.set_defaults(func=run_import)
 
 
+def _check_seq_len(path: Path, seq_len: int) -> None:
+    """--seq-len against the config's max_position_embeddings, before the model is built."""
+    config = path if path.is_file() else path / "config.json"
+    try:
+        max_pos = json.loads(config.read_text()).get("max_position_embeddings")
+    except (OSError, ValueError, AttributeError):
+        return  # the checkpoint validation names what is wrong with the config
+    if isinstance(max_pos, int) and seq_len > max_pos:
+        raise CommandError(
+            f"{config}: --seq-len {seq_len} exceeds the model's max_position_embeddings = {max_pos}"
+        )
+
+
 def run_import(args: argparse.Namespace) -> int:
     """Run the import; user errors become CommandError (no traceback)."""
     from accllm.frontend.import_model import import_config, import_model
@@ -59,6 +73,7 @@ def run_import(args: argparse.Namespace) -> int:
     path = Path(args.model)
     if not path.exists():
         raise CommandError(f"{path}: no such file or directory")
+    _check_seq_len(path, args.seq_len)
     try:
         if args.config_only:
             result = import_config(path, args.output, seq_len=args.seq_len, emit=args.emit)
