@@ -135,6 +135,8 @@ class Header:
     module: str
     params: tuple[tuple[str, str], ...]  # (name, default expression), in order
     ports: tuple[PortDecl, ...]
+    # localparams of the module body (a port width may name one, e.g. TOK_W = $clog2(TOK))
+    locals_: tuple[tuple[str, str], ...] = ()
 
     def env(self, overrides: Mapping[str, int | str]) -> dict[str, int]:
         """Every integer parameter's value: the overrides, else the default (which may name
@@ -149,6 +151,11 @@ class Header:
             if default.startswith('"'):
                 continue  # a string parameter (a file name): never a width
             env[name] = eval_const(default, env)
+        for name, expr in self.locals_:
+            try:
+                env[name] = eval_const(expr, env)
+            except HeaderError:
+                continue  # not a constant this reader evaluates: no port width may use it
         return env
 
 
@@ -170,6 +177,7 @@ def _split_top(text: str) -> list[str]:
     return items
 
 
+_LOCALPARAM = re.compile(r"^\s*localparam\s+(?:int\s+|integer\s+)?(\w+)\s*=\s*([^;]+);", re.M)
 _PARAM = re.compile(r"^\s*parameter\s+(?:int\s+|integer\s+)?(\w+)\s*=\s*(.+?)\s*$", re.S)
 _PORT = re.compile(
     r"^\s*(?:(input|output)\s+)?(?:(?:logic|wire)\s+)?(?:signed\s+)?"
@@ -211,7 +219,10 @@ def read_header(path: Path, module: str) -> Header:
         if direction is None:
             raise HeaderError(f"{path.name}: port {pm.group(3)!r} has no direction")
         ports.append(PortDecl(pm.group(3), direction == "input", *rng))
-    return Header(module, tuple(params), tuple(ports))
+    end = text.find("endmodule", i)
+    body = text[i : end if end >= 0 else len(text)]
+    locals_ = tuple((m.group(1), m.group(2).strip()) for m in _LOCALPARAM.finditer(body))
+    return Header(module, tuple(params), tuple(ports), locals_)
 
 
 def _range(text: str, path: Path) -> tuple[str, str]:
