@@ -35,6 +35,7 @@ def _args(out, target="sim"):
         simulate=False,
         stop_after=None,
         prompt_len=P,
+        chunk=8,
         decode_steps=STEPS,
         sink=SINK,
         window=WINDOW,
@@ -56,8 +57,9 @@ def test_both_programs_have_the_lm_head_and_the_embedding_unit(lowered):
 
     module = load_module(lowered.artefacts["accel_ir"])
     scheds = {o.sym_name.data: o for o in module.ops if isinstance(o, accel.ScheduleOp)}
-    assert set(scheds) == {"forward_gemm", "decode_gemv"}
-    for name, tokens in (("forward_gemm", P), ("decode_gemv", 1)):
+    # the design's two programs: an 8-token prefill chunk and the decode step
+    assert set(scheds) == {"chunk_gemm", "decode_gemv"}
+    for name, tokens in (("chunk_gemm", 8), ("decode_gemv", 1)):
         heads = [
             o
             for o in scheds[name].body.block.ops
@@ -67,7 +69,7 @@ def test_both_programs_have_the_lm_head_and_the_embedding_unit(lowered):
     hw = load_module(lowered.artefacts["hw_ir"])
     ids = {k: v.data for k, v in hw.attributes["accel.token_ids"].data.items()}
     assert {k: v["tokens"].value.data for k, v in ids.items()} == {
-        "forward_gemm": P,
+        "chunk_gemm": 8,
         "decode_gemv": 1,
     }
     assert "accel.host_embedding" not in hw.attributes
@@ -83,7 +85,9 @@ def test_first_difference_names_step_and_index(lowered):
     from accllm.backend.sim.model_run import ModelRun
 
     ref = lowered.artefacts["reference"]
-    run = ModelRun(ref.prefill_logits.copy(), ref.tokens.copy(), ref.decode_logits.copy(), [1], {})
+    run = ModelRun(
+        ref.prefill_logits.copy(), ref.tokens.copy(), ref.decode_logits.copy(), [1], {}, [], []
+    )
     assert cf.first_difference(run, ref) is None
     run.decode_logits[5, 17] += 1
     assert cf.first_difference(run, ref).startswith("decode step 5, logit 17:")
