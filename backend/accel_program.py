@@ -47,6 +47,18 @@ class EncodingError(ValueError):
     """A layer the MAC unit's descriptor or layouts cannot express."""
 
 
+def pack_fields(table: tuple[tuple[str, int], ...], values: tuple[int, ...]) -> int:
+    """One descriptor word from (field, bits) `table`, least significant first; raises
+    EncodingError naming a field that does not fit (every unit's descriptors use this)."""
+    word, shift = 0, 0
+    for (name, bits), value in zip(table, values, strict=True):
+        if not 0 <= value < 1 << bits:
+            raise EncodingError(f"descriptor field {name}={value} does not fit {bits} bits")
+        word |= value << shift
+        shift += bits
+    return word
+
+
 @dataclass(frozen=True)
 class LinearDescriptor:
     w_base: int
@@ -65,13 +77,7 @@ class LinearDescriptor:
 
     def pack(self) -> int:
         """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
-        word, shift = 0, 0
-        for (name, bits), value in zip(LINEAR_FIELDS, astuple(self), strict=True):
-            if not 0 <= value < 1 << bits:
-                raise EncodingError(f"descriptor field {name}={value} does not fit {bits} bits")
-            word |= value << shift
-            shift += bits
-        return word
+        return pack_fields(LINEAR_FIELDS, astuple(self))
 
 
 assert [f.name for f in fields(LinearDescriptor)] == [n for n, _ in LINEAR_FIELDS]
@@ -315,13 +321,7 @@ class StreamLinearDescriptor:
 
     def pack(self) -> int:
         """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
-        word, shift = 0, 0
-        for (name, bits), value in zip(STREAM_LINEAR_FIELDS, astuple(self), strict=True):
-            if not 0 <= value < 1 << bits:
-                raise EncodingError(f"descriptor field {name}={value} does not fit {bits} bits")
-            word |= value << shift
-            shift += bits
-        return word
+        return pack_fields(STREAM_LINEAR_FIELDS, astuple(self))
 
 
 assert [f.name for f in fields(StreamLinearDescriptor)] == [n for n, _ in STREAM_LINEAR_FIELDS]

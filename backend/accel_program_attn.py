@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass, fields
 
 from accllm.backend import tiling
-from accllm.backend.accel_program import EncodingError
+from accllm.backend.accel_program import EncodingError, pack_fields
 from accllm.numerics import contract as ct
 
 # (field, bits), least significant first: the layout `attention_unit.sv` unpacks.
@@ -60,13 +60,7 @@ class AttnDescriptor:
 
     def pack(self) -> int:
         """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
-        word, shift = 0, 0
-        for (name, bits), value in zip(ATTN_FIELDS, astuple(self), strict=True):
-            if not 0 <= value < 1 << bits:
-                raise EncodingError(f"descriptor field {name}={value} does not fit {bits} bits")
-            word |= value << shift
-            shift += bits
-        return word
+        return pack_fields(ATTN_FIELDS, astuple(self))
 
 
 assert [f.name for f in fields(AttnDescriptor)] == [n for n, _ in ATTN_FIELDS]
@@ -198,13 +192,7 @@ class StreamAttnDescriptor:
 
     def pack(self) -> int:
         """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
-        word, shift = 0, 0
-        for (name, bits), value in zip(STREAM_ATTN_FIELDS, astuple(self), strict=True):
-            if not 0 <= value < 1 << bits:
-                raise EncodingError(f"descriptor field {name}={value} does not fit {bits} bits")
-            word |= value << shift
-            shift += bits
-        return word
+        return pack_fields(STREAM_ATTN_FIELDS, astuple(self))
 
 
 assert [f.name for f in fields(StreamAttnDescriptor)] == [n for n, _ in STREAM_ATTN_FIELDS]

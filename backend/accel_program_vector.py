@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass, fields
 
 from accllm.backend import tiling
-from accllm.backend.accel_program import EncodingError
+from accllm.backend.accel_program import EncodingError, pack_fields
 from accllm.numerics import contract as ct
 
 # (field, bits), least significant first: the layout `vector_unit.sv` unpacks.
@@ -56,13 +56,7 @@ class VectorDescriptor:
 
     def pack(self) -> int:
         """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
-        word, shift = 0, 0
-        for (name, bits), value in zip(VECTOR_FIELDS, astuple(self), strict=True):
-            if not 0 <= value < 1 << bits:
-                raise EncodingError(f"descriptor field {name}={value} does not fit {bits} bits")
-            word |= value << shift
-            shift += bits
-        return word
+        return pack_fields(VECTOR_FIELDS, astuple(self))
 
 
 assert [f.name for f in fields(VectorDescriptor)] == [n for n, _ in VECTOR_FIELDS]
@@ -151,13 +145,7 @@ class NormDescriptor:
 
     def pack(self) -> int:
         """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
-        word, shift = 0, 0
-        for (name, bits), value in zip(NORM_FIELDS, astuple(self), strict=True):
-            if not 0 <= value < 1 << bits:
-                raise EncodingError(f"descriptor field {name}={value} does not fit {bits} bits")
-            word |= value << shift
-            shift += bits
-        return word
+        return pack_fields(NORM_FIELDS, astuple(self))
 
 
 assert [f.name for f in fields(NormDescriptor)] == [n for n, _ in NORM_FIELDS]
@@ -244,13 +232,7 @@ class RopeDescriptor:
 
     def pack(self) -> int:
         """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
-        word, shift = 0, 0
-        for (name, bits), value in zip(ROPE_FIELDS, astuple(self), strict=True):
-            if not 0 <= value < 1 << bits:
-                raise EncodingError(f"descriptor field {name}={value} does not fit {bits} bits")
-            word |= value << shift
-            shift += bits
-        return word
+        return pack_fields(ROPE_FIELDS, astuple(self))
 
 
 assert [f.name for f in fields(RopeDescriptor)] == [n for n, _ in ROPE_FIELDS]
@@ -332,13 +314,7 @@ class EmbeddingDescriptor:
 
     def pack(self) -> int:
         """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
-        word, shift = 0, 0
-        for (name, bits), value in zip(EMBEDDING_FIELDS, astuple(self), strict=True):
-            if not 0 <= value < 1 << bits:
-                raise EncodingError(f"descriptor field {name}={value} does not fit {bits} bits")
-            word |= value << shift
-            shift += bits
-        return word
+        return pack_fields(EMBEDDING_FIELDS, astuple(self))
 
 
 assert [f.name for f in fields(EmbeddingDescriptor)] == [n for n, _ in EMBEDDING_FIELDS]
