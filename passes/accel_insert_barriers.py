@@ -41,36 +41,37 @@ class Access:
     write: bool
 
 
-def _span(module: ModuleOp, ref: SymbolRefAttr) -> Span:
-    name = ref.root_reference.data
+def _spans(module: ModuleOp) -> dict[str, Span]:
+    """Byte range of every activation buffer and HBM region, by symbol."""
+    out: dict[str, Span] = {}
     for op in module.ops:
-        if isinstance(op, accel.BufferOp | accel.HBMRegionOp) and op.sym_name.data == name:
+        if isinstance(op, accel.BufferOp | accel.HBMRegionOp):
             lo = op.properties["offset"].value.data
             hi = lo + op.properties["bytes"].value.data
-            if isinstance(op, accel.BufferOp):
-                return ("act", lo, hi)
-            return (("hbm", op.properties["channel"].value.data), lo, hi)
-    raise KeyError(name)  # unreachable after verification: the verifiers look the symbols up
+            space = "act" if isinstance(op, accel.BufferOp) else ("hbm", op.channel.value.data)
+            out[op.sym_name.data] = (space, lo, hi)
+    return out
 
 
-def accesses(module: ModuleOp, inst: accel.InstructionOp) -> tuple[list[Span], list[Span]]:
+def accesses(spans: dict[str, Span], inst: accel.InstructionOp) -> tuple[list[Span], list[Span]]:
     """(reads, writes) of one instruction. Weight, metadata and table regions are read-only
-    for a program's whole run, so they never order anything."""
+    for a program's whole run, so they never order anything. The verifiers have looked every
+    symbol up, so each names a buffer or region."""
 
-    def spans(refs) -> list[Span]:
-        return [_span(module, r) for r in refs]
+    def of(refs: list[SymbolRefAttr]) -> list[Span]:
+        return [spans[r.root_reference.data] for r in refs]
 
     match inst:
         case accel.LinearOp():
-            return spans([inst.input]), spans([inst.output])
+            return of([inst.input]), of([inst.output])
         case accel.AttentionOp():
             if inst.k is not None and inst.v is not None:  # it appends the tokens itself
-                return spans([inst.q, inst.kv, inst.k, inst.v]), spans([inst.output, inst.kv])
-            return spans([inst.q, inst.kv]), spans([inst.output])
+                return of([inst.q, inst.kv, inst.k, inst.v]), of([inst.output, inst.kv])
+            return of([inst.q, inst.kv]), of([inst.output])
         case accel.KVAppendOp():
-            return spans([inst.k, inst.v]), spans([inst.kv])
+            return of([inst.k, inst.v]), of([inst.kv])
         case accel.VectorOp():
-            return spans(inst.inputs.data), spans([inst.output])
+            return of(list(inst.inputs.data)), of([inst.output])
     raise AssertionError(f"no access rule for {inst.name}")
 
 
@@ -82,13 +83,18 @@ class _Ordering:
     """Commands possibly in flight (not yet behind a barrier) and their accesses."""
 
     def __init__(self, module: ModuleOp, serialize: bool):
-        self.module, self.serialize = module, serialize
+        self.spans, self.serialize = _spans(module), serialize
         self.running: set[int] = set()
         self.pending: list[Access] = []
 
-    def needed(self, inst: accel.InstructionOp) -> set[int]:
+    def barrier(self, units: set[int]) -> None:
+        self.running -= units
+        self.pending = [a for a in self.pending if a.unit not in units]
+
+    def step(self, inst: accel.InstructionOp) -> set[int]:
+        """The units `inst` must wait for; then `inst` is in flight behind that barrier."""
         u = inst.unit()
-        reads, writes = accesses(self.module, inst)
+        reads, writes = accesses(self.spans, inst)
         wait = {
             a.unit
             for a in self.pending
@@ -101,17 +107,10 @@ class _Ordering:
         if self.serialize:
             mine = accel.UNIT_INSTANCE[accel.unit_name(u)]
             wait |= {r for r in self.running if accel.UNIT_INSTANCE[accel.unit_name(r)] != mine}
-        return wait
-
-    def barrier(self, units: set[int]) -> None:
-        self.running -= units
-        self.pending = [a for a in self.pending if a.unit not in units]
-
-    def issue(self, inst: accel.InstructionOp) -> None:
-        u = inst.unit()
-        reads, writes = accesses(self.module, inst)
+        self.barrier(wait)
         self.running.add(u)
         self.pending += [Access(u, s, False) for s in reads] + [Access(u, s, True) for s in writes]
+        return wait
 
 
 def _barrier_op(units: set[int]) -> accel.BarrierOp:
@@ -131,10 +130,9 @@ def missing_barrier(
             order.barrier(set(inst.unit_set()))
             continue
         assert isinstance(inst, accel.InstructionOp)
-        wait = order.needed(inst)
+        wait = order.step(inst)
         if wait:
             return inst, wait
-        order.issue(inst)
     return None
 
 
@@ -156,8 +154,6 @@ class AccelInsertBarriers(ModulePass):
                     continue
                 if not isinstance(inst, accel.InstructionOp):
                     raise error_at(inst, "not an accel instruction")
-                wait = order.needed(inst)
+                wait = order.step(inst)
                 if wait:
                     sched.body.block.insert_op_before(_barrier_op(wait), inst)
-                    order.barrier(wait)
-                order.issue(inst)
