@@ -17,8 +17,8 @@ Public API (stable; other rtl_lib tests rely on it):
 
 Builds are cached in `rtl/<top>-<hash>` under the user cache directory (`accllm.cache.cache_dir`:
 `$ACCLLM_CACHE_DIR`, `$XDG_CACHE_HOME/accllm` or `~/.cache/accllm`; `ACCLLM_RTL_BUILD` overrides
-the whole root), never in the source tree. The hash covers the simulator, its version, the top
-module, the parameters and the *contents* of every source file, so a cached binary is reused by
+the whole root), never in the source tree. The hash covers the simulator, its version, cocotb's
+version and library directory (the binary loads its VPI library from there), the top module, the parameters and the *contents* of every source file, so a cached binary is reused by
 every test in a session and by later sessions until a source changes; a file lock makes concurrent
 pytest processes wait for one build instead of racing.
 
@@ -106,10 +106,20 @@ def _norm_params(parameters: Mapping[str, object] | None) -> dict[str, int]:
     return out
 
 
+def _cocotb_libs() -> list[str]:
+    """cocotb's version and the directory of its VPI libraries: a Verilator binary records that
+    directory as its run path, so a build made from another venv (another clone, CI's fresh
+    checkout) must not be reused — it would fail to load `libcocotbvpi_verilator.so`."""
+    import cocotb
+    from cocotb_tools.config import libs_dir
+
+    return [cocotb.__version__, str(Path(libs_dir).resolve())]
+
+
 def _build_key(simulator: str, top: str, sources: Sequence[Path], params: dict[str, int]) -> str:
     h = hashlib.sha256()
     version = _verilator_version() if simulator == "verilator" else shutil.which("iverilog")
-    h.update(json.dumps([simulator, version, top, params]).encode())
+    h.update(json.dumps([simulator, version, _cocotb_libs(), top, params]).encode())
     for src in sources:
         h.update(src.name.encode())
         h.update(src.read_bytes())
