@@ -298,6 +298,7 @@ STREAM_LINEAR_FIELDS: tuple[tuple[str, int], ...] = (
     ("entries_per_row", 12),  # metadata entries per row (tiling.stream_entries_per_row)
     ("passes", 16),
     ("channels_used", 8),
+    ("fx_byte", 5),  # byte of the exponent word holding the tile's first token's exponent
 )
 STREAM_LINEAR_BITS = sum(b for _, b in STREAM_LINEAR_FIELDS)
 assert STREAM_LINEAR_BITS <= ct.NUMERICS.word_bits
@@ -318,6 +319,7 @@ class StreamLinearDescriptor:
     entries_per_row: int
     passes: int
     channels_used: int
+    fx_byte: int = 0
 
     def pack(self) -> int:
         """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
@@ -339,11 +341,17 @@ def stream_linear_descriptor(
     mac_blocks: int,
     max_tokens: int,
     meta_fifo_words: int,
+    first_token: int = 0,
+    total_tokens: int | None = None,
 ) -> StreamLinearDescriptor:
     """The descriptor of a linear laid out by `layout` (activation-buffer words as
     `tiling.act_words` lays them out); EncodingError names what the unit cannot run: k or n
     not whole words, a group not a whole number of beats, more tokens than the unit's tile
-    (`max_tokens`), or a pass's metadata larger than the lane FIFO (`meta_fifo_words`)."""
+    (`max_tokens`), or a pass's metadata larger than the lane FIFO (`meta_fifo_words`).
+
+    A GEMM tile of a longer activation: `tokens` tokens from `first_token` of an activation of
+    `total_tokens` rows at x_base / y_base (its exponent bytes after all `total_tokens` rows);
+    the tile must not straddle an exponent word."""
     if k % 32 or n % 8:
         raise EncodingError(f"the MAC unit needs k % 32 == 0 and n % 8 == 0, got n={n}, k={k}")
     w2 = layout.precision == "w2"
@@ -356,11 +364,18 @@ def stream_linear_descriptor(
             f"a row's metadata ({layout.entries_per_row} entries, {layout.max_meta_words} "
             f"words) exceeds the lane metadata FIFO ({meta_fifo_words} words)"
         )
+    total = tokens if total_tokens is None else total_tokens
+    if first_token // 32 != (first_token + tokens - 1) // 32 or first_token + tokens > total:
+        raise EncodingError(
+            f"tile of tokens {first_token}..{first_token + tokens - 1} of {total}: a tile must "
+            "lie within the activation and within one exponent word (32 tokens)"
+        )
     split = layout.split
+    row8 = tiling.act_row_words(k, 8)
     return StreamLinearDescriptor(
-        x_base=x_base,
-        fx_base=x_base + tokens * tiling.act_row_words(k, 8),
-        y_base=y_base,
+        x_base=x_base + first_token * row8,
+        fx_base=x_base + total * row8 + first_token // 32,
+        y_base=y_base + first_token * tiling.act_row_words(n, 32),
         k=k,
         rows_per_channel=split.rows_per_channel,
         n=n,
@@ -371,6 +386,7 @@ def stream_linear_descriptor(
         entries_per_row=layout.entries_per_row,
         passes=split.passes,
         channels_used=split.channels_used,
+        fx_byte=first_token % 32,
     )
 
 

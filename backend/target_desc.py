@@ -182,21 +182,27 @@ _BLOCK_DIVISORS = [d for d in range(1, _GROUP_BLOCKS + 1) if _GROUP_BLOCKS % d =
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """What the lowering and the netlist need to know about the engine of one target.
+    """What the lowering and the netlist need to know about the engine of one target
+    (docs/engine.md: the decoupled access / execute engine).
 
-    Channel assignment: `weight_channels` stream packed weights (one AXI master + unpacker each),
-    `kv_channels` hold the Λ KV cache, channel `misc_channel` holds the program, activation
-    spills, scales/zero points, the embedding table and the int8 LM head.
+    Channels: every one of the `channels` HBM pseudo-channels streams weights (`weight_channels`
+    = `channels`: a prefetcher per channel walks the program's fetch program into a FIFO of
+    `fifo_beats` beats); `misc_channel` also holds the small tables (norm gains, embedding rows),
+    read through a second AXI port of the top; `kv_channels` channels hold the Λ KV regions.
 
-    mac_blocks: 2:4 blocks per lane per beat (sparse_mac_array BLOCKS = w2_unpacker OUT_BLOCKS).
-    mac_lanes: output channels per beat of the whole array (sparse_mac_array LANES), split
-        evenly over the weight channels (`lanes_per_channel`).
+    mac_blocks: 2:4 blocks per lane per MAC beat (tile_mac_array BLOCKS).
+    lanes_per_channel: MAC lanes of each channel in stream_linear_unit (LANES); `mac_lanes` in all.
+    words_per_beat: 256-bit stream words per AXI beat (the unit's DW / 256).
+    tile_tokens: tokens of one GEMM tile (stream_linear_unit TOK): a prefill linear of more
+        tokens runs tile by tile, streaming its weights once per tile.
+    fifo_beats: depth of each channel's prefetch FIFO (stream_prefetcher DEPTH).
     attn_lanes: KV4 elements per beat of the attention MAC (attn_mac LANES).
     act_buffer_bytes: on-chip int8 activation buffer (GEMM tiles of prefill read it).
     kv_buffer_bytes: on-chip staging of one head's visible KV4 rows for decode.
-    gemm_tokens: tokens per prefill tile (GEMM mode); decode is GEMV (one token).
+    gemm_tokens: the most tokens one program may carry (rows of the widest activation that fit
+        in the activation buffer).
     words_per_cycle: stream words one channel delivers per cycle (bandwidth and AXI width bound).
-    bound: the budget that limited `mac_lanes` ("bandwidth" if none did).
+    bound: the budget that limited `lanes_per_channel` ("overprovision" if none did).
     """
 
     target: str
@@ -209,20 +215,15 @@ class EngineConfig:
     mac_blocks: int
     mac_lanes: int
     lanes_per_channel: int
+    words_per_beat: int
+    tile_tokens: int
+    fifo_beats: int
     attn_lanes: int
     act_buffer_bytes: int
     kv_buffer_bytes: int
     gemm_tokens: int
     bound: str
     estimate: dict[str, int]
-    # The stream-fed MAC unit (rtl_lib/stream_linear_unit.sv, issue 13), derived beside the
-    # engine above until the top switches over (`derive_engine` rule 5).
-    stream_channels: int = 0
-    stream_words_per_beat: int = 1
-    stream_lanes: int = 0
-    stream_tile_tokens: int = 1
-    stream_bound: str = ""
-    stream_estimate: dict[str, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -243,6 +244,12 @@ STREAM_BUDGET_SHARE = 0.75
 # Lane metadata FIFO depth of the u280-sized unit (stream_linear_unit MFD): a row's entries
 # plus a partial word must fit (K = 11008 at G = 128: 88 entries, 7 words + 1).
 STREAM_META_FIFO_WORDS = 16
+# Share of the on-chip memory for the channels' prefetch FIFOs, and their depth bounds (beats):
+# deep enough to absorb a layer's bubbles on u280 (docs/engine.md's budget), at least a few
+# bursts everywhere.
+FIFO_SHARE = 1 / 8
+MIN_FIFO_BEATS = 64
+MAX_FIFO_BEATS = 4096
 
 
 def stream_unit_resources(base: dict, channels: int, lanes: int) -> dict[str, float]:
@@ -267,30 +274,24 @@ def stream_unit_resources(base: dict, channels: int, lanes: int) -> dict[str, fl
 def derive_engine(target: TargetDesc, max_features: int = 4096) -> EngineConfig:
     """The engine configuration of `target` (one function; docs/hardware.md states the rules).
 
-    1. Channels: 1/8 of the channels (>= 1) hold the KV cache, the last channel holds the
-       program, activations and small tables, the rest stream weights.
-    2. Each weight channel delivers `words_per_cycle = min(axi_data_bits / 256,
-       bandwidth / (32 B * clock))` stream words per cycle; decode (GEMV) is bandwidth bound, so
-       the array is sized to consume exactly that: `36 * words_per_cycle` blocks per cycle per
-       channel, as `lanes_per_channel` lanes of `mac_blocks` blocks (`mac_blocks` the largest
-       common divisor of 36 and of the smallest group's 8 blocks, i.e. at most 4, so no beat
-       straddles a group; the lanes of a channel take interleaved rows, `tiling.split_rows`).
-    3. The lanes are capped by the DSP and LUT budgets (times `utilisation_limit`), with the cost
-       per lane/block taken from the synthesised rtl_lib baseline (sparse_mac_array: one DSP per
-       lane, LUTs proportional to lanes x blocks).  `bound` records a cap.
+    1. Channels: every channel streams weights through its prefetcher; 1/8 of the channels
+       (>= 1) hold the KV regions; the last channel also holds the small tables.
+    2. Each channel delivers `words_per_cycle = min(axi_data_bits / 256, bandwidth / (32 B *
+       clock))` stream words per cycle, `words_per_beat = axi_data_bits / 256` per AXI beat.
+       `mac_blocks` is the largest common divisor of 36 and of the smallest group's 8 blocks
+       (at most 4), so no MAC beat straddles a group.
+    3. stream_linear_unit: `lanes_per_channel` lanes per channel consume `STREAM_OVERPROVISION`
+       x the channel's blocks per cycle (at least one lane per word of a beat), capped by
+       `STREAM_BUDGET_SHARE` of the LUT and DSP budgets (`stream_unit_resources`, from the Yosys
+       baseline); `bound` records the cap; GEMM tiles of `STREAM_TILE_TOKENS` tokens.
     4. On-chip memory (BRAM + URAM, times the limit): half for the activation buffer, a quarter
-       for KV staging; `gemm_tokens` = how many rows of `max_features` int8 activations fit in
-       the activation buffer (at least 1), i.e. the prefill tile height.
-    5. The stream unit (`stream_*`, rtl_lib/stream_linear_unit.sv): all channels stream
-       weights, `axi_data_bits / 256` words per beat; `stream_lanes` lanes per channel consume
-       `STREAM_OVERPROVISION` x the channel's blocks per cycle, capped by
-       `STREAM_BUDGET_SHARE` of the LUT and DSP budgets (`stream_unit_resources`, from the
-       Yosys baseline); GEMM tiles of `STREAM_TILE_TOKENS` tokens.
+       for KV staging, `FIFO_SHARE` for the prefetch FIFOs (`fifo_beats`: the largest power of
+       two of beats per channel that fits, at most `MAX_FIFO_BEATS`); `gemm_tokens` = how many
+       rows of `max_features` int8 activations fit in the activation buffer (at least 1).
     """
     res, hbm = target.resources, target.hbm
     kv_ch = max(1, hbm.channels // 8)
     misc = hbm.channels - 1
-    w_ch = hbm.channels - kv_ch - 1
     clock_hz = target.clock_mhz * 1e6
     wpc = min(
         hbm.axi_data_bits / NUMERICS.word_bits,
@@ -298,80 +299,54 @@ def derive_engine(target: TargetDesc, max_features: int = 4096) -> EngineConfig:
     )
     blocks_per_channel = BLOCKS_PER_WORD * wpc
     mac_blocks = max(d for d in _BLOCK_DIVISORS if d <= max(1.0, blocks_per_channel))
-    lanes_per_ch = max(1, math.ceil(blocks_per_channel / mac_blocks))
-
-    base = _baseline()
-    mac = base["sparse_mac_array"]
-    p = mac["params"]
-    lut_per_block = mac["LUT"] / (p["LANES"] * p["BLOCKS"])
-    dsp_per_lane = mac["DSP"] / p["LANES"]
-    # Units beside the MAC array: one AXI master + unpacker per weight channel, the attention MAC,
-    # the requantizer; their cost is taken off the budget first.
-    fixed_lut = w_ch * (base["axi_read_master"]["LUT"] + base["w2_unpacker"]["LUT"])
-    fixed_lut += base["attn_mac"]["LUT"] + base["requantizer"]["LUT"]
-    fixed_dsp = base["attn_mac"]["DSP"] + base["requantizer"]["DSP"]
     lim = target.utilisation_limit
-    lut_room = res.lut * lim - fixed_lut
-    dsp_room = res.dsp * lim - fixed_dsp
-    bound = "bandwidth"
-    max_by_lut = int(lut_room // (lut_per_block * mac_blocks * w_ch))
-    max_by_dsp = int(dsp_room // (dsp_per_lane * w_ch)) if dsp_per_lane else lanes_per_ch
-    if max_by_dsp < lanes_per_ch:
-        lanes_per_ch, bound = max_by_dsp, "DSP"
-    if max_by_lut < lanes_per_ch:
-        lanes_per_ch, bound = max_by_lut, "LUT"
-    if lanes_per_ch < 1:
-        raise TargetError(
-            f"{target.name}: resources: the budget cannot hold one MAC lane per weight channel "
-            f"({w_ch} channels, {mac_blocks} blocks per lane)"
-        )
-    lanes = lanes_per_ch * w_ch
+    base = _baseline()
+
+    wpb = hbm.axi_data_bits // NUMERICS.word_bits
+    lanes = max(wpb, math.ceil(STREAM_OVERPROVISION * blocks_per_channel / mac_blocks))
+    bound = "overprovision"
+    for cat, total in (("LUT", res.lut), ("DSP", res.dsp)):
+        while (
+            lanes > wpb
+            and stream_unit_resources(base, hbm.channels, lanes)[cat]
+            > STREAM_BUDGET_SHARE * total * lim
+        ):
+            lanes, bound = lanes - 1, cat
 
     onchip = (res.bram36 * BRAM36_BYTES + res.uram * URAM_BYTES) * lim
     act_bytes = int(onchip // 2)
     kv_bytes = int(onchip // 4)
+    beat_bytes = hbm.axi_data_bits // 8
+    fifo_room = onchip * FIFO_SHARE / (hbm.channels * beat_bytes)
+    if fifo_room < MIN_FIFO_BEATS:
+        raise TargetError(
+            f"{target.name}: resources: on-chip memory holds {fifo_room:.0f} beats of prefetch "
+            f"FIFO per channel, the engine needs at least {MIN_FIFO_BEATS}"
+        )
+    fifo_beats = min(MAX_FIFO_BEATS, 1 << int(math.log2(fifo_room)))
     gemm_tokens = max(1, act_bytes // max_features)
-    estimate = {
-        "LUT": int(fixed_lut + lut_per_block * mac_blocks * lanes),
-        "DSP": int(fixed_dsp + dsp_per_lane * lanes),
-        "onchip_bytes": act_bytes + kv_bytes,
-    }
-
-    # 5. The stream unit: every channel streams weights; lanes of `mac_blocks` blocks consume
-    #    STREAM_OVERPROVISION x the channel's blocks per cycle (at least one lane per word of a
-    #    beat), capped by STREAM_BUDGET_SHARE of the LUT and DSP budgets.
-    wpb = hbm.axi_data_bits // NUMERICS.word_bits
-    st_lanes = max(wpb, math.ceil(STREAM_OVERPROVISION * blocks_per_channel / mac_blocks))
-    st_bound = "overprovision"
-    for cat, total in (("LUT", res.lut), ("DSP", res.dsp)):
-        while (
-            st_lanes > wpb
-            and stream_unit_resources(base, hbm.channels, st_lanes)[cat]
-            > STREAM_BUDGET_SHARE * total * lim
-        ):
-            st_lanes, st_bound = st_lanes - 1, cat
-    st_est = stream_unit_resources(base, hbm.channels, st_lanes)
+    est = stream_unit_resources(base, hbm.channels, lanes)
     return EngineConfig(
         target=target.name,
         clock_mhz=target.clock_mhz,
         channels=hbm.channels,
-        weight_channels=w_ch,
+        weight_channels=hbm.channels,
         kv_channels=kv_ch,
         misc_channel=misc,
         words_per_cycle=round(wpc, 4),
         mac_blocks=mac_blocks,
-        mac_lanes=lanes,
-        lanes_per_channel=lanes_per_ch,
+        mac_lanes=lanes * hbm.channels,
+        lanes_per_channel=lanes,
+        words_per_beat=wpb,
+        tile_tokens=STREAM_TILE_TOKENS,
+        fifo_beats=fifo_beats,
         attn_lanes=base["attn_mac"]["params"]["LANES"],
         act_buffer_bytes=act_bytes,
         kv_buffer_bytes=kv_bytes,
         gemm_tokens=gemm_tokens,
         bound=bound,
-        estimate=estimate,
-        stream_channels=hbm.channels,
-        stream_words_per_beat=wpb,
-        stream_lanes=st_lanes,
-        stream_tile_tokens=STREAM_TILE_TOKENS,
-        stream_bound=st_bound,
-        stream_estimate={c: int(v) for c, v in st_est.items()},
+        estimate={
+            **{c: int(v) for c, v in est.items()},
+            "onchip_bytes": act_bytes + kv_bytes + fifo_beats * beat_bytes * hbm.channels,
+        },
     )

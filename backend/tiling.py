@@ -228,6 +228,29 @@ def stream_layout(
     )
 
 
+def linear_stream_layout(
+    n: int, k: int, group: int, precision: str, rows_per_channel: int, lanes: int, wpb: int
+) -> StreamLayout:
+    """The stream layout of an [n, k] linear whose rows are split `rows_per_channel` per channel
+    (the `accel.linear` property) on a unit of `lanes` lanes and `wpb` words per beat."""
+    split = RowSplit(
+        rows_per_channel,
+        ceil_div(n, rows_per_channel),
+        ceil_div(rows_per_channel, lanes),
+        lanes,
+    )
+    return stream_layout(n, k, group, precision, split, wpb)
+
+
+def linear_tiles(tokens: int, tile_tokens: int) -> list[tuple[int, int]]:
+    """(first token, tokens) of each GEMM tile of a linear over `tokens` tokens: the stream unit
+    runs at most `tile_tokens` (a divisor of 32, so a tile's exponent bytes share a word) at a
+    time, streaming the weights once per tile."""
+    if tile_tokens < 1 or 32 % tile_tokens:
+        raise ValueError(f"tile_tokens must divide 32, got {tile_tokens}")
+    return [(t, min(tile_tokens, tokens - t)) for t in range(0, tokens, tile_tokens)]
+
+
 # ---- the Λ KV cache in HBM (stream_attention_unit) -------------------------------------------
 # Per (layer, KV head), on channel kv_channel(head): one ring of four regions, each aligned to
 # KV_REGION_ALIGN bytes (the widest beat, u280's 512 bits, so every region starts on a beat):

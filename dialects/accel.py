@@ -40,7 +40,7 @@ from xdsl.irdl import (
 from xdsl.traits import NoTerminator, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 
-from accllm.backend.tiling import act_words, w2_meta_words_per_row, w2_weight_words
+from accllm.backend.tiling import act_words, linear_stream_layout
 from accllm.dialects import limits
 from accllm.numerics.contract import NUMERICS
 
@@ -202,6 +202,9 @@ class EngineOp(IRDLOperation):
     act_buffer_bytes = prop_def(IntegerAttr)
     kv_buffer_bytes = prop_def(IntegerAttr)
     gemm_tokens = prop_def(IntegerAttr)
+    words_per_beat = prop_def(IntegerAttr)
+    tile_tokens = prop_def(IntegerAttr)
+    fifo_beats = prop_def(IntegerAttr)
     channel_bytes = prop_def(IntegerAttr)
 
     traits = traits_def(SymbolOpInterface())
@@ -220,12 +223,22 @@ class EngineOp(IRDLOperation):
                 f"mac_blocks must divide the {NUMERICS.blocks_per_word} blocks of a stream word, "
                 f"got {self.get('mac_blocks')}"
             )
-        if self.get("weight_channels") + self.get("kv_channels") + 1 > self.get("channels"):
-            raise VerifyException("weight_channels + kv_channels + 1 exceeds channels")
+        # Every channel may stream weights (its prefetcher); KV regions and tables share them.
+        for part in ("weight_channels", "kv_channels"):
+            if self.get(part) > self.get("channels"):
+                raise VerifyException(f"{part} exceeds channels")
         if self.get("misc_channel") >= self.get("channels"):
             raise VerifyException("misc_channel is not a channel of the engine")
         if self.get("mac_lanes") != self.get("lanes_per_channel") * self.get("weight_channels"):
             raise VerifyException("mac_lanes must equal lanes_per_channel * weight_channels")
+        if self.get("lanes_per_channel") < self.get("words_per_beat"):
+            raise VerifyException(
+                "lanes_per_channel must be at least words_per_beat (one lane per word of a beat)"
+            )
+        if 32 % self.get("tile_tokens"):
+            raise VerifyException("tile_tokens must divide 32 (a tile's exponents share a word)")
+        if self.get("fifo_beats") & (self.get("fifo_beats") - 1):
+            raise VerifyException("fifo_beats must be a power of two (stream_fifo DEPTH)")
 
 
 @irdl_op_definition
@@ -357,9 +370,13 @@ class InstructionOp(IRDLOperation):
 
 @irdl_op_definition
 class LinearOp(InstructionOp):
-    """y[tokens, n] = x[tokens, k] @ W^T on the MAC array (unit `mac`).  `weights` lists one
-    region per weight channel in use, channel c holding rows [c * rows_per_channel, ...);
-    `metadata` the per-row scales; `mode` gemm (prefill tile) or gemv (decode)."""
+    """y[tokens, n] = x[tokens, k] @ W^T on the stream-fed MAC unit (unit `mac`), the numerics
+    of `contract.linear_w2a8` (precision w2: 2:4 W2 codes, per-group zero point and dyadic
+    scale, A8 input with a per-token exponent, Q15.16 output) or `contract.linear_int8` (int8,
+    the LM head).  `weights` lists one region per weight channel in use, channel c holding rows
+    [c * rows_per_channel, ...) as that channel's stream (`tiling.stream_layout`: per pass the
+    lanes' metadata entries, then their weight words); `mode` gemm (prefill) or gemv (decode).
+    A gemm of more tokens than the engine's `tile_tokens` runs tile by tile."""
 
     name = "accel.linear"
     UNIT: ClassVar[str] = "mac"
@@ -367,7 +384,6 @@ class LinearOp(InstructionOp):
     mode = prop_def(StringAttr)
     precision = prop_def(StringAttr)
     weights = prop_def(ArrayAttr[SymbolRefAttr])
-    metadata = prop_def(SymbolRefAttr)
     input = prop_def(SymbolRefAttr)
     output = prop_def(SymbolRefAttr)
     n = prop_def(IntegerAttr)
@@ -415,18 +431,17 @@ class LinearOp(InstructionOp):
             c >= eng.get("weight_channels") for c in channels
         ):
             raise VerifyException(f"weight regions must be on distinct weight channels: {channels}")
-        words = w2_weight_words(per, k) if prec == "w2" else per * -(-k // WORD_BYTES)
+        layout = linear_stream_layout(
+            n, k, _int(self, "group"), prec, per, eng.get("lanes_per_channel"),
+            eng.get("words_per_beat"),
+        )  # fmt: skip
+        need = layout.beats * layout.words_per_beat * WORD_BYTES
         for r in regions:
-            if _int(r, "bytes") < words * WORD_BYTES:
+            if _int(r, "bytes") < need:
                 raise VerifyException(
-                    f"@{r.sym_name.data} holds {_int(r, 'bytes')} bytes, a tile of {per} rows "
-                    f"needs {words * WORD_BYTES}"
+                    f"@{r.sym_name.data} holds {_int(r, 'bytes')} bytes, the stream of {per} "
+                    f"rows needs {need}"
                 )
-        meta = _lookup(self, self.metadata, HBMRegionOp, ("metadata",))
-        if prec == "w2":
-            need = n * w2_meta_words_per_row(k, _int(self, "group")) * WORD_BYTES
-            if _int(meta, "bytes") < need:
-                raise VerifyException(f"metadata region holds {_int(meta, 'bytes')}, need {need}")
         # The MAC array reads A8 rows (+ per-token exponents) and writes Q15.16 rows.
         _require_buffer(
             self, self.input, _act_bytes(tokens, k, 8, True), f"A8 input [{tokens}x{k}]"

@@ -54,13 +54,13 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
-from accllm.backend import accel_program, accel_program_attn, tiling
+from accllm.backend import accel_program, accel_program_attn, fetch_program, tiling
 from accllm.backend import accel_program_vector as apv
-from accllm.backend.target_desc import WORD_BYTES
+from accllm.backend.target_desc import STREAM_META_FIFO_WORDS, WORD_BYTES
 from accllm.dialects import accel
 from accllm.passes.accel_insert_barriers import missing_barrier
 from accllm.passes.diagnostics import error_at
-from accllm.rtl_lib import isa
+from accllm.rtl_lib import fetch_isa, isa
 from accllm.rtl_lib.primitives import PRIMITIVES
 
 PROGRAMS_ATTR = "accel.programs"
@@ -70,6 +70,10 @@ PROGRAM_IMAGE = "program.hex"
 LINEAR_DESC_IMAGE = "linear_desc.hex"
 ATTN_DESC_IMAGE = "attn_desc.hex"
 POS_W = 32  # the runtime position register (attention_unit's `pos`), a top input port
+FETCH_IMAGE = "fetch_c{}.hex"  # channel c's fetch-program ROM
+FETCH_PROGRAMS_ATTR = "accel.fetch_programs"  # schedule -> its base in every fetch ROM
+FETCH_TAGS = len(fetch_program.STREAM_TAGS)
+FETCH_TAG_W = 4  # stream_prefetcher / stream_demux TAG_W
 
 # The rtl_lib primitive that executes each sequencer unit's commands. A unit whose primitive is
 # not registered has no hardware yet: an instruction for it is an error.
@@ -147,7 +151,9 @@ class Compiled:
     """What the schedules compile to: one program per schedule, descriptors per unit."""
 
     programs: dict[str, list[isa.Instr]] = field(default_factory=dict)
-    linear: list[accel_program.LinearDescriptor] = field(default_factory=list)
+    # schedule -> channel -> its fetch program (backend/fetch_program.py)
+    fetch: dict[str, dict[int, list[fetch_isa.Entry]]] = field(default_factory=dict)
+    linear: list[accel_program.StreamLinearDescriptor] = field(default_factory=list)
     linear_ops: list[accel.LinearOp] = field(default_factory=list)
     units_used: set[str] = field(default_factory=set)
     attn: list[accel_program_attn.AttnDescriptor] = field(default_factory=list)
@@ -193,53 +199,39 @@ def _require_rtl(inst: accel.InstructionOp) -> str:
     return unit
 
 
-def _linear_descriptor(
+def _linear_descriptors(
     op: accel.LinearOp, engine: accel.EngineOp, regions: dict[str, accel.HBMRegionOp], buffers
-) -> accel_program.LinearDescriptor:
+) -> list[accel_program.StreamLinearDescriptor]:
+    """One stream_linear_unit descriptor per GEMM tile of `op` (`tiling.linear_tiles`)."""
     weights = [regions[r.root_reference.data] for r in op.weights.data]
-    offsets = {_int(r, "offset") for r in weights}
-    if len(offsets) != 1:
-        raise error_at(
-            op,
-            f"weight tiles at different offsets {sorted(offsets)}: linear_unit "
-            "sends one address to every weight channel",
-        )
     if [_int(r, "channel") for r in weights] != list(range(len(weights))):
         raise error_at(
             op,
-            "weight tiles must be on channels 0, 1, ... in order (linear_unit's "
-            "channel c streams rows [c * rows_per_channel, ...))",
+            "weight streams must be on channels 0, 1, ... in order (stream_linear_unit's "
+            "channel c computes rows [c * rows_per_channel, ...))",
         )
-    lanes = engine.get("lanes_per_channel")
-    per = _int(op, "rows_per_channel")
-    # The split the lowering chose, read back from the IR (rows per channel, channels used).
-    split = tiling.RowSplit(per, len(weights), tiling.ceil_div(per, lanes), lanes)
+    layout = fetch_program.linear_layout(op, engine)
     x, y = buffers[op.input.root_reference.data], buffers[op.output.root_reference.data]
+    tokens = _int(op, "tokens")
     try:
-        if op.precision.data == "int8":  # the LM head: dense int8 rows, one scale per row
-            return accel_program.int8_descriptor(
-                w_base_bytes=offsets.pop(),
-                meta_base_bytes=_int(regions[op.metadata.root_reference.data], "offset"),
+        return [
+            accel_program.stream_linear_descriptor(
+                layout,
                 x_base=_int(x, "offset") // WORD_BYTES,
                 y_base=_int(y, "offset") // WORD_BYTES,
                 n=_int(op, "n"),
                 k=_int(op, "k"),
-                tokens=_int(op, "tokens"),
-                split=split,
+                group=_int(op, "group"),
+                tokens=t,
+                mac_blocks=engine.get("mac_blocks"),
+                max_tokens=engine.get("tile_tokens"),
+                meta_fifo_words=STREAM_META_FIFO_WORDS,
+                first_token=t0,
+                total_tokens=tokens,
             )
-        return accel_program.linear_descriptor(
-            w_base_bytes=offsets.pop(),
-            meta_base_bytes=_int(regions[op.metadata.root_reference.data], "offset"),
-            x_base=_int(x, "offset") // WORD_BYTES,
-            y_base=_int(y, "offset") // WORD_BYTES,
-            n=_int(op, "n"),
-            k=_int(op, "k"),
-            group=_int(op, "group"),
-            tokens=_int(op, "tokens"),
-            split=split,
-            mac_blocks=engine.get("mac_blocks"),
-        )
-    except accel_program.EncodingError as err:
+            for t0, t in tiling.linear_tiles(tokens, engine.get("tile_tokens"))
+        ]
+    except (accel_program.EncodingError, ValueError) as err:
         raise error_at(op, str(err)) from err
 
 
@@ -455,9 +447,12 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
             assert isinstance(inst, accel.InstructionOp)
             u = inst.unit()
             if isinstance(inst, accel.LinearOp):
-                out.linear.append(_linear_descriptor(inst, engine, regions, buffers))
+                # A GEMM of more tokens than the unit's tile: one command per tile (the unit
+                # takes the next once idle; the fetch program streams the weights per tile).
+                for desc in _linear_descriptors(inst, engine, regions, buffers):
+                    out.linear.append(desc)
+                    prog.append(isa.Dispatch(u, len(out.linear) - 1))
                 out.linear_ops.append(inst)
-                prog.append(isa.Dispatch(u, len(out.linear) - 1))
             elif isinstance(inst, accel.KVAppendOp | accel.AttentionOp):
                 assert out.kv is not None
                 out.attn.append(_attn_descriptor(inst, out.kv, buffers))
@@ -479,6 +474,13 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
         except isa.IsaError as err:
             raise error_at(sched, str(err)) from err
         out.programs[sched.sym_name.data] = prog
+        fetch = fetch_program.schedule_programs(module, sched, engine)
+        for c, entries in fetch.items():
+            try:
+                fetch_isa.check_program(entries, engine.get("words_per_beat") * 256, FETCH_TAGS)
+            except fetch_isa.FetchIsaError as err:
+                raise error_at(sched, f"fetch program of channel {c}: {err}") from err
+        out.fetch[sched.sym_name.data] = fetch
     if out.token_ids:
         act_words = engine.get("act_buffer_bytes") // WORD_BYTES
         need = out.ids_word + tiling.ceil_div(max(out.token_ids.values()), 8)
@@ -667,7 +669,9 @@ _AXI_OUT = [
     ("arburst", 2),
     ("rready", 1),
 ]
-_AXI_IN = [("arready", 1), ("rvalid", 1), ("rdata", AXI_DATA_W), ("rresp", 2), ("rlast", 1)]
+# rdata's width is the port's: the channel's beat (DW) or AXI_DATA_W for the table port.
+_AXI_IN = [("arready", 1), ("rvalid", 1), ("rdata", None), ("rresp", 2), ("rlast", 1)]
+TABLE_PORT = "tbl_"  # AXI port prefix of the table master (misc channel)
 
 
 @dataclass(frozen=True)
@@ -688,6 +692,8 @@ class TopParams:
     rope_theta: float = 0.0
     rope_max_pos: int = 0
     rope_tbl_aw: int = 0
+    data_bits: int = AXI_DATA_W  # beat width of the stream ports hbm<c>_
+    table_channel: int = -1  # HBM channel behind the tbl_ port (-1: no table port)
 
 
 def rope_tbl_aw(half: int, max_pos: int) -> int:
@@ -941,10 +947,103 @@ def _attention_unit(
     return {k: unit[f"act_{k}"] for k in ("addr", "we", "lane_we", "wdata")}, unit["kv_cmd_ready"]
 
 
+def _fetch_roms(
+    comp: Compiled, channels: Sequence[int]
+) -> tuple[dict[int, list[int]], dict[str, int]]:
+    """Every channel's fetch ROM words and the schedules' bases in them: a schedule's programs
+    start at the same entry in every ROM (shorter ones padded with END), so one `fetch_base`
+    input starts them all."""
+    words: dict[int, list[int]] = {c: [] for c in channels}
+    bases: dict[str, int] = {}
+    end = fetch_isa.encode(fetch_isa.End())
+    for sched, progs in comp.fetch.items():
+        base = max((len(w) for w in words.values()), default=0)
+        bases[sched] = base
+        for c in channels:
+            words[c] += [end] * (base - len(words[c]))
+            words[c] += [fetch_isa.encode(e) for e in progs[c]]
+    return words, bases
+
+
+def _reduce(net: Netlist, op, values: list[SSAValue]) -> SSAValue:
+    return values[0] if len(values) == 1 else net.add(op(values)).results[0]
+
+
+def _stream_channels(
+    net: Netlist,
+    channels: Sequence[int],
+    dw: int,
+    addr_w: int,
+    fpc_w: int,
+    fifo_beats: int,
+    idle: list[SSAValue],
+    err: list[SSAValue],
+) -> list[dict[str, SSAValue]]:
+    """Per channel: its fetch ROM, `stream_prefetcher` on AXI port hbm<c>_ (started with the
+    program: `start`, `fetch_base`, `pos`) and `stream_demux` by unit tag. Returns the demuxes'
+    outputs; the consumer defines net `dmx<c>_m_ready`."""
+    clk, rst = net.port["clk"], net.port["rst"]
+    pf_params = {
+        "ADDR_W": addr_w,
+        "DATA_W": dw,
+        "TAG_W": FETCH_TAG_W,
+        "DEPTH": fifo_beats,
+        "PC_W": fpc_w,
+        "POS_W": POS_W,
+        "MAX_BURST": min(AXI_MAX_BURST, 4096 // (dw // 8)),
+    }
+    dm_params = {"NU": FETCH_TAGS, "DATA_W": dw, "TAG_W": FETCH_TAG_W}
+    net.declare("stream_prefetcher", "stream_prefetcher", pf_params)
+    net.declare("stream_demux", "stream_demux", dm_params)
+    _declare_rom(net, "fetch_rom", fetch_isa.ENTRY_BITS, fpc_w)
+    pos = net.port["pos"] if "pos" in net.port else net.const(0, POS_W)
+    out = []
+    for c in channels:
+        ins: dict[str, SSAValue | str] = {
+            "clk": clk,
+            "rst": rst,
+            "start": net.port["start"],
+            "start_pc": net.port["fetch_base"],
+            "pos": pos,
+            "prog_data": f"pf{c}_prog_data",
+            "m_ready": f"pf{c}_m_ready",
+        }
+        ins |= {f"m_axi_{p}": net.port[f"hbm{c}_{p}"] for p, _ in _AXI_IN}
+        pf = net.instance(f"pf{c}", "stream_prefetcher", pf_params, ins)
+        for p, _ in _AXI_OUT:
+            net.output(f"hbm{c}_{p}", pf[f"m_axi_{p}"])
+        rom = net.instance(
+            f"fetch{c}",
+            "fetch_rom",
+            {"WIDTH": fetch_isa.ENTRY_BITS, "DEPTH": 1 << fpc_w, "IMAGE": FETCH_IMAGE.format(c)},
+            {"clk": clk, "addr": pf["prog_addr"]},
+        )
+        net.define(f"pf{c}_prog_data", rom["rdata"])
+        dm = net.instance(
+            f"dmx{c}",
+            "stream_demux",
+            dm_params,
+            {
+                "clk": clk,
+                "rst": rst,
+                "s_valid": pf["m_valid"],
+                "s_data": pf["m_data"],
+                "s_tag": pf["m_tag"],
+                "m_ready": f"dmx{c}_m_ready",
+            },
+        )
+        net.define(f"pf{c}_m_ready", dm["s_ready"])
+        idle.append(pf["idle"])
+        err += [pf["err"], dm["err"]]
+        out.append(dm)
+    return out
+
+
 def build_top(
     name: str, engine: accel.EngineOp, comp: Compiled, channel_bytes: int
-) -> tuple[list[Operation], dict[str, str], dict[str, int], TopParams]:
-    """The netlist ops, ROM images and program bases of the compiled schedules."""
+) -> tuple[list[Operation], dict[str, str], dict[str, int], dict[str, int], TopParams]:
+    """The netlist ops, ROM images, program bases and fetch-program bases of the compiled
+    schedules."""
     words: list[int] = []
     bases: dict[str, int] = {}
     for sched, prog in comp.programs.items():
@@ -954,22 +1053,25 @@ def build_top(
     act_words = engine.get("act_buffer_bytes") // WORD_BYTES
     act_aw = clog2(act_words)
     addr_w = clog2(channel_bytes)
+    images = {PROGRAM_IMAGE: isa.to_readmemh(words)}
     wch = engine.get("weight_channels")
     misc = engine.get("misc_channel")
+    dw = engine.get("words_per_beat") * tiling.WORD_BITS
     uses_mac = "mac" in comp.units_used
     kvl = comp.kv
     kv_aw = clog2(kvl.entries) if kvl else 0
     kv_bits = 2 * (4 * kvl.head_dim + 12) if kvl else 0
-    # The misc channel carries the linears' metadata and the norms' gain tables.
-    channels = (
-        tuple(sorted({*range(wch), misc}))
-        if uses_mac
-        else ((misc,) if comp.norm or comp.emb else ())
-    )
+    # Every channel streams through its prefetcher (port hbm<c>_); the tables of the norm and
+    # embedding units come through a second port (tbl_) to the misc channel.
+    channels = tuple(range(wch)) if uses_mac else ()
+    table_port = bool(comp.norm or comp.emb)
+    fetch_words, fetch_bases = _fetch_roms(comp, channels)
+    fpc_w = clog2(max((len(w) for w in fetch_words.values()), default=1))
+    for c, w in fetch_words.items():
+        images[FETCH_IMAGE.format(c)] = fetch_isa.to_readmemh(w)
     rope_aw = 0
     if comp.rope_table is not None:
         rope_aw = rope_tbl_aw(comp.rope_table[0] // 2, comp.rope_table[2])
-    images = {PROGRAM_IMAGE: isa.to_readmemh(words)}
 
     inputs: list[tuple[str, Attribute]] = [
         ("clk", seq.ClockType()),
@@ -981,6 +1083,8 @@ def build_top(
         ("host_lane_we", _t(8)),
         ("host_wdata", _t(AXI_DATA_W)),
     ]
+    if channels:
+        inputs += [("fetch_base", _t(fpc_w))]
     if kvl or comp.rope:
         # The decode position is a top input the host sets per program (a register the
         # program set would need a unit and an instruction for it; the host knows the step).
@@ -995,7 +1099,9 @@ def build_top(
             ("rope_tbl_data", _t(16)),
         ]
     for c in channels:
-        inputs += [(f"hbm{c}_{p}", _t(w)) for p, w in _AXI_IN]
+        inputs += [(f"hbm{c}_{p}", _t(w or dw)) for p, w in _AXI_IN]
+    if table_port:
+        inputs += [(f"{TABLE_PORT}{p}", _t(w or AXI_DATA_W)) for p, w in _AXI_IN]
     net = Netlist(name, inputs)
     clk, rst = net.port["clk"], net.port["rst"]
 
@@ -1041,10 +1147,9 @@ def build_top(
     unit_done: dict[int, SSAValue] = {}
     axi_err: list[SSAValue] = []
     act_b: dict[str, SSAValue] | None = None
-    if channels:
+    def read_master(prefix: str, cmd: dict[str, SSAValue | str], tready: SSAValue | str):
+        """The table master: an axi_read_master on AXI port `prefix` (256-bit words)."""
         net.declare("axi_read_master", "axi_read_master", _axi_master_params(addr_w))
-
-    def read_master(c: int, cmd: dict[str, SSAValue | str], tready: SSAValue | str):
         inputs = {
             "clk": clk,
             "rst": rst,
@@ -1053,44 +1158,46 @@ def build_top(
             "cmd_len": cmd["len"],
             "m_axis_tready": tready,
         }
-        inputs |= {f"m_axi_{p}": net.port[f"hbm{c}_{p}"] for p, _ in _AXI_IN}
+        inputs |= {f"m_axi_{p}": net.port[f"{prefix}{p}"] for p, _ in _AXI_IN}
         out = net.instance(
-            f"hbm{c}_rd",
-            "axi_read_master",
-            _axi_master_params(addr_w),
-            inputs,
+            f"{prefix}rd", "axi_read_master", _axi_master_params(addr_w), inputs
         )
         for p, _ in _AXI_OUT:
-            net.output(f"hbm{c}_{p}", out[f"m_axi_{p}"])
+            net.output(f"{prefix}{p}", out[f"m_axi_{p}"])
         axi_err.append(out["err"])
         return out
 
+    fetch_idle: list[SSAValue] = []
+    fetch_err: list[SSAValue] = []
     if uses_mac:
+        streams = _stream_channels(
+            net, channels, dw, addr_w, fpc_w, engine.get("fifo_beats"), fetch_idle, fetch_err
+        )
         mac = accel.UNITS["mac"]
         desc_aw = clog2(len(comp.linear))
         images[LINEAR_DESC_IMAGE] = descriptor_readmemh([d.pack() for d in comp.linear])
         _declare_rom(net, "linear_desc_rom", tiling.WORD_BITS, desc_aw)
         max_k = max(_int(o, "k") for o in comp.linear_ops)
-        # MW sizes the W2 metadata record register; int8 descriptors use meta_words as words
-        # per pass, streamed slot by slot, so they do not bound it.
-        mw = max((d.meta_words for d in comp.linear if not d.int8), default=1)
-        prim = PRIMITIVES["linear_unit"]
+        prim = PRIMITIVES["stream_linear_unit"]
         params = {
             "CH": wch,
             "LANES": engine.get("lanes_per_channel"),
             "BLOCKS": engine.get("mac_blocks"),
+            "DW": dw,
+            "TOK": engine.get("tile_tokens"),
             "MAX_K": tiling.ceil_div(max_k, 32) * 32,
-            "MW": mw,
-            "I8_MACS": tiling.int8_macs(engine_words_per_cycle(engine)),
-            "ADDR_W": addr_w,
+            "MFD": STREAM_META_FIFO_WORDS,
             "ACT_AW": act_aw,
             "DESC_AW": desc_aw,
         }
-        assert set(params) <= set(prim.params), "linear_unit parameters changed in rtl_lib"
-        net.declare("linear_unit", "linear_unit", params)
+        assert set(params) <= set(prim.params), "stream_linear_unit parameters changed"
+        net.declare("stream_linear_unit", "stream_linear_unit", params)
+        # Stream port c is channel c's demux output `mac` (vectors: channel c in bits [c]).
+        tag = fetch_program.STREAM_TAGS["mac"]
+        rev = streams[::-1]
         lin = net.instance(
             "mac",
-            "linear_unit",
+            "stream_linear_unit",
             params,
             {
                 "clk": clk,
@@ -1098,15 +1205,14 @@ def build_top(
                 "cmd_valid": net.extract(seq_out["cmd_valid"], mac, 1),
                 "cmd_payload": seq_out["cmd_payload"],
                 "desc_data": "mac_desc_data",
-                "w_cmd_ready": "mac_w_cmd_ready",
-                "w_valid": "mac_w_valid",
-                "w_data": "mac_w_data",
-                "m_cmd_ready": "mac_m_cmd_ready",
-                "m_valid": "mac_m_valid",
-                "m_data": "mac_m_data",
+                "s_valid": net.concat([net.extract(d["m_valid"], tag, 1) for d in rev]),
+                "s_data": net.concat([d["m_data"] for d in rev]),
                 "act_rdata": "act_b_rdata",
             },
         )
+        for c in channels:
+            ready = net.extract(lin["s_ready"], c, 1) if wch > 1 else lin["s_ready"]
+            net.define(f"dmx{c}_m_ready", ready)
         desc = net.instance(
             "linear_desc",
             "linear_desc_rom",
@@ -1114,20 +1220,6 @@ def build_top(
             {"clk": clk, "addr": lin["desc_addr"]},
         )
         net.define("mac_desc_data", desc["rdata"])
-        masters = []
-        for c in range(wch):
-            cmd = {
-                "valid": net.extract(lin["w_cmd_valid"], c, 1) if wch > 1 else lin["w_cmd_valid"],
-                "addr": lin["w_cmd_addr"],
-                "len": lin["w_cmd_len"],
-            }
-            ready = net.extract(lin["w_ready"], c, 1) if wch > 1 else lin["w_ready"]
-            masters.append(read_master(c, cmd, ready))
-        # Vector ports: channel c in bits [c]: concat takes the most significant operand first.
-        rev = masters[::-1]
-        net.define("mac_w_cmd_ready", net.concat([m["cmd_ready"] for m in rev]))
-        net.define("mac_w_valid", net.concat([m["m_axis_tvalid"] for m in rev]))
-        net.define("mac_w_data", net.concat([m["m_axis_tdata"] for m in rev]))
         unit_ready[mac] = lin["cmd_ready"]
         unit_done[mac] = lin["done"]
         act_b = {k: lin[f"act_{k}"] for k in ("addr", "we", "lane_we", "wdata")}
@@ -1143,22 +1235,17 @@ def build_top(
     )
     others += vec_ports
 
-    # ---- the misc channel: linear metadata, norm gains, embedding rows --------------------
-    # One axi_read_master, shared like act_ram port b: the barriers never let linear_unit,
-    # norm_unit and embedding_unit run at once (norm and embedding are separate sequencer
-    # units, but each command waits for the previous unit's on port b) and each consumes
-    # exactly the words it requested, so the master follows the busy (not idle) client and
-    # linear_unit when none is; the handshakes reach the owner only.
-    if uses_mac or clients:
+    # ---- the table port (misc channel): norm gains, embedding rows -------------------------
+    # One axi_read_master, shared like act_ram port b: the barriers never let norm_unit and
+    # embedding_unit run at once and each consumes exactly the words it requested, so the
+    # master follows the busy (not idle) client, the last one when all are idle; the handshakes
+    # reach the owner only.
+    if clients:
         one = net.const(1, 1)
-        if uses_mac:
-            mcmd = {"valid": lin["m_cmd_valid"], "addr": lin["m_cmd_addr"], "len": lin["m_cmd_len"]}
-            mready = lin["m_ready"]
-        else:  # the last client owns the master when every client is idle
-            last = clients[-1]
-            mcmd = {"valid": last["cmd_valid"], "addr": last["cmd_addr"], "len": last["cmd_len"]}
-            mready = last["ready"]
-        for c in clients:
+        last = clients[-1]
+        mcmd = {"valid": last["cmd_valid"], "addr": last["cmd_addr"], "len": last["cmd_len"]}
+        mready = last["ready"]
+        for c in clients[:-1]:
 
             def pick(c_v: SSAValue, other: SSAValue, idle=c["idle"]) -> SSAValue:
                 return net.add(comb.MuxOp(idle, other, c_v)).results[0]
@@ -1169,9 +1256,8 @@ def build_top(
                 "len": pick(c["cmd_len"], mcmd["len"]),
             }
             mready = pick(c["ready"], mready)
-        meta = read_master(misc, mcmd, mready)
+        meta = read_master(TABLE_PORT, mcmd, mready)
         net.define("misc_data", meta["m_axis_tdata"])
-        all_idle = one
         for c in clients:
             busy = net.add(comb.XorOp([c["idle"], one])).results[0]
             for port, sig in (
@@ -1179,15 +1265,6 @@ def build_top(
                 ("g_valid", meta["m_axis_tvalid"]),
             ):
                 net.define(f"{c['name']}_{port}", net.add(comb.AndOp([sig, busy])).results[0])
-            all_idle = net.add(comb.AndOp([all_idle, c["idle"]])).results[0]
-        if uses_mac:
-            net.define(
-                "mac_m_cmd_ready", net.add(comb.AndOp([meta["cmd_ready"], all_idle])).results[0]
-            )
-            net.define(
-                "mac_m_valid", net.add(comb.AndOp([meta["m_axis_tvalid"], all_idle])).results[0]
-            )
-            net.define("mac_m_data", meta["m_axis_tdata"])
 
     # Units without RTL (or unused) never accept a command nor report one done.
     zero = net.const(0, 1)
@@ -1238,6 +1315,11 @@ def build_top(
     if len(axi_err) > 1:
         hbm_err = net.add(comb.OrOp(axi_err)).results[0]
     net.output("hbm_err", hbm_err if hbm_err is not None else zero)
+    if channels:
+        # The prefetchers' state: all idle between programs (every fetched beat was consumed),
+        # and any illegal fetch entry or unknown unit tag (sticky until the next start).
+        net.output("fetch_idle", _reduce(net, comb.AndOp, fetch_idle))
+        net.output("fetch_err", _reduce(net, comb.OrOp, fetch_err))
     top = TopParams(
         pc_w,
         act_words,
@@ -1251,8 +1333,10 @@ def build_top(
         rope_theta=comp.rope_table[1] if comp.rope_table else 0.0,
         rope_max_pos=comp.rope_table[2] if comp.rope_table else 0,
         rope_tbl_aw=rope_aw,
+        data_bits=dw,
+        table_channel=misc if table_port else -1,
     )
-    return net.finish(), images, bases, top
+    return net.finish(), images, bases, fetch_bases, top
 
 
 def top_params(module: ModuleOp) -> TopParams:
@@ -1274,6 +1358,8 @@ def top_params(module: ModuleOp) -> TopParams:
         rope_theta=d["rope_theta"].value.data,
         rope_max_pos=d["rope_max_pos"].value.data,
         rope_tbl_aw=d["rope_tbl_aw"].value.data,
+        data_bits=d["data_bits"].value.data,
+        table_channel=d["table_channel"].value.data,
     )
 
 
@@ -1287,7 +1373,9 @@ class AccelToHw(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         engine, comp = compile_schedules(op)
-        ops, images, bases, top = build_top(self.top, engine, comp, engine.get("channel_bytes"))
+        ops, images, bases, fetch_bases, top = build_top(
+            self.top, engine, comp, engine.get("channel_bytes")
+        )
         for old in list(op.ops):
             old.detach()
             old.erase(safe_erase=False)
@@ -1307,6 +1395,10 @@ class AccelToHw(ModulePass):
         op.attributes[PROGRAMS_ATTR] = DictionaryAttr(
             {k: IntegerAttr(v, i32) for k, v in bases.items()}
         )
+        if fetch_bases and top.channels:
+            op.attributes[FETCH_PROGRAMS_ATTR] = DictionaryAttr(
+                {k: IntegerAttr(v, i32) for k, v in fetch_bases.items()}
+            )
         op.attributes["accel.top"] = DictionaryAttr(
             {
                 "name": StringAttr(self.top),
@@ -1322,5 +1414,7 @@ class AccelToHw(ModulePass):
                 "rope_theta": FloatAttr(top.rope_theta, 64),
                 "rope_max_pos": IntegerAttr(top.rope_max_pos, i32),
                 "rope_tbl_aw": IntegerAttr(top.rope_tbl_aw, i32),
+                "data_bits": IntegerAttr(top.data_bits, i32),
+                "table_channel": IntegerAttr(top.table_channel, i32),
             }
         )

@@ -6,9 +6,11 @@ gets the target's `accel.engine`, the `accel.hbm_region`s of every weight, metad
 cache, and the `accel.buffer`s of the activations:
 
 - weights: a 2:4 W2 linear's rows are split evenly over the weight channels (`tiling.split_rows`),
-  one region per channel sized by the contract's packed stream (`words_per_row`), plus a
-  metadata region (scales, zero points) on the misc channel; the int8 LM head likewise;
+  one region per channel holding that channel's stream (`tiling.stream_layout`: per pass the
+  lanes' scale/zero-point entries, then their packed weight words), which the channel's
+  prefetcher reads in one go; the int8 LM head likewise;
 - KV caches (`lattn.empty`): one region per layer, round-robin over the KV channels;
+- HBM regions start on an AXI beat (the prefetcher reads whole beats);
 - activations: liveness-based first-fit allocation in the on-chip activation buffer (a buffer is
   reused once its last reader has been scheduled);
 - ordering: instructions are emitted in program order without barriers; `accel-insert-barriers`
@@ -40,7 +42,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
-from accllm.backend import accel_program, tiling
+from accllm.backend import tiling
 from accllm.backend.target_desc import WORD_BYTES, EngineConfig, derive_engine, load_target
 from accllm.dialects import accel, lattn, smla
 from accllm.dialects.quant_types import ParamAttr, QTensorType, QWeightType, SparsityAttr
@@ -84,16 +86,10 @@ class _Allocator:
     live: dict[str, tuple[int, int]] = field(default_factory=dict)  # buffer -> (offset, bytes)
 
     def hbm(self, channel: int, nbytes: int) -> int:
-        off = self.hbm_next.get(channel, 0)
+        """The next offset of `channel`, aligned to an AXI beat (stream reads are whole beats)."""
+        beat = self.engine.words_per_beat * WORD_BYTES
+        off = tiling.ceil_div(self.hbm_next.get(channel, 0), beat) * beat
         self.hbm_next[channel] = off + nbytes
-        return off
-
-    def hbm_aligned(self, channels: range, nbytes: int) -> int:
-        """One offset for `nbytes` on every channel of `channels` (a linear's weight tiles: the
-        MAC unit sends one address to all its weight channels)."""
-        off = max(self.hbm_next.get(c, 0) for c in channels)
-        for c in channels:
-            self.hbm_next[c] = off + nbytes
         return off
 
     def buffer(self, nbytes: int, op: Operation) -> int:
@@ -243,30 +239,20 @@ class _FuncLowering:
                     op, "dense W2 weights have no HBM stream format (the contract packs 2:4 only)"
                 )
             precision, group = "w2", wt.group_size()
-            row_words = tiling.w2_weight_words(1, k)
-            # linear_unit loads records for all of its weight channels per pass.
-            meta_words = accel_program.meta_region_words(
-                n, k, group, split, self.eng.weight_channels
-            )
         else:
             precision, group = "int8", k
-            row_words = tiling.int8_words_per_row(k)
-            # The MAC unit's int8 layout: per pass one 32-bit slot per row slot (channel, lane).
-            meta_words = tiling.int8_meta_region_words(split)
-        tile_words = split.padded_rows * row_words
-        offset = self.low.alloc.hbm_aligned(range(split.channels_used), tile_words * WORD_BYTES)
+        layout = tiling.stream_layout(n, k, group, precision, split, self.eng.words_per_beat)
+        words = layout.beats * layout.words_per_beat
         regions = [
-            self.low.region(f"{hint}_c{c}", "weights", c, tile_words, src, offset)
+            self.low.region(f"{hint}_c{c}", "weights", c, words, src)
             for c in range(split.channels_used)
         ]
-        meta = self.low.region(f"{hint}_meta", "metadata", self.eng.misc_channel, meta_words, src)
         xin, yout = self.act(x, op), self.act(y, op)
         inst = accel.LinearOp.create(
             properties={
                 "mode": StringAttr("gemm" if tokens > 1 else "gemv"),
                 "precision": StringAttr(precision),
                 "weights": ArrayAttr([_ref(r) for r in regions]),
-                "metadata": _ref(meta),
                 "input": _ref(xin),
                 "output": _ref(yout),
                 "n": _i(n),
@@ -320,7 +306,7 @@ class _FuncLowering:
                     f"{geometry}, an earlier function used {known} for the same layer",
                 )
             return name
-        ch = self.eng.weight_channels + layer % self.eng.kv_channels
+        ch = layer % self.eng.kv_channels
         words = tiling.kv_cache_words(heads, head_dim, sink, window)
         name = self.low.region("kv", "kv", ch, words, None)
         self.low.kv_by_layer.append((name, geometry))
@@ -602,6 +588,9 @@ class LowerToAccel(ModulePass):
             "act_buffer_bytes",
             "kv_buffer_bytes",
             "gemm_tokens",
+            "words_per_beat",
+            "tile_tokens",
+            "fifo_beats",
         ):
             eng_props[name] = _i(getattr(engine, name))
         for f in funcs:

@@ -78,6 +78,7 @@ module stream_linear_unit #(
   logic d_i8;
   logic [11:0] d_epr;  // metadata entries per row
   logic [7:0] d_ch_used;
+  logic [4:0] d_fx_byte;  // byte of the exponent word holding the tile's first token
 
   typedef enum logic [2:0] {S_IDLE, S_DESC, S_START, S_XLOAD, S_FX, S_FXW, S_RUN, S_DONE} state_t;
   state_t st;
@@ -116,8 +117,8 @@ module stream_linear_unit #(
       case (st)
         S_IDLE: if (cmd_valid) st <= S_DESC;
         S_DESC: begin
-          {d_ch_used, d_passes, d_epr, d_wpr, d_i8, d_group_beats, d_tokens, d_n, d_rpc, d_k,
-           d_y_base, d_fx_base, d_x_base} <= desc_data[215:0];
+          {d_fx_byte, d_ch_used, d_passes, d_epr, d_wpr, d_i8, d_group_beats, d_tokens, d_n,
+           d_rpc, d_k, d_y_base, d_fx_base, d_x_base} <= desc_data[220:0];
           xcnt_q <= '0;
           st <= S_START;
         end
@@ -128,7 +129,9 @@ module stream_linear_unit #(
         end
         S_FX: st <= S_FXW;
         S_FXW: begin
-          for (int t = 0; t < TOK; t++) fx_q[t] <= act_rdata[8*t+:8];
+          // A tile of a longer prompt starts at token byte d_fx_byte of the exponent word (its
+          // tokens never straddle a word: the compiler aligns tiles to a divisor of 32).
+          for (int t = 0; t < TOK; t++) fx_q[t] <= act_rdata[8*(32'(d_fx_byte)+t)+:8];
           st <= S_RUN;
         end
         S_RUN: if (&ch_done && &wr_empty) st <= S_DONE;
@@ -578,5 +581,5 @@ module stream_linear_unit #(
   end
 
   logic unused_ok;
-  assign unused_ok = ^{cmd_payload[55:DESC_AW], desc_data[255:216], d_fx_base, xidx_q};
+  assign unused_ok = ^{cmd_payload[55:DESC_AW], desc_data[255:221], d_fx_base, xidx_q};
 endmodule

@@ -54,6 +54,9 @@ class AccelJob:
     kv_reads: int = 0  # KV-memory records read back at the end
     # (sel, addr, value) written through the rope_tbl_* ports before the first program
     rope_tables: list[tuple[int, int, int]] = field(default_factory=list)
+    data_bits: int = 256  # beat width of the stream ports hbm<c>_
+    table_channel: int = -1  # the channel behind the top's tbl_ port (-1: none)
+    fetch_bases: dict[int, int] = field(default_factory=dict)  # program base -> fetch base
     # Greedy decode after the programs (accel_tb): keys program, pos0, steps, vocab,
     # first_logits_word (last prefill logits row), logits_word (decode program's logits),
     # ids_word (where the decode program's embedding reads its token id).
@@ -75,6 +78,7 @@ class AccelJob:
         d["reads"] = [tuple(r) for r in d["reads"]]
         d["step_reads"] = [[tuple(r) for r in rs] for rs in d["step_reads"]]
         d["rope_tables"] = [tuple(r) for r in d["rope_tables"]]
+        d["fetch_bases"] = {int(k): v for k, v in d["fetch_bases"].items()}
         return cls(**d)
 
 
@@ -129,12 +133,13 @@ def accel_job(
 ) -> AccelJob:
     """An `AccelJob` with the HBM timing of target `target_name`: its read latency, and the
     stream words per cycle one channel delivers at the engine clock (`derive_engine`'s rule,
-    capped at one word per cycle since the top's AXI ports carry one 256-bit word per beat).
+    capped at one beat per cycle of `data_bits` (a `steps` key, default 256).
     `steps`: the optional per-program fields (positions, step_in, step_reads, kv_reads)."""
     from accllm.backend.target_desc import load_target
 
     t = load_target(target_name)
     bytes_per_cycle = t.hbm.channel_bandwidth_gbps * 1e9 / (t.clock_mhz * 1e6)
+    data_bits = steps.get("data_bits", 256)
     return AccelJob(
         channels=list(channels),
         hbm=hbm,
@@ -142,9 +147,25 @@ def accel_job(
         programs=list(programs),
         reads=list(reads),
         latency=t.hbm.latency_cycles,
-        words_per_cycle=min(1.0, bytes_per_cycle / 32),
+        words_per_cycle=min(data_bits / 256, bytes_per_cycle / 32),
         **steps,
     )
+
+
+def top_job_fields(hw_module) -> dict:
+    """The job fields an emitted top needs besides the programs: its stream beat width, the
+    channel behind its table port and each program's fetch-program base (accel-to-hw's
+    attributes), as `accel_job` keyword arguments."""
+    top = hw_module.attributes["accel.top"].data
+    progs = hw_module.attributes["accel.programs"].data
+    fetch = hw_module.attributes.get("accel.fetch_programs")
+    return {
+        "data_bits": top["data_bits"].value.data,
+        "table_channel": top["table_channel"].value.data,
+        "fetch_bases": {
+            progs[k].value.data: v.value.data for k, v in (fetch.data.items() if fetch else ())
+        },
+    }
 
 
 def _sources(design_dir: Path) -> list[Path]:

@@ -5,11 +5,9 @@ the parameter's integer components (`key.codes`, `key.meta`, ... as the compress
 write them, resolved like `#smla.param`: relative to the IR file's directory) and lays them out
 with `accllm.backend.accel_program` at the region's channel and offset:
 
-- W2 weight tiles of an `accel.linear` (one region per weight channel) and its metadata
-  region (`w2_weight_image`, `w2_meta_image`, with the linear's row split, records for every
-  weight channel of the MAC unit);
-- int8 tiles and metadata of the LM head (`int8_weight_image`, `int8_meta_image` from
-  `key.codes`, `key.scale_mant`, `key.scale_exp`);
+- the channel streams of an `accel.linear` (one region per weight channel in use: the
+  `tiling.stream_layout` of the linear's row split, `w2_stream_image` for W2 weights,
+  `int8_stream_image` for the int8 LM head from `key.codes`, `key.scale_mant`, `key.scale_exp`);
 - KV regions start empty (all zero words: nothing is visible before the first append);
 - the embedding table (`key.values` int8 rows, `key.exp` exponents) as
   `embedding_table_image`, the rows `rtl_lib/embedding_unit.sv` reads;
@@ -62,20 +60,18 @@ def load_w2_linear(store: ParamStore, source: str, n: int, k: int, group: int) -
     )
 
 
-def _int8_images(store: ParamStore, source: str, n: int, k: int, split: tiling.RowSplit):
-    """Weight tiles and metadata of an int8 [n, k] linear (the LM head: `key.codes`, the
-    per-row dyadic scale `key.scale_mant` * 2^-`key.scale_exp`)."""
+def _int8_stream(store: ParamStore, source: str, n: int, k: int, layout: tiling.StreamLayout):
+    """Per channel, the stream of an int8 [n, k] linear (the LM head: `key.codes`, the per-row
+    dyadic scale `key.scale_mant` * 2^-`key.scale_exp`)."""
     file, key = source.rsplit(":", 1)
 
     def get(comp: str) -> np.ndarray:
         return np.asarray(store.get(file, f"{key}.{comp}"), dtype=np.int64)
 
-    w_q = get("codes").reshape(n, k)
-    tiles = accel_program.int8_weight_image(w_q, split)
-    meta = accel_program.int8_meta_image(
-        get("scale_mant").reshape(n), get("scale_exp").reshape(n), split
-    )
-    return tiles, meta
+    return accel_program.int8_stream_image(
+        get("codes").reshape(n, k), get("scale_mant").reshape(n), get("scale_exp").reshape(n),
+        layout,
+    )  # fmt: skip
 
 
 def embedding_table_image(values, exps) -> list[int]:
@@ -133,28 +129,25 @@ def hbm_images(module: ModuleOp, base_dir: Path | None = None) -> dict[int, dict
             if not isinstance(op, accel.LinearOp):
                 continue
             weights = [regions[r.root_reference.data] for r in op.weights.data]
-            meta = regions[op.metadata.root_reference.data]
-            if meta.sym_name.data in filled:
+            if weights[0].sym_name.data in filled:
                 continue
             n, k = op.n.value.data, op.k.value.data
-            per, lanes = op.rows_per_channel.value.data, engine.get("lanes_per_channel")
-            split = tiling.RowSplit(per, len(weights), tiling.ceil_div(per, lanes), lanes)
+            layout = tiling.linear_stream_layout(
+                n, k, op.group.value.data, op.precision.data, op.rows_per_channel.value.data,
+                engine.get("lanes_per_channel"), engine.get("words_per_beat"),
+            )  # fmt: skip
+            source = weights[0].source.data
             try:
                 if op.precision.data == "int8":
-                    tiles, meta_words = _int8_images(store, meta.source.data, n, k, split)
+                    streams = _int8_stream(store, source, n, k, layout)
                 else:
-                    lin = load_w2_linear(store, meta.source.data, n, k, op.group.value.data)
-                    tiles = accel_program.w2_weight_image(lin, split)
-                    meta_words = accel_program.w2_meta_image(
-                        lin, split, engine.get("weight_channels")
-                    )
+                    lin = load_w2_linear(store, source, n, k, op.group.value.data)
+                    streams = accel_program.w2_stream_image(lin, layout)
             except (InterpretError, ValueError) as err:
                 raise error_at(op, f"cannot read the weights of this linear: {err}") from err
-            for region, words in zip(weights, tiles, strict=True):
+            for region, words in zip(weights, streams, strict=True):
                 _put(image, region.channel.value.data, region.offset.value.data, words)
                 filled.add(region.sym_name.data)
-            _put(image, meta.channel.value.data, meta.offset.value.data, meta_words)
-            filled.add(meta.sym_name.data)
     for name, region in regions.items():
         if name in filled or region.kind.data == "kv":
             continue

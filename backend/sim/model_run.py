@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from accllm.backend import accel_program_vector as apv
-from accllm.backend.sim.accelerator import accel_job, run_accelerator
+from accllm.backend.sim.accelerator import accel_job, run_accelerator, top_job_fields
 from accllm.backend.sim.hbm_image import hbm_images
 from accllm.dialects import accel
 
@@ -140,6 +140,7 @@ def simulate_model(
             "ids_word": attr(ids[DECODE], "ids_word"),
         },
         max_cycles=5_000_000,
+        **top_job_fields(hw_module),
     )
     run = run_accelerator(design_dir, str(top["name"].data), job)
     rows = [_rows(run.step_act[i], logits[s][0], n, vocab) for i, (s, _, n) in enumerate(plan)]
