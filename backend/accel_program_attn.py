@@ -255,7 +255,6 @@ def stream_attention_descriptor(
     )
 
 
-
 def kv_ring_bytes(cache, layer: int, layer_addr: int, pipes: int) -> dict[int, dict[int, int]]:
     """The HBM bytes of one layer's Λ rings (`tiling.kv_ring`, stream_attention_unit's layout)
     for the filled slots of a `golden.LambdaKVCache`: channel -> {byte address: value}. Per KV

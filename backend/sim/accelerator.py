@@ -30,7 +30,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from accllm.numerics.contract import NUMERICS
 from accllm.rtl_lib import sim
+
+WORD_BITS = NUMERICS.word_bits
 
 JOB_ENV = "ACCLLM_ACCEL_JOB"
 TB_MODULE = "accllm.backend.sim.accel_tb"
@@ -103,6 +106,39 @@ class AccelRun:
     hbm_written: dict[int, dict[int, int]] = field(default_factory=dict)
     tokens: list[int] = field(default_factory=list)  # greedy decode: token fed at each step
     logits: list[list[int]] = field(default_factory=list)  # greedy decode: logits per step
+
+    def written_bytes(self) -> dict[int, dict[int, int]]:
+        """`hbm_written` as channel -> {byte address: value} (words little-endian)."""
+        nb = WORD_BITS // 8
+        return {
+            c: {nb * a + i: w >> (8 * i) & 0xFF for a, w in m.items() for i in range(nb)}
+            for c, m in self.hbm_written.items()
+        }
+
+    def check_kv_rings(self, module, cache, pipes: int) -> None:
+        """Raise AssertionError unless HBM holds exactly `cache`'s Λ rings (a
+        `golden.LambdaKVCache`, one layer per accel.hbm_region of kind kv, in order;
+        `accel_program_attn.kv_ring_bytes`) and the design wrote nothing outside the KV
+        regions."""
+        from accllm.backend import accel_program_attn as apa
+        from accllm.dialects import accel
+
+        got = self.written_bytes()
+        regions = [o for o in module.ops if isinstance(o, accel.HBMRegionOp)]
+        kv = [o for o in regions if o.kind.data == "kv"]
+        for layer, region in enumerate(kv):
+            want = apa.kv_ring_bytes(cache, layer, region.offset.value.data, pipes)
+            for c, image in want.items():
+                bad = [a for a, b in image.items() if got.get(c, {}).get(a, 0) != b]
+                assert not bad, f"layer {layer} channel {c}: KV ring bytes differ at {bad[:8]}"
+        spans = [(o.offset.value.data, o.offset.value.data + o.bytes.value.data) for o in kv]
+        stray = [
+            (c, a)
+            for c, m in got.items()
+            for a, b in m.items()
+            if b and not any(lo <= a < hi for lo, hi in spans)
+        ]
+        assert not stray, f"the design wrote HBM outside the KV regions: {stray[:4]}"
 
     def to_json(self) -> str:
         d = asdict(self)
