@@ -18,8 +18,9 @@ Public API (stable; other rtl_lib tests rely on it):
 Builds are cached in `rtl/<top>-<hash>` under the user cache directory (`accllm.cache.cache_dir`:
 `$ACCLLM_CACHE_DIR`, `$XDG_CACHE_HOME/accllm` or `~/.cache/accllm`; `ACCLLM_RTL_BUILD` overrides
 the whole root), never in the source tree. The hash covers the simulator, its version, cocotb's
-version and library directory (the binary loads its VPI library from there), the top module, the parameters and the *contents* of every source file, so a cached binary is reused by
-every test in a session and by later sessions until a source changes; a file lock makes concurrent
+version and library directory (the binary loads its VPI library from there), the top module,
+the parameters and the *contents* of every source file, so a cached binary is reused by every
+test in a session and by later sessions until a source changes; a file lock makes concurrent
 pytest processes wait for one build instead of racing.
 
 Random vectors: cocotb seeds Python's `random` from `ACCLLM_RTL_SEED` (default 1, so a failure
