@@ -48,6 +48,9 @@ def _stage_model(state: FlowState) -> None:
         raise CommandError(str(err)) from err
     state.artefacts["model"] = model
     state.summary["model"] = source
+    # where the runtime (accllm generate) finds the config and tokenizer files
+    ckpt = Path(state.args.model) if state.args.model is not None else state.out / "model"
+    state.summary["checkpoint"] = str(ckpt.resolve())
     cfg = model.config
     print(
         f"  model: {source}: {cfg.num_hidden_layers} layers, hidden {cfg.hidden_size}, "
