@@ -4,7 +4,8 @@
                     [--temperature T] [--top-k K] [--top-p P] [--seed S] [--json OUT]
 
 The prompt is tokenized with the checkpoint's tokenizer (`accllm.runtime.tokenizer`); the prompt
-and then the generated text go to standard output as each token is chosen; what ran and the
+and then the generated text go to standard output as each token is chosen (control characters
+other than newline and tab shown as escapes; `--json` keeps the raw text); what ran and the
 speed (tokens/s of the backend's wall time and, for `sim`, the simulated cycles per token as
 tokens/s at the target's clock) go to standard error.  Every user error is one line
 `accllm: error: ...` with exit code 1 (2: not implemented, e.g. `--backend device`).
@@ -88,6 +89,14 @@ def _one_line_error(prog: str):
     return error
 
 
+def printable(text: str) -> str:
+    """`text` as it is shown on the terminal: control characters other than newline and tab
+    (an untrained model's bytes include ESC, which would drive the terminal) as escapes."""
+    return "".join(
+        c if c.isprintable() or c in "\n\t" else c.encode("unicode_escape").decode() for c in text
+    )
+
+
 def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
@@ -105,6 +114,12 @@ def run_generate(args: argparse.Namespace) -> int:
         prompt = tok.encode(args.prompt)
         if not prompt:
             raise rt.SessionError("the prompt is empty after tokenization (0 tokens)")
+        limit = int(config["max_position_embeddings"])
+        if len(prompt) + args.max_new_tokens > limit:  # before the backend opens
+            raise rt.SessionError(
+                f"{len(prompt)} prompt tokens + {args.max_new_tokens} new tokens are past the "
+                f"model's {limit} positions (max_position_embeddings): ask for fewer tokens"
+            )
         if args.backend == "sim":
             _err(
                 f"accllm: starting the simulation of {build.path / 'verilog'} (Verilator; the "
@@ -118,7 +133,7 @@ def run_generate(args: argparse.Namespace) -> int:
             )
             session.check_room(len(prompt) + args.max_new_tokens)  # before any output
             stream = tok.stream()
-            sys.stdout.write(args.prompt)
+            sys.stdout.write(printable(args.prompt))
             sys.stdout.flush()
             pieces: list[str] = []
 
@@ -126,7 +141,7 @@ def run_generate(args: argparse.Namespace) -> int:
                 text = stream.push(token)
                 if text:
                     pieces.append(text)
-                    sys.stdout.write(text)
+                    sys.stdout.write(printable(text))
                     sys.stdout.flush()
 
             tokens = session.generate(
@@ -134,7 +149,7 @@ def run_generate(args: argparse.Namespace) -> int:
             )
             tail = stream.flush()
             pieces.append(tail)
-            sys.stdout.write(tail + "\n")
+            sys.stdout.write(printable(tail) + "\n")
             sys.stdout.flush()
             stats = session.stats
     except rt.SessionError as err:
