@@ -246,6 +246,28 @@ def _stage_emit(state: FlowState) -> None:
     state.artefacts["verilog"] = vdir
     state.summary["emit"] = {"dir": str(vdir), "files": len(files)}
     print(f"  wrote {vdir}: {len(files)} sources in filelist.f, ROM images")
+    if state.args.target != "sim":  # a card: the Vitis RTL kernel packaging
+        from accllm.backend.target_desc import load_target
+        from accllm.backend.vitis.package import write_kernel
+        from accllm.backend.vitis.regmap import KernelError
+        from accllm.interpreter.runner import load_module
+
+        kdir = state.out / "vitis"
+        try:
+            spec = write_kernel(
+                load_module(state.artefacts["hw_ir"]),
+                vdir,
+                kdir,
+                load_target(state.args.target).clock_mhz,
+            )
+        except KernelError as err:
+            raise CommandError(f"Vitis kernel packaging: {err}") from err
+        state.summary["emit"]["vitis"] = str(kdir)
+        print(
+            f"  wrote {kdir}: RTL kernel accllm_kernel (s_axi_control, "
+            f"{len(spec.masters)} m_axi masters), kernel.xml, package_xo.tcl, link.cfg, "
+            "build.sh (needs Vivado/Vitis: not on this machine, not run)"
+        )
 
 
 def _stage_simulate(state: FlowState) -> None:

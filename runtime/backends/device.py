@@ -5,13 +5,14 @@ Kept thin on purpose and honest about what is missing, in the order a user meets
 1. XRT's Python bindings: `pyxrt` (from an XRT install: `source /opt/xilinx/xrt/setup.sh`) or
    `pynq` (`pip install pynq`, which needs XRT too); neither is importable here, and the error
    says so;
-2. a kernel to load: `BUILD_DIR/vitis/accllm.xclbin`, which needs the Vitis RTL kernel packaging
-   of the top (issue #17 item 1: an AXI4-Lite control slave, kernel.xml, package_xo, v++ link)
-   — not generated yet, so this backend stops there with exit code 2 (not implemented).
+2. a kernel binary, `BUILD_DIR/vitis/accllm.xclbin`: `accllm compile --target u280` writes the
+   RTL kernel packaging (docs/vitis.md) and `BUILD_DIR/vitis/build.sh` builds it with Vitis,
+   which is not on these machines;
+3. driving the kernel's registers (regmap.json) through pyxrt is not written yet: exit code 2
+   (not implemented), issue #17 item 1.
 
 Everything else a card session needs (HBM images, token-id words, logits rows, sampling,
-positions, timing) is the `sim` backend's and the session's, and will be shared once the kernel
-exists.
+positions, timing) is the `sim` backend's and the session's, to be shared once 3 exists.
 """
 
 from __future__ import annotations
@@ -43,12 +44,15 @@ class DeviceBackend:
             )
         xclbin = build.path / XCLBIN
         if not xclbin.is_file():
-            raise SessionError(
-                f"{xclbin}: no kernel binary: the Vitis RTL kernel packaging of the top "
-                "(AXI4-Lite control, kernel.xml, v++ link) is not implemented yet [#17 item 1]",
-                exit_code=2,
+            how = (
+                f"build it with {build.path / 'vitis' / 'build.sh'} (needs Vitis)"
+                if (build.path / "vitis" / "build.sh").is_file()
+                else "compile for a card (accllm compile --target u280), then run its "
+                "vitis/build.sh (needs Vitis)"
             )
+            raise SessionError(f"{xclbin}: no kernel binary: {how}")
         raise SessionError(
-            f"{xclbin}: running a kernel through {binding} is not implemented yet [#17 item 1]",
+            f"{xclbin}: driving the kernel's registers through {binding} is not implemented "
+            "yet [#17 item 1]",
             exit_code=2,
         )

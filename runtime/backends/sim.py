@@ -10,7 +10,8 @@ started at its run-time position (`pos`), its logits rows read back through the 
 waits for their cycles.  The KV cache lives in the accelerator between runs.
 
 How the host drives the top is today's test-bench protocol (host port, `prog_base`/`pos`/
-`start`/`done` pins), not an AXI4-Lite control slave: the top has none yet (issue #17 item 1).
+`start`/`done` pins), not the AXI4-Lite control slave of the Vitis kernel wrapper
+(docs/vitis.md), which is generated and lint-checked but not simulated yet (issue #17 item 1).
 
 `reset` needs no work on the accelerator: the attention unit derives which cache slots a query
 sees from positions only (`kv_cache_ctrl`: every key position <= the query's, under the Λ
