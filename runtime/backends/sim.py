@@ -30,7 +30,12 @@ class SimBackend:
     name = "sim"
 
     def __init__(self, build, log_file=None):
-        from accllm.backend.sim.accelerator import AccelServer, AccelServerError, accel_job
+        from accllm.backend.sim.accelerator import (
+            AccelServer,
+            AccelServerError,
+            accel_job,
+            top_job_fields,
+        )
         from accllm.backend.sim.hbm_image import hbm_images
         from accllm.backend.sim.model_run import design_map
         from accllm.backend.target_desc import load_target
@@ -58,6 +63,7 @@ class SimBackend:
             [],
             rope_tables=d.rope,
             max_cycles=5_000_000,
+            **top_job_fields(hw_module),
         )
         try:
             self._server = AccelServer(build.path / "verilog", d.top, job, self.log_file)
