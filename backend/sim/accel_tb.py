@@ -143,6 +143,7 @@ async def run_programs(dut):
         )
     await clock_and_reset(dut)
     cocotb.start_soon(serve_axi(dut, dut.clk, chans))
+    chans = chans[: len(job.channels)]  # the stream channels (the table port is not counted)
 
     async def load(words: dict[int, int]) -> None:
         for addr, word in sorted(words.items()):
@@ -265,8 +266,8 @@ async def run_programs(dut):
     run = AccelRun(
         cycles=cycles,
         act=act,
-        words_read={c: ch.words_read for c, ch in zip(job.channels, chans, strict=False)},
-        bursts={c: ch.bursts for c, ch in zip(job.channels, chans, strict=False)},
+        words_read={c: ch.words_read for c, ch in zip(job.channels, chans, strict=True)},
+        bursts={c: ch.bursts for c, ch in zip(job.channels, chans, strict=True)},
         step_act=step_act,
         hbm_written={c: m for c, m in written.items() if m},
         tokens=tokens,

@@ -2,8 +2,10 @@
 accel-to-hw; never a hard-coded list: the top's ports change with the engine).
 
 - `ap_clk` / `ap_rst_n` drive the top's `clk` / `rst` (active high);
-- every top port named `hbm<c>_<signal>` belongs to the AXI4 master `m_axi_hbm<c>`; the kernel
-  adds a 64-bit buffer base address (a pointer argument) to the top's channel-local addresses;
+- every top port named `hbm<c>_<signal>` belongs to the AXI4 master `m_axi_hbm<c>` (HBM
+  pseudo-channel c), every `tbl_<signal>` to `m_axi_tbl` (the table port: the pseudo-channel
+  `accel.top` names as `table_channel`); the kernel adds a 64-bit buffer base address (a
+  pointer argument) to the top's channel-local addresses;
 - `start` / `done` / `busy` are the `ap_ctrl_hs` handshake (register 0x00);
 - every other top input is a scalar argument register (wider than 32 bits: several registers,
   least significant word first); a 1-bit input named `*_we` is a write strobe: writing 1 to its
@@ -27,7 +29,7 @@ from xdsl.dialects import hw
 from xdsl.dialects.builtin import IntegerType, ModuleOp
 
 CONTROL_PORTS = {"clk", "rst", "start", "done", "busy"}
-MASTER_RE = re.compile(r"^hbm(\d+)_([a-z]+)$")
+MASTER_RE = re.compile(r"^(hbm(\d+)|tbl)_([a-z]+)$")
 READ_SIGNALS = ("arvalid", "arready", "araddr", "arlen", "arsize", "arburst")
 READ_SIGNALS += ("rvalid", "rready", "rdata", "rresp", "rlast")
 WRITE_SIGNALS = ("awvalid", "awready", "awaddr", "awlen", "awsize", "awburst")
@@ -63,12 +65,18 @@ class Register:
 
 @dataclass
 class Master:
-    channel: int
+    prefix: str  # the top's port prefix without "_": hbm<c> or tbl
+    channel: int  # the HBM pseudo-channel it maps to
     signals: dict[str, Port] = field(default_factory=dict)  # AXI signal -> top port
 
     @property
     def name(self) -> str:
-        return f"m_axi_hbm{self.channel}"
+        return f"m_axi_{self.prefix}"
+
+    @property
+    def pointer(self) -> str:
+        """Its base-address argument register."""
+        return f"{self.prefix}_ptr"
 
     @property
     def data_width(self) -> int:
@@ -119,17 +127,29 @@ def kernel_spec(module: ModuleOp, top: str | None = None) -> KernelSpec:
     for needed in ("clk", "rst", "start", "done"):
         if needed not in names:
             raise KernelError(f"top @{name} has no '{needed}' port: it cannot be ap_ctrl_hs")
-    masters: dict[int, Master] = {}
+    masters: dict[str, Master] = {}
     scalars: list[Port] = []
     outputs: list[Port] = []
+    top_attr = module.attributes.get("accel.top")
+    table_channel = -1
+    if top_attr is not None and "table_channel" in top_attr.data:
+        table_channel = top_attr.data["table_channel"].value.data
     for p in ports:
         m = MASTER_RE.match(p.name)
-        if m and m.group(2) in READ_SIGNALS + WRITE_SIGNALS:
-            sig = m.group(2)
+        if m and m.group(3) in READ_SIGNALS + WRITE_SIGNALS:
+            sig, prefix = m.group(3), m.group(1)
             want = "in" if sig in MASTER_INPUTS else "out"
             if p.direction != want:
                 raise KernelError(f"port {p.name}: an AXI master's {sig} must be an {want}put")
-            masters.setdefault(int(m.group(1)), Master(int(m.group(1)))).signals[sig] = p
+            if prefix not in masters:
+                channel = int(m.group(2)) if m.group(2) is not None else table_channel
+                if channel < 0:
+                    raise KernelError(
+                        f"port {p.name}: the netlist's accel.top names no table_channel for "
+                        "the tbl_ master"
+                    )
+                masters[prefix] = Master(prefix, channel)
+            masters[prefix].signals[sig] = p
         elif p.name in CONTROL_PORTS:
             continue
         elif p.direction == "in":
@@ -153,9 +173,10 @@ def kernel_spec(module: ModuleOp, top: str | None = None) -> KernelSpec:
             access = "pulse" if pulse else "rw"
             args.append(Register(reg, offset, p.name, lsb, min(32, p.width - lsb), access))
             offset += 8
-    ordered = [masters[c] for c in sorted(masters)]
+    # hbm0, hbm1, ... by channel, then the table master
+    ordered = sorted(masters.values(), key=lambda m: (m.prefix == "tbl", m.channel))
     for m in ordered:
-        args.append(Register(f"hbm{m.channel}_ptr", offset, "", 0, 64, "rw", m.name))
+        args.append(Register(m.pointer, offset, "", 0, 64, "rw", m.name))
         offset += 8
     status: list[Register] = []
     for p in outputs:

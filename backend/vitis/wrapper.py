@@ -2,7 +2,7 @@
 
 One module: an AXI4-Lite slave `s_axi_control` holding the register map (ap_ctrl_hs control,
 interrupt registers, argument registers, read-only status), the top instance with every port
-connected by name, and one AXI4 master `m_axi_hbm<c>` per HBM channel of the top (its
+connected by name, and one AXI4 master per AXI port of the top (`m_axi_hbm<c>`, `m_axi_tbl`; its
 addresses offset by the channel's 64-bit pointer register; a master whose top has no write
 channel drives an idle one: Vitis masters have both).
 """
@@ -244,7 +244,7 @@ def emit_wrapper(spec: KernelSpec) -> str:
     w("  assign t_rst = rst;")
     # masters
     for m in spec.masters:
-        ptr = f"r_hbm{m.channel}_ptr"
+        ptr = f"r_{m.pointer}"
         for sig in READ_SIGNALS + (WRITE_SIGNALS if m.has_write else ()):
             top = m.signals[sig].name
             if sig in ("araddr", "awaddr"):
@@ -254,7 +254,7 @@ def emit_wrapper(spec: KernelSpec) -> str:
             else:
                 w(f"  assign {m.name}_{sig} = t_{top};")
         if not m.has_write:
-            w(f"  // the top has no write channel on hbm{m.channel}: an idle one")
+            w(f"  // the top has no write channel on {m.prefix}: an idle one")
             for sig, value in (("awvalid", "1'b0"), ("awaddr", "'0"), ("awlen", "'0")):
                 w(f"  assign {m.name}_{sig} = {value};")
             w(f"  assign {m.name}_awsize = 3'd{(m.data_width // 8).bit_length() - 1};")

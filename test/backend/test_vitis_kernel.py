@@ -117,7 +117,13 @@ def test_kernel_of_the_emitted_top(tiny_build, tmp_path):
                         225.0)  # fmt: skip
     sources = (tiny_build / "verilog" / "filelist.f").read_text().split()
     check_package(kdir, spec, sources, 225_000_000)
-    assert [m.channel for m in spec.masters] == [0, 1, 3]  # the channels the top uses
+    # every channel streams (hbm0..3), the tables come through m_axi_tbl on the misc channel
+    assert [(m.name, m.channel) for m in spec.masters] == [
+        *[(f"m_axi_hbm{c}", c) for c in range(4)],
+        ("m_axi_tbl", 3),
+    ]
+    # the KV write channels exist on the attention pipelines' channels (4 KV heads: all four)
+    assert [m.has_write for m in spec.masters] == [True] * 4 + [False]
     regs = {r.name: r for r in spec.registers}
     assert regs["host_we"].access == "pulse" and regs["pos"].access == "rw"
     assert [regs[f"host_wdata_{i}"].lsb for i in range(8)] == list(range(0, 256, 32))
