@@ -19,9 +19,8 @@ from accllm.dialects.hls import M_AXI, MAxiAttr
 from accllm.dialects.lattn import KVCacheType
 from accllm.dialects.quant_types import ParamAttr, QTensorType, QWeightType, SparsityAttr
 from accllm.numerics import contract as ct
+from accllm.numerics.words import WORD_BYTES
 from accllm.passes.diagnostics import error_at
-
-WORD_BYTES = ct.NUMERICS.word_bits // 8
 
 
 @dataclass(eq=False)

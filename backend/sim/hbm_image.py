@@ -28,11 +28,11 @@ from xdsl.dialects.builtin import ModuleOp
 
 from accllm.backend import accel_program, tiling
 from accllm.backend import accel_program_vector as apv
-from accllm.backend.target_desc import WORD_BYTES
 from accllm.dialects import accel
 from accllm.interpreter.params import ParamStore
 from accllm.interpreter.values import InterpretError
 from accllm.numerics import contract as ct
+from accllm.numerics.words import WORD_BYTES
 from accllm.passes.diagnostics import error_at
 from accllm.passes.param_archive import ir_base_dir
 
