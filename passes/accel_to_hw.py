@@ -62,9 +62,9 @@ from accllm.backend import accel_program, accel_program_attn, fetch_program, til
 from accllm.backend import accel_program_vector as apv
 from accllm.backend.target_desc import STREAM_META_FIFO_WORDS
 from accllm.dialects import accel
+from accllm.ir.diagnostics import error_at
 from accllm.numerics.words import WORD_BYTES
 from accllm.passes.accel_insert_barriers import missing_barrier
-from accllm.passes.diagnostics import error_at
 from accllm.rtl_lib import fetch_isa, isa
 from accllm.rtl_lib.primitives import PRIMITIVES
 

@@ -46,9 +46,9 @@ from accllm.backend import tiling
 from accllm.backend.target_desc import EngineConfig, derive_engine, load_target
 from accllm.dialects import accel, lattn, smla
 from accllm.dialects.quant_types import ParamAttr, QTensorType, QWeightType, SparsityAttr
+from accllm.ir.diagnostics import error_at
 from accllm.numerics import contract
 from accllm.numerics.words import WORD_BYTES
-from accllm.passes.diagnostics import error_at
 
 
 def _i(v: int) -> IntegerAttr:
