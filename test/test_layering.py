@@ -14,6 +14,8 @@ it is given a level here and in docs/architecture.md.
 from __future__ import annotations
 
 import ast
+import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent  # the folder that imports as `accllm`
 PACKAGE = "accllm"
 # Not part of the layering: test code may import anything it tests.
-EXCLUDED = ("test/", "rtl_lib/tests/", ".venv/", "build/")
+EXCLUDED = ("test/", "rtl_lib/tests/", "build/", "results/", "__pycache__/")
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def component_of(path: str) -> Component | None:
     return best[1] if best else None
 
 
+@functools.cache
 def module_path(module: str) -> str | None:
     """Relative path of `accllm.a.b` (a.b.py or a/b/__init__.py), None if there is no such file."""
     parts = module.split(".")[1:]
@@ -150,14 +153,20 @@ def check_module(path: str, tree: ast.Module) -> list[str]:
 
 
 def source_files() -> list[str]:
+    """Relative paths of the package's modules; excluded and hidden folders are not entered
+    (`make setup` puts .venv/, tens of thousands of files, in the repository root)."""
     files = []
-    for p in sorted(ROOT.rglob("*.py")):
-        rel = p.relative_to(ROOT).as_posix()
-        if not rel.startswith(EXCLUDED):
-            files.append(rel)
-    return files
+    for folder, dirs, names in os.walk(ROOT):
+        rel_folder = Path(folder).relative_to(ROOT).as_posix()
+        prefix = "" if rel_folder == "." else rel_folder + "/"
+        dirs[:] = [
+            d for d in dirs if not d.startswith(".") and not (prefix + d + "/").startswith(EXCLUDED)
+        ]
+        files += [prefix + n for n in names if n.endswith(".py")]
+    return sorted(files)
 
 
+@functools.cache  # three tests read every module; parse each once
 def parse(path: str) -> ast.Module:
     return ast.parse((ROOT / path).read_text(encoding="utf-8"), filename=path)
 
