@@ -63,9 +63,11 @@ COMPONENTS: tuple[Component, ...] = (
     Component("sim", 6, ("backend/sim/",)),
     Component("translate_targets", 6, ("backend/translate_targets.py",)),
     Component("compression_report", 6, ("backend/compression_report.py",)),
+    Component("vitis", 6, ("backend/vitis/",)),
     Component("frontend", 7, ("frontend/",)),
-    Component("tools", 8, ("tools/",)),
-    Component("bench", 9, ("bench/",)),
+    Component("runtime", 8, ("runtime/",)),
+    Component("tools", 9, ("tools/",)),
+    Component("bench", 10, ("bench/",)),
 )
 
 # Imports that break the rule on purpose: (importer path, imported module) -> why.  An entry needs

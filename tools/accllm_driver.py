@@ -29,7 +29,7 @@ SUBCOMMAND_MODULES: list[str] = [
     "accllm.tools.import_command",
     "accllm.tools.run_command",
     "accllm.tools.eval_command",
-    "accllm.runtime.cli",
+    "accllm.tools.generate_command",
 ]
 
 
