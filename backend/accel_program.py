@@ -20,6 +20,7 @@ import numpy as np
 
 from accllm.backend import tiling
 from accllm.numerics import contract as ct
+from accllm.rtl_lib.descriptors import STREAM_LINEAR_FIELDS
 
 
 class EncodingError(ValueError):
@@ -63,27 +64,6 @@ def int8_meta_slot(mult: int, exp: int) -> int:
 # --------------------------------------------------------------------------------------------
 # The stream-fed MAC unit (rtl_lib/stream_linear_unit.sv): descriptor and per-channel streams
 # --------------------------------------------------------------------------------------------
-
-# (field, bits), least significant first: the layout `stream_linear_unit.sv` unpacks.  No HBM
-# addresses: the weights arrive in the channel streams of the fetch program.
-STREAM_LINEAR_FIELDS: tuple[tuple[str, int], ...] = (
-    ("x_base", 24),  # activation-buffer word of token 0's A8 row
-    ("fx_base", 24),  # activation-buffer word of the per-token exponents
-    ("y_base", 24),  # activation-buffer word of token 0's Q15.16 output row
-    ("k", 20),
-    ("rows_per_channel", 20),
-    ("n", 20),
-    ("tokens", 16),  # the GEMM tile's tokens (<= the unit's TOK)
-    ("group_beats", 15),  # MAC beats per W2 group: G / (4 * mac_blocks); 0 for int8
-    ("int8", 1),
-    ("words_per_row", 16),
-    ("entries_per_row", 12),  # metadata entries per row (tiling.stream_entries_per_row)
-    ("passes", 16),
-    ("channels_used", 8),
-    ("fx_byte", 5),  # byte of the exponent word holding the tile's first token's exponent
-)
-STREAM_LINEAR_BITS = sum(b for _, b in STREAM_LINEAR_FIELDS)
-assert STREAM_LINEAR_BITS <= ct.NUMERICS.word_bits
 
 
 @dataclass(frozen=True)

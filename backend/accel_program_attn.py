@@ -15,6 +15,7 @@ from dataclasses import astuple, dataclass, fields
 from accllm.backend import tiling
 from accllm.backend.accel_program import EncodingError, pack_fields
 from accllm.numerics import contract as ct
+from accllm.rtl_lib.descriptors import STREAM_ATTN_FIELDS
 
 FLAG_ATTEND, FLAG_APPEND, FLAG_POS_REG = 1, 2, 4
 
@@ -32,24 +33,6 @@ def q15_row_words(tokens: int, heads: int, head_dim: int) -> int:
 
 
 # ---- stream_attention_unit (KV cache in HBM, head-parallel pipelines) ---------------------------
-# (field, bits), least significant first: the layout `stream_attention_unit.sv` unpacks.
-STREAM_ATTN_FIELDS: tuple[tuple[str, int], ...] = (
-    ("q_base", 24),  # activation-buffer word of token 0's Q15.16 query row (heads * hd)
-    ("k_base", 24),  # ... of token 0's K row (kv_heads * hd, after RoPE)
-    ("v_base", 24),  # ... of token 0's V row
-    ("o_base", 24),  # ... of token 0's Q15.16 output row (heads * hd)
-    ("kv_addr", 32),  # byte address of the layer's first ring on every KV channel
-    ("pos_base", 32),  # absolute position of token 0 (plus the position register if flag 2)
-    ("tokens", 16),
-    ("heads", 8),
-    ("kv_heads", 8),
-    ("score_mult", 16),  # contract.attention_score_scale(hd): M
-    ("score_shift", 8),  # ... and its shift sh
-    ("flags", 8),  # FLAG_ATTEND, FLAG_APPEND, FLAG_POS_REG
-    ("rep", 8),  # heads / kv_heads (GQA group)
-    ("reserved", 24),
-)
-assert sum(b for _, b in STREAM_ATTN_FIELDS) == ct.NUMERICS.word_bits
 
 
 @dataclass(frozen=True)

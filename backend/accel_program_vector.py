@@ -16,20 +16,7 @@ from dataclasses import astuple, dataclass, fields
 from accllm.backend import tiling
 from accllm.backend.accel_program import EncodingError, pack_fields
 from accllm.numerics import contract as ct
-
-# (field, bits), least significant first: the layout `vector_unit.sv` unpacks.
-VECTOR_FIELDS: tuple[tuple[str, int], ...] = (
-    ("op", 8),  # OP_REQUANTIZE, OP_ADD (unit vec), OP_SWIGLU (unit act)
-    ("x_base", 24),  # activation-buffer word of token 0's Q15.16 input row (add: x, swiglu: gate)
-    ("y_base", 24),  # ... of the second operand (add: y, swiglu: up); 0 for requantize
-    ("o_base", 24),  # ... of token 0's output row (A8 for requantize, Q15.16 otherwise)
-    ("fo_base", 24),  # requantize: word of the output's per-token exponent bytes
-    ("tokens", 16),
-    ("x_row_words", 16),  # words per Q15.16 input row (length / 8)
-    ("o_row_words", 16),  # words per output row
-    ("reserved", 104),
-)
-assert sum(b for _, b in VECTOR_FIELDS) == ct.NUMERICS.word_bits
+from accllm.rtl_lib.descriptors import EMBEDDING_FIELDS, NORM_FIELDS, ROPE_FIELDS, VECTOR_FIELDS
 
 OP_REQUANTIZE, OP_ADD, OP_SWIGLU = 0, 1, 2
 # accel.vector kind -> (op, sequencer unit name).
@@ -113,19 +100,6 @@ def unit_of(kind: str) -> str:
 
 # ---- RMSNorm (`rtl_lib/norm_unit.sv`, sequencer unit `norm`) ----------------------------------
 
-# (field, bits), least significant first: the layout `norm_unit.sv` unpacks.
-NORM_FIELDS: tuple[tuple[str, int], ...] = (
-    ("x_base", 24),  # activation-buffer word of token 0's Q15.16 input row
-    ("o_base", 24),  # ... of token 0's Q15.16 output row
-    ("tokens", 16),
-    ("x_row_words", 16),  # words per row (length / 8)
-    ("gain_base", 32),  # HBM word address of the gain table on the misc channel
-    ("gain_words", 16),  # words of the gain table (norm_gain_words)
-    ("gain_shift", 8),  # contract.rmsnorm_params' sh_g (NormParams.shift), 0..47
-    ("eps_q", 32),  # ... eps in units of 2^-32 (NormParams.eps_q)
-    ("reserved", 88),
-)
-assert sum(b for _, b in NORM_FIELDS) == ct.NUMERICS.word_bits
 
 GAIN_BITS = ct.NUMERICS.norm_gain_bits
 GAINS_PER_WORD = tiling.WORD_BITS // GAIN_BITS
@@ -201,19 +175,6 @@ def norm_descriptor(
 
 # ---- RoPE (`rtl_lib/rope_cmd_unit.sv`, sequencer unit `rope`) ----------------------------------
 
-# (field, bits), least significant first: the layout `rope_cmd_unit.sv` unpacks.
-ROPE_FIELDS: tuple[tuple[str, int], ...] = (
-    ("x_base", 24),  # activation-buffer word of token 0's Q15.16 row (heads * head_dim)
-    ("o_base", 24),  # ... of token 0's rotated row
-    ("tokens", 16),
-    ("heads", 8),
-    ("half", 8),  # head_dim / 2 (must equal the unit's HALF)
-    ("row_words", 16),  # words per row (heads * head_dim / 8)
-    ("pos_base", 32),  # position of token 0 (plus the position register if flag 0)
-    ("flags", 8),  # bit 0: add the runtime position register (decode)
-    ("reserved", 120),
-)
-assert sum(b for _, b in ROPE_FIELDS) == ct.NUMERICS.word_bits
 
 ROPE_FLAG_POS_REG = 1
 
@@ -286,19 +247,6 @@ def rope_table_writes(
 
 
 # ---- embedding (`rtl_lib/embedding_unit.sv`, sequencer unit `vec`) ----------------------------
-
-# (field, bits), least significant first: the layout `embedding_unit.sv` unpacks.
-EMBEDDING_FIELDS: tuple[tuple[str, int], ...] = (
-    ("ids_base", 24),  # activation-buffer word of the token ids (uint32, 8 per word)
-    ("o_base", 24),  # ... of token 0's Q15.16 output row
-    ("tokens", 16),
-    ("x_row_words", 16),  # words per output row (hidden / 8)
-    ("table_base", 32),  # HBM word address of the table region on the misc channel
-    ("row_words", 16),  # words per table row (int8_words_per_row(hidden + 1))
-    ("hidden", 16),  # values per row (the exponent is byte `hidden` of the row)
-    ("reserved", 112),
-)
-assert sum(b for _, b in EMBEDDING_FIELDS) == ct.NUMERICS.word_bits
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from accllm.numerics.contract import NUMERICS
+from accllm.numerics.words import WORD_BYTES
 
 TARGETS_DIR = Path(__file__).resolve().parent / "targets"
 BASELINE_PATH = Path(__file__).resolve().parent.parent / "rtl_lib" / "resource_baseline.json"
 
 BRAM36_BYTES = 36 * 1024 // 8  # one RAMB36 holds 36 Kb (32 Kb data + parity, data counted)
 URAM_BYTES = 288 * 1024 // 8  # one URAM288 holds 288 Kb
-WORD_BYTES = NUMERICS.word_bits // 8  # packed weight stream word (contract pack_2_4_w2)
 
 
 class TargetError(ValueError):

@@ -9,34 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accllm.backend.target_desc import WORD_BYTES, EngineConfig
+from accllm.backend.target_desc import EngineConfig
 from accllm.numerics.contract import NUMERICS, words_per_row
 
-WORD_BITS = NUMERICS.word_bits
-# Per-row metadata of a W2 layer: the row's scale exponent (8 bits), then per group its zero
-# point (2 bits) and scale mantissa (16 bits), LSB-first, the row padded to a word boundary.
-META_EXP_BITS = 8
-META_GROUP_BITS = NUMERICS.w_bits + NUMERICS.scale_mant_bits
+# The word arithmetic the IR's verifiers share (one definition, in numerics/words.py), re-exported:
+# callers size everything as `tiling.<name>`.
+from accllm.numerics.words import META_EXP_BITS as META_EXP_BITS
+from accllm.numerics.words import META_GROUP_BITS as META_GROUP_BITS
+from accllm.numerics.words import WORD_BITS as WORD_BITS
+from accllm.numerics.words import WORD_BYTES as WORD_BYTES
+from accllm.numerics.words import act_row_words as act_row_words
+from accllm.numerics.words import act_words as act_words
+from accllm.numerics.words import ceil_div as ceil_div
+from accllm.numerics.words import w2_meta_words_per_row as w2_meta_words_per_row
+from accllm.numerics.words import w2_weight_words as w2_weight_words
+from accllm.numerics.words import words_of as words_of
+
 # KV4 per (token, head): head_dim 4-bit codes (contract kv4_pack), zero point and exponent bytes.
 KV_SCALE_BYTES = 2
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
-def words_of(nbytes: int) -> int:
-    return ceil_div(nbytes, WORD_BYTES)
-
-
-def w2_weight_words(n: int, k: int) -> int:
-    """Stream words of an [n, k] 2:4 W2 matrix (contract pack_2_4_w2: rows word-aligned)."""
-    return n * words_per_row(k)
-
-
-def w2_meta_words_per_row(k: int, group: int) -> int:
-    """Metadata words per output row: exponent + (zero point, mantissa) per group."""
-    return ceil_div(META_EXP_BITS + (k // group) * META_GROUP_BITS, WORD_BITS)
 
 
 def int8_words_per_row(k: int) -> int:
@@ -110,17 +100,6 @@ def split_rows(n: int, engine: EngineConfig) -> RowSplit:
     used = ceil_div(n, per)
     lanes = engine.lanes_per_channel
     return RowSplit(per, used, ceil_div(per, lanes), lanes)
-
-
-def act_row_words(length: int, bits: int) -> int:
-    """Activation-buffer words of one token row: `length` elements of `bits` (8 or 32)."""
-    return words_of(length * bits // 8)
-
-
-def act_words(tokens: int, length: int, bits: int, per_token: bool) -> int:
-    """Activation-buffer words of a [tokens, length] activation: the token rows, then (A8,
-    per-token exponent) one signed exponent byte per token, packed 32 to a word."""
-    return tokens * act_row_words(length, bits) + (words_of(tokens) if per_token else 0)
 
 
 def token_tiles(tokens: int, engine: EngineConfig) -> int:

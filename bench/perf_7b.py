@@ -181,10 +181,10 @@ def main() -> None:
         reports[(1020, "as lowered")],
         Path(args.png),
         extra=[
-            ("ALL OPTIONS", reports[(1020, "all roofline options")]),
-            ("ALL OPTIONS W=2044", reports[(2044, "all roofline options")]),
+            ("all roofline options, W = 1020", reports[(1020, "all roofline options")]),
+            ("all roofline options, W = 2044", reports[(2044, "all roofline options")]),
         ],
-        label="AS LOWERED",
+        label="as lowered, W = 1020",
     )
     print(f"wrote {args.png}")
     out["command"] = "python -m accllm.bench.perf_7b" + (

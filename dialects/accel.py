@@ -40,11 +40,11 @@ from xdsl.irdl import (
 from xdsl.traits import NoTerminator, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 
-from accllm.backend.tiling import act_words, linear_stream_layout
+from accllm.backend.tiling import linear_stream_layout
 from accllm.dialects import limits
 from accllm.numerics.contract import NUMERICS
+from accllm.numerics.words import WORD_BYTES, act_words
 
-WORD_BYTES = NUMERICS.word_bits // 8
 REGION_KINDS = ("weights", "metadata", "kv", "table", "program")
 BUFFER_KINDS = ("act", "kv_stage")
 MODES = ("gemm", "gemv")

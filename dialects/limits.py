@@ -7,12 +7,11 @@ a Verilog `parameter int`, or make an emitter build tables until memory runs out
 
 from __future__ import annotations
 
-from accllm.backend.accel_program import STREAM_LINEAR_FIELDS
-from accllm.backend.accel_program_attn import STREAM_ATTN_FIELDS
+from accllm.rtl_lib.descriptors import STREAM_ATTN_FIELDS, STREAM_LINEAR_FIELDS
 
 
 def field_max(fields: tuple[tuple[str, int], ...], name: str) -> int:
-    """The largest value of a descriptor field (`accel_program*.py: *_FIELDS`)."""
+    """The largest value of a descriptor field (`rtl_lib/descriptors.py: *_FIELDS`)."""
     return (1 << dict(fields)[name]) - 1
 
 

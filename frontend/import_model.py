@@ -27,8 +27,8 @@ from accllm.dialects.registry import register_all_dialects
 from accllm.frontend.errors import FrontendError
 from accllm.frontend.torch_export import export_torch
 from accllm.frontend.weights import bind_weights, parse_torch, write_params
+from accllm.ir.io import Chunk, ToolError, run_guarded, verify_module
 from accllm.passes.convert_torch_to_accllm import ConvertTorchToAccllm
-from accllm.tools.ir_io import Chunk, ToolError, run_guarded, verify_module
 
 # Models whose decoder accllm imports (model_type -> transformers class name).
 SUPPORTED_MODELS = {
@@ -205,7 +205,7 @@ def read_config(path: Path):
         data = json.loads(file.read_text())
     except json.JSONDecodeError as err:
         raise FrontendError(f"{file}: not valid JSON: {err}") from err
-    from accllm.models.validate import CheckpointInvalid, validate_config
+    from accllm.frontend.validate import CheckpointInvalid, validate_config
 
     try:  # sizes within what the hardware holds, before the model is built (issue #18)
         validate_config(data, str(file))
@@ -233,7 +233,7 @@ def _check_config(config, where: str) -> None:
 
 def load_model_dir(path: Path):
     """A checkpoint directory (config.json + *.safetensors), loaded without unpickling."""
-    from accllm.models.checkpoint import CheckpointError, load_checkpoint
+    from accllm.frontend.checkpoint import CheckpointError, load_checkpoint
 
     if not path.is_dir():
         raise FrontendError(f"{path}: not a checkpoint directory")

@@ -32,8 +32,8 @@ from accllm.dialects.registry import register_all_dialects
 from accllm.dialects.torch import ValueTensorLiteralOp, ValueTensorType
 from accllm.frontend.errors import FrontendError
 from accllm.frontend.torch_export import TorchExport
+from accllm.ir.io import Chunk, parse_chunk
 from accllm.passes.convert_torch_to_accllm import PARAM_ATTR
-from accllm.tools.ir_io import Chunk, parse_chunk
 
 
 def parse_torch(text: str, name: str = "<torch-mlir>") -> ModuleOp:

@@ -10,8 +10,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
 
 from accllm.interpreter.values import InterpretError
+
+
+def ir_base_dir(module: ModuleOp) -> Path:
+    """Directory of the IR file the module was parsed from (working directory if unknown)."""
+    for op in module.walk():
+        loc = op.location
+        if isinstance(loc, FileLineColLoc):
+            name = loc.filename.data
+            if name and not name.startswith("<"):
+                return Path(name).resolve().parent
+    return Path.cwd()
 
 
 class ParamStore:

@@ -39,7 +39,7 @@ from accllm.interpreter.values import (
     make_qtensor,
     qtensor_storage_dtype,
 )
-from accllm.tools.ir_io import Chunk, ToolError, parse_chunk, read_input, verify_module
+from accllm.ir.io import Chunk, ToolError, parse_chunk, read_input, verify_module
 
 
 class NumpyInterpreter(Interpreter):

@@ -28,7 +28,7 @@ from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, SymbolRefAtt
 from xdsl.passes import ModulePass
 
 from accllm.dialects import accel
-from accllm.passes.diagnostics import error_at
+from accllm.ir.diagnostics import error_at
 
 # (space, low byte, high byte): space "act" for the activation buffer, ("hbm", channel) for HBM.
 Span = tuple[object, int, int]

@@ -60,10 +60,11 @@ from xdsl.passes import ModulePass
 
 from accllm.backend import accel_program, accel_program_attn, fetch_program, tiling
 from accllm.backend import accel_program_vector as apv
-from accllm.backend.target_desc import STREAM_META_FIFO_WORDS, WORD_BYTES
+from accllm.backend.target_desc import STREAM_META_FIFO_WORDS
 from accllm.dialects import accel
+from accllm.ir.diagnostics import error_at
+from accllm.numerics.words import WORD_BYTES
 from accllm.passes.accel_insert_barriers import missing_barrier
-from accllm.passes.diagnostics import error_at
 from accllm.rtl_lib import fetch_isa, isa
 from accllm.rtl_lib.primitives import PRIMITIVES
 

@@ -23,8 +23,8 @@ from xdsl.ir import SSAValue
 from accllm.dialects.smla import LinearOp
 from accllm.interpreter.runner import run_function
 from accllm.interpreter.values import InterpretError
+from accllm.ir.diagnostics import error_at
 from accllm.numerics.calibration import calibration_ids
-from accllm.passes.diagnostics import error_at
 from accllm.passes.param_archive import ParamReader
 
 

@@ -49,9 +49,9 @@ from xdsl.passes import ModulePass
 from accllm.dialects import lattn, smla
 from accllm.dialects.quant_types import ParamAttr
 from accllm.dialects.torch import ValueTensorType
-from accllm.frontend.torch_fold import FOLDERS
+from accllm.ir.diagnostics import error_at
 from accllm.numerics import contract as ct
-from accllm.passes.diagnostics import error_at
+from accllm.passes.torch_fold import FOLDERS
 
 PARAM_ATTR = "accllm.param"  # argument attribute naming an external weight (#smla.param)
 _ANY_SCALAR = (int, float, bool, type(None))

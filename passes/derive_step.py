@@ -34,7 +34,7 @@ from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriteWalker, TypeConversionPattern
 
 from accllm.dialects.quant_types import QTensorType
-from accllm.passes.diagnostics import error_at
+from accllm.ir.diagnostics import error_at
 
 
 @dataclass

@@ -33,7 +33,7 @@ from accllm.backend.perf.cost import PerfOptions
 from accllm.backend.perf.estimate import EstimateError, estimate_module
 from accllm.backend.perf.workload import Assumed, WorkloadError
 from accllm.backend.target_desc import TargetError
-from accllm.passes.diagnostics import error_at
+from accllm.ir.diagnostics import error_at
 
 
 def summary(report: dict) -> dict[str, float | int | str]:

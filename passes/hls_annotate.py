@@ -37,8 +37,8 @@ from accllm.dialects.hls import (
     UnrollAttr,
 )
 from accllm.dialects.quant_types import QWeightType
+from accllm.ir.diagnostics import error_at
 from accllm.numerics.contract import NUMERICS
-from accllm.passes.diagnostics import error_at
 
 _ELEMENTWISE = (
     smla.EmbeddingOp,

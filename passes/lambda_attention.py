@@ -24,7 +24,7 @@ from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import PassFailedException, VerifyException
 
 from accllm.dialects.lattn import KVCacheType, PrefillOp, verify_lambda
-from accllm.passes.diagnostics import error_at
+from accllm.ir.diagnostics import error_at
 
 
 def _retype(t: Attribute, sink: int, window: int) -> Attribute:

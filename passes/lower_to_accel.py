@@ -43,11 +43,12 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from accllm.backend import tiling
-from accllm.backend.target_desc import WORD_BYTES, EngineConfig, derive_engine, load_target
+from accllm.backend.target_desc import EngineConfig, derive_engine, load_target
 from accllm.dialects import accel, lattn, smla
 from accllm.dialects.quant_types import ParamAttr, QTensorType, QWeightType, SparsityAttr
+from accllm.ir.diagnostics import error_at
 from accllm.numerics import contract
-from accllm.passes.diagnostics import error_at
+from accllm.numerics.words import WORD_BYTES
 
 
 def _i(v: int) -> IntegerAttr:

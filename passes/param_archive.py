@@ -2,8 +2,9 @@
 
 Relative `#smla.param` file names are relative to the IR file's directory (dialect rule).  A
 pass only sees the module, so the directory is taken from the ops' source locations, which
-accllm's parser records (`tools/ir_io.LocatingParser`); IR without a file location (standard
-input, IR built in Python) resolves against the working directory.
+accllm's parser records (`ir/io.LocatingParser`; `interpreter.params.ir_base_dir`, shared with
+the simulator's HBM images); IR without a file location (standard input, IR built in Python)
+resolves against the working directory.
 
 Weights are read one tensor at a time (`accllm.interpreter.params.ParamStore`, safetensors'
 lazy `safe_open`) and results are streamed out by `ArchiveWriter`, so a pass holds one layer's
@@ -19,13 +20,13 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 
 from accllm.dialects.quant_types import ParamAttr
-from accllm.interpreter.params import ParamStore
+from accllm.interpreter.params import ParamStore, ir_base_dir
 from accllm.interpreter.values import InterpretError
-from accllm.passes.diagnostics import error_at
+from accllm.ir.diagnostics import error_at
 
 # numpy dtype -> safetensors dtype name
 _ST_DTYPES = {
@@ -40,17 +41,6 @@ _ST_DTYPES = {
     np.dtype(np.uint16): "U16",
     np.dtype(np.uint32): "U32",
 }
-
-
-def ir_base_dir(module: ModuleOp) -> Path:
-    """Directory of the IR file the module was parsed from (working directory if unknown)."""
-    for op in module.walk():
-        loc = op.location
-        if isinstance(loc, FileLineColLoc):
-            name = loc.filename.data
-            if name and not name.startswith("<"):
-                return Path(name).resolve().parent
-    return Path.cwd()
 
 
 class ParamReader:

@@ -43,11 +43,11 @@ from xdsl.utils.exceptions import PassFailedException
 
 from accllm.dialects.quant_types import ParamAttr, SparsityAttr, is_float_tensor
 from accllm.dialects.smla import LinearOp, WeightOp
+from accllm.ir.diagnostics import error_at
 from accllm.numerics import contract as ct
 from accllm.numerics.compress import wanda_mask_2_4
 from accllm.numerics.gptq import sparsegpt_2_4, sparsegpt_block
 from accllm.passes.calibration_probe import linear_input_hessians
-from accllm.passes.diagnostics import error_at
 from accllm.passes.param_archive import ArchiveWriter, ParamReader, default_archive
 
 METHODS = ("magnitude", "wanda", "sparsegpt")

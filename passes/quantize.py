@@ -70,12 +70,12 @@ from accllm.dialects.smla import (
     linear_acc_bound,
     signed_bits_for,
 )
+from accllm.ir.diagnostics import error_at
 from accllm.numerics import contract as ct
 from accllm.numerics.compress import w2_components
 from accllm.numerics.contract import NUMERICS
 from accllm.numerics.gptq import gptq_components
 from accllm.passes.calibration_probe import linear_input_hessians
-from accllm.passes.diagnostics import error_at
 from accllm.passes.param_archive import ArchiveWriter, ParamReader, default_archive
 
 A8 = IntegerType(NUMERICS.act_bits, Signedness.SIGNED)

@@ -26,10 +26,10 @@ NOT_IMPLEMENTED = 2
 # Modules that add a subcommand: each has `register(subparsers)`, which adds its parser and sets
 # `func=<callable(args) -> int>` as the parser default.
 SUBCOMMAND_MODULES: list[str] = [
-    "accllm.frontend.cli",
-    "accllm.interpreter.cli",
+    "accllm.tools.import_command",
+    "accllm.tools.run_command",
     "accllm.tools.eval_command",
-    "accllm.runtime.cli",
+    "accllm.tools.generate_command",
 ]
 
 

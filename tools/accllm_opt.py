@@ -21,10 +21,7 @@ from xdsl.utils.exceptions import ArgSpecParseError
 
 from accllm import __version__
 from accllm.dialects.registry import register_all_dialects
-from accllm.passes.param_archive import ArchiveWriter
-from accllm.passes.registry import NAMED_PIPELINES, PROJECT_PASSES, all_passes
-from accllm.tools.atomic_io import OutputPathError, atomic_write_text, check_output_file
-from accllm.tools.ir_io import (
+from accllm.ir.io import (
     Chunk,
     Diagnostic,
     ToolError,
@@ -34,6 +31,9 @@ from accllm.tools.ir_io import (
     run_guarded,
     verify_module,
 )
+from accllm.passes.param_archive import ArchiveWriter
+from accllm.passes.registry import NAMED_PIPELINES, PROJECT_PASSES, all_passes
+from accllm.tools.atomic_io import OutputPathError, atomic_write_text, check_output_file
 from accllm.tools.pipeline_syntax import PipelineSyntaxError, expand_xdsl, mlir_to_xdsl
 
 

@@ -15,6 +15,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from accllm import __version__
 from accllm.backend.translate_targets import TARGETS
+from accllm.ir.io import Chunk, ToolError, run_guarded
 from accllm.tools.accllm_opt import (
     add_input_arguments,
     process_chunks,
@@ -22,7 +23,6 @@ from accllm.tools.accllm_opt import (
     write_output,
 )
 from accllm.tools.atomic_io import OutputPathError, StagedDir, check_output_dir
-from accllm.tools.ir_io import Chunk, ToolError, run_guarded
 
 NOT_IMPLEMENTED = 2
 

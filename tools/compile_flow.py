@@ -40,7 +40,7 @@ class Stage:
 
 
 def _stage_model(state: FlowState) -> None:
-    from accllm.models.checkpoint import CheckpointError, load_or_build
+    from accllm.frontend.checkpoint import CheckpointError, load_or_build
 
     try:
         model, source = load_or_build(state.args.model, state.out / "model")
@@ -377,7 +377,7 @@ def check_before_work(args: argparse.Namespace) -> None:
     """What can be refused before anything is written: the checkpoint (every tensor present,
     shaped, finite), a simulation of a target too large to simulate, and the check run's
     positions against the model's max_position_embeddings."""
-    from accllm.models.validate import CheckpointInvalid, validate_checkpoint
+    from accllm.frontend.validate import CheckpointInvalid, validate_checkpoint
 
     if args.model is not None:
         try:

@@ -77,7 +77,7 @@ def eval_command(args) -> int:
     from tqdm import tqdm
     from transformers.utils import logging as hf_logging
 
-    from accllm.models.checkpoint import CheckpointError, load_checkpoint
+    from accllm.frontend.checkpoint import CheckpointError, load_checkpoint
     from accllm.numerics import evaluate as ev
     from accllm.numerics.contract import NUMERICS
 

@@ -27,7 +27,7 @@ from accllm.dialects import smla
 from accllm.dialects.hls import DATAFLOW
 from accllm.dialects.lattn import AppendOp, KVCacheType
 from accllm.dialects.quant_types import ParamAttr, QTensorType
-from accllm.passes.diagnostics import error_at
+from accllm.ir.diagnostics import error_at
 
 
 @dataclass

@@ -18,8 +18,8 @@ from xdsl.ir import Operation, SSAValue
 from accllm.dialects import lattn, smla
 from accllm.dialects.hls import ARRAY_PARTITION, PIPELINE, UNROLL
 from accllm.dialects.quant_types import QTensorType, QWeightType
+from accllm.ir.diagnostics import error_at
 from accllm.numerics import contract as ct
-from accllm.passes.diagnostics import error_at
 
 N = ct.NUMERICS
 IND = "  "  # one indentation level

@@ -18,10 +18,9 @@ from xdsl.ir import Operation
 from accllm.dialects.hls import M_AXI, MAxiAttr
 from accllm.dialects.lattn import KVCacheType
 from accllm.dialects.quant_types import ParamAttr, QTensorType, QWeightType, SparsityAttr
+from accllm.ir.diagnostics import error_at
 from accllm.numerics import contract as ct
-from accllm.passes.diagnostics import error_at
-
-WORD_BYTES = ct.NUMERICS.word_bits // 8
+from accllm.numerics.words import WORD_BYTES
 
 
 @dataclass(eq=False)

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from accllm.backend.hls.numerics_header import inlined_contract
-from accllm.backend.hls.ports import WORD_BYTES, Port
+from accllm.backend.hls.ports import Port
+from accllm.numerics.words import WORD_BYTES
 
 TESTBENCH = "testbench.cpp"
 WEIGHTS = "weights.bin"

@@ -13,7 +13,8 @@ import json
 import math
 
 from accllm.backend.perf.cost import Machine, weight_words_per_row
-from accllm.backend.target_desc import BASELINE_PATH, BRAM36_BYTES, URAM_BYTES, WORD_BYTES
+from accllm.backend.target_desc import BASELINE_PATH, BRAM36_BYTES, URAM_BYTES
+from accllm.numerics.words import WORD_BYTES
 
 CATEGORIES = ("LUT", "FF", "DSP", "BRAM36", "URAM")
 

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 
 from cocotb.triggers import ReadOnly, RisingEdge
 
-WORD_BYTES = 32
-WORD_BITS = 256
+from accllm.numerics.words import WORD_BITS, WORD_BYTES
+
 OKAY, SLVERR = 0, 2  # AXI response codes
 
 

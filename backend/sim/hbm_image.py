@@ -28,13 +28,12 @@ from xdsl.dialects.builtin import ModuleOp
 
 from accllm.backend import accel_program, tiling
 from accllm.backend import accel_program_vector as apv
-from accllm.backend.target_desc import WORD_BYTES
 from accllm.dialects import accel
-from accllm.interpreter.params import ParamStore
+from accllm.interpreter.params import ParamStore, ir_base_dir
 from accllm.interpreter.values import InterpretError
+from accllm.ir.diagnostics import error_at
 from accllm.numerics import contract as ct
-from accllm.passes.diagnostics import error_at
-from accllm.passes.param_archive import ir_base_dir
+from accllm.numerics.words import WORD_BYTES
 
 # Component names of a 2:4 W2 weight in a parameter archive (QWeightType.components()).
 _W2_COMPONENTS = ("codes", "meta", "zero_point", "scale_mant", "scale_exp")

@@ -24,7 +24,7 @@ from xdsl.dialects import hw
 from xdsl.dialects.builtin import DictionaryAttr, ModuleOp, StringAttr
 
 from accllm.backend.verilog.printer import print_verilog
-from accllm.passes.diagnostics import error_at
+from accllm.ir.diagnostics import error_at
 from accllm.rtl_lib.primitives import PRIMITIVES, Primitive
 
 MEM_IMAGES_ATTR = "accel.mem_images"

@@ -15,7 +15,7 @@ everything the printer would otherwise have to guess:
   for a parameter declared `none` (CIRCT's type of string parameters, e.g. a `$readmemh` image
   file name); strings must be printable as a plain SystemVerilog string literal.
 
-Failures are `OpError`s naming the op (`passes/diagnostics.py: error_at`).
+Failures are `OpError`s naming the op (`ir/diagnostics.py: error_at`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
-from accllm.passes.diagnostics import error_at
+from accllm.ir.diagnostics import error_at
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Characters a string parameter may hold: printable ASCII without quote or backslash, so the

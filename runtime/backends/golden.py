@@ -17,7 +17,7 @@ class GoldenBackend:
     def __init__(self, build):
         from transformers.utils import logging as hf_logging
 
-        from accllm.models.checkpoint import CheckpointError, load_checkpoint
+        from accllm.frontend.checkpoint import CheckpointError, load_checkpoint
         from accllm.numerics.compress import compress_model
         from accllm.numerics.golden import GoldenModel
 

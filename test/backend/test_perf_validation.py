@@ -50,8 +50,8 @@ from accllm.backend.perf.estimate import schedule_cycles
 from accllm.backend.sim import linear_unit_run as lur
 from accllm.backend.target_desc import TARGETS_DIR, load_target
 from accllm.dialects.registry import register_all_dialects
+from accllm.ir.io import Chunk, parse_chunk, verify_module
 from accllm.passes.lower_to_accel import LowerToAccel
-from accllm.tools.ir_io import Chunk, parse_chunk, verify_module
 
 TOLERANCE = 0.05
 

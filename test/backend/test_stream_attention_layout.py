@@ -15,6 +15,7 @@ from accllm.backend.accel_program import EncodingError
 from accllm.backend.perf import cost
 from accllm.numerics import contract as ct
 from accllm.rtl_lib import fetch_isa
+from accllm.rtl_lib.descriptors import STREAM_ATTN_FIELDS
 
 LIMITS = apa.StreamAttnLimits(kv_heads=4, rep=2, tokens=8)
 
@@ -71,7 +72,7 @@ def test_descriptor_fields_where_the_unit_unpacks_them():
         head_dim=64, tokens=5, position=None, limits=LIMITS,
     )  # fmt: skip
     word, shift, got = d.pack(), 0, {}
-    for name, bits in apa.STREAM_ATTN_FIELDS:
+    for name, bits in STREAM_ATTN_FIELDS:
         got[name] = word >> shift & ((1 << bits) - 1)
         shift += bits
     assert shift == 256

@@ -275,7 +275,7 @@ def run_ir_text(text: str, inputs, entry: str = "f", base_dir="."):
 
     from accllm.dialects.registry import register_all_dialects
     from accllm.interpreter.runner import run_function
-    from accllm.tools.ir_io import Chunk, parse_chunk, verify_module
+    from accllm.ir.io import Chunk, parse_chunk, verify_module
 
     ctx = Context()
     register_all_dialects(ctx)

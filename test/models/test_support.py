@@ -7,9 +7,9 @@ import json
 import pytest
 from transformers import LlamaConfig, MistralConfig, Qwen2Config
 
+from accllm.frontend.checkpoint import CheckpointError, load_checkpoint
 from accllm.frontend.errors import FrontendError
 from accllm.frontend.import_model import import_config
-from accllm.models.checkpoint import CheckpointError, load_checkpoint
 from accllm.models.support import UnsupportedConfig, check_config, lambda_shape
 
 

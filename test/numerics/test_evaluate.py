@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from accllm.models.checkpoint import load_checkpoint
+from accllm.frontend.checkpoint import load_checkpoint
 from accllm.numerics import evaluate as ev
 from accllm.numerics.compress import compress_model
 from accllm.tools.accllm_driver import main as driver_main

@@ -25,8 +25,8 @@ def design(tiny_build):
 @pytest.mark.rtl
 def test_one_design_prefills_any_prompt_length(design):
     from accllm.backend.sim.model_run import prompt_plan, simulate_model
+    from accllm.frontend.checkpoint import load_checkpoint
     from accllm.interpreter.runner import load_module
-    from accllm.models.checkpoint import load_checkpoint
     from accllm.numerics.compress import compress_model
     from accllm.numerics.golden import GoldenModel
 

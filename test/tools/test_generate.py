@@ -48,7 +48,7 @@ def save_word_tokenizer(checkpoint: Path) -> None:
 
 def test_byte_level_golden_streams_the_prompt_and_its_continuation(tiny_build, tmp_path):
     import accllm.runtime as rt
-    from accllm.runtime.cli import printable
+    from accllm.tools.generate_command import printable
 
     out = tmp_path / "g.json"
     proc = generate(tiny_build, "--prompt", "Hi ü", "--backend", "golden", "--max-new-tokens",

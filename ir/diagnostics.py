@@ -2,7 +2,7 @@
 
 A pass that cannot handle an op raises `OpError(op, message)`; the tools print it as
 `file:line:col: error: message` using the op's source location, which the parser records for every
-op (see `accllm.tools.ir_io`).  Nothing is skipped silently.
+op (see `accllm.ir.io`).  Nothing is skipped silently.
 """
 
 from __future__ import annotations

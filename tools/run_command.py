@@ -17,8 +17,8 @@ import numpy as np
 
 from accllm.interpreter.runner import load_module, run_function
 from accllm.interpreter.values import InterpretError
+from accllm.ir.io import ToolError, location_of
 from accllm.tools.errors import CommandError
-from accllm.tools.ir_io import ToolError, location_of
 
 
 def register(subparsers) -> None:

@@ -24,7 +24,7 @@ def load_checkpoint(path: str | Path):
         raise CheckpointError(f"{path}: not a checkpoint directory (no config.json)")
     if not list(path.glob("*.safetensors")):
         raise CheckpointError(f"{path}: no *.safetensors weights (pickled weights are not loaded)")
-    from accllm.models.validate import CheckpointInvalid, read_config_json, validate_checkpoint
+    from accllm.frontend.validate import CheckpointInvalid, read_config_json, validate_checkpoint
 
     try:  # config.json itself first: transformers would fail on it with a traceback
         read_config_json(path)

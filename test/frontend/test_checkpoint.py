@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel, Qwen2Config, Qwen2ForCausalLM
 
-from accllm.models.checkpoint import CheckpointError, load_checkpoint
+from accllm.frontend.checkpoint import CheckpointError, load_checkpoint
 
 
 def test_qwen2_checkpoint_keeps_its_qkv_biases(tmp_path):

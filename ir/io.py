@@ -23,7 +23,7 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyExcepti
 from xdsl.utils.lexer import Span
 
 from accllm.dialects.accel_module import verify_module_attributes
-from accllm.passes.diagnostics import OpError
+from accllm.ir.diagnostics import OpError
 
 SPLIT_MARKER = "// -----"
 
