@@ -25,7 +25,7 @@ config.excludes = ["Inputs", "Output", "lit.cfg.py"]
 # The tools come from the environment lit runs in (the project's venv).
 bindir = os.path.dirname(sys.executable)
 config.environment["PATH"] = os.pathsep.join([bindir, os.environ.get("PATH", "")])
-for var in ("HOME", "TMPDIR", "ACCLLM_DEBUG", "ACCLLM_CACHE_DIR", "XDG_CACHE_HOME"):
+for var in ("HOME", "TMPDIR", "PYTHONPATH", "ACCLLM_DEBUG", "ACCLLM_CACHE_DIR", "XDG_CACHE_HOME"):
     if var in os.environ:
         config.environment[var] = os.environ[var]
 
