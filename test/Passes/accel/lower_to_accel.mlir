@@ -1,23 +1,28 @@
 // lower-to-accel (then accel-insert-barriers) on a compressed one-layer slice (prefill of 4 tokens, then a decode step) for
-// the sim target: 2 weight channels, KV on channel 2, tables/metadata on channel 3.
+// the sim target: every channel streams weights, KV on channel 0 (layer 0 % 1 KV channel),
+// tables on channel 3.
 // RUN: accllm-opt %s -p 'lower-to-accel{target="sim"},accel-insert-barriers' | FileCheck %s
 // RUN: accllm-opt %s -p 'lower-to-accel{target="sim"},accel-insert-barriers' | accllm-opt | FileCheck %s
 
-// CHECK: accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 2 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 6 : i64, mac_blocks = 4 : i64, lanes_per_channel = 3 : i64
-// 64 rows over 2 channels: 32 rows, in 11 passes of 3 lanes = 33 row slots of words_per_row(64)
-// = 1 word each = 1056 bytes per channel, at the same offset on both channels.
-// CHECK-DAG: accel.hbm_region @wq_c0 {kind = "weights", channel = 0 : i64, offset = 0 : i64, bytes = 1056 : i64, source = "tiny.w2.safetensors:q_proj"}
-// CHECK-DAG: accel.hbm_region @wq_c1 {kind = "weights", channel = 1 : i64, offset = 0 : i64, bytes = 1056 : i64, source = "tiny.w2.safetensors:q_proj"}
-// One metadata word per row slot (8 + 1 group * 18 bits): 11 passes * 2 channels * 3 lanes.
-// CHECK-DAG: accel.hbm_region @wq_meta {kind = "metadata", channel = 3 : i64, offset = {{[0-9]+}} : i64, bytes = 2112 : i64
-// KV4 cache: 2 (K,V) * 4 heads * words((4 + 12) slots * (8 + 2) bytes = 160 B -> 5 words).
-// CHECK-DAG: accel.hbm_region @kv {kind = "kv", channel = 2 : i64, offset = 0 : i64, bytes = 1280 : i64}
+// CHECK: accel.engine @engine {target = "sim", channel_bytes = 16777216 : i64, channels = 4 : i64, weight_channels = 4 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 4 : i64, mac_blocks = 4 : i64, lanes_per_channel = 1 : i64, {{.*}}, words_per_beat = 1 : i64, tile_tokens = 4 : i64, fifo_beats = 256 : i64}
+// CHECK-DAG: accel.hbm_region @gain_tab {kind = "table", channel = 3 : i64, offset = 0 : i64, bytes = 128 : i64
+// 64 rows over the 4 channels: 16 rows each, on one lane, as the channel's stream (16 passes of
+// one weight word, and the lane's 2 metadata entries per row: 32 entries, 3 words) = 19 words =
+// 608 bytes. Each channel is allocated on its own: channel 3's region follows the gain table.
+// CHECK-DAG: accel.hbm_region @wq_c0 {kind = "weights", channel = 0 : i64, offset = 0 : i64, bytes = 608 : i64, source = "tiny.w2.safetensors:q_proj"}
+// CHECK-DAG: accel.hbm_region @wq_c1 {kind = "weights", channel = 1 : i64, offset = 0 : i64, bytes = 608 : i64, source = "tiny.w2.safetensors:q_proj"}
+// CHECK-DAG: accel.hbm_region @wq_c2 {kind = "weights", channel = 2 : i64, offset = 0 : i64, bytes = 608 : i64, source = "tiny.w2.safetensors:q_proj"}
+// CHECK-DAG: accel.hbm_region @wq_c3 {kind = "weights", channel = 3 : i64, offset = 128 : i64, bytes = 608 : i64, source = "tiny.w2.safetensors:q_proj"}
+// KV4 cache: 2 (K,V) * 4 heads * words((4 + 12) slots * (8 + 2) bytes = 160 B -> 5 words), on
+// channel 0 after the weights. No metadata region: the metadata is in the weight streams.
+// CHECK-DAG: accel.hbm_region @kv {kind = "kv", channel = 0 : i64, offset = 608 : i64, bytes = 1280 : i64}
+// CHECK-NOT: kind = "metadata"
 // CHECK-LABEL: accel.schedule @layer_gemm attributes {mode = "gemm", tokens = 4 : i64} {
 // CHECK-NEXT:   accel.vector {kind = "rmsnorm", inputs = [@x], output = @h, length = 64 : i64, tokens = 4 : i64, table = @gain_tab, gain_shift = 14 : i64, eps_q = 4295 : i64}
 // CHECK-NEXT:   accel.barrier {units = [3 : i64]}
 // CHECK-NEXT:   accel.vector {kind = "requantize", inputs = [@h], output = @a8
 // CHECK-NEXT:   accel.barrier {units = [6 : i64]}
-// CHECK-NEXT:   accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], metadata = @wq_meta, input = @a8, output = @q, n = 64 : i64, k = 64 : i64, group = 64 : i64, tokens = 4 : i64, rows_per_channel = 32 : i64}
+// CHECK-NEXT:   accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1, @wq_c2, @wq_c3], input = @a8, output = @q, n = 64 : i64, k = 64 : i64, group = 64 : i64, tokens = 4 : i64, rows_per_channel = 16 : i64}
 // CHECK-NEXT:   accel.barrier {units = [0 : i64]}
 // A prompt: its first position is a compile-time constant (0); a decode step has none (the
 // position register). The explicit 4-token lattn.append becomes the attention's own (k, v):

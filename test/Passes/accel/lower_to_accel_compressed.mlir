@@ -4,8 +4,8 @@
 // RUN: accllm-opt %s -p 'lower-to-accel{target="sim"},accel-insert-barriers' | FileCheck %s
 // RUN: accllm-opt %s -p 'lower-to-accel{target="sim"},accel-insert-barriers' | accllm-opt | FileCheck %s
 
-// One KV region only: the decode step reuses the prefill's.
-// CHECK:     accel.hbm_region @kv {kind = "kv", channel = 2 : i64
+// One KV region only (on channel 0: layer 0 % 1 KV channel): the decode step reuses the prefill's.
+// CHECK:     accel.hbm_region @kv {kind = "kv", channel = 0 : i64, offset = 0 : i64, bytes = 1280 : i64}
 // CHECK-NOT: accel.hbm_region @kv_1
 // CHECK-LABEL: accel.schedule @prefill_gemm attributes {mode = "gemm", tokens = 4 : i64} {
 // CHECK-NEXT:   accel.vector {kind = "rope", inputs = [@q], output = @qr, length = 64 : i64, tokens = 4 : i64, position = 0 : i64, head_dim = 16 : i64, theta = 1.000000e+04 : f64, max_positions = 256 : i64}
