@@ -209,7 +209,7 @@ accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_chan
 accel.hbm_region @kv0 {kind = "kv", channel = 2, offset = 0, bytes = 8192}
 accel.buffer @q {kind = "act", offset = 0, bytes = 1024}
 accel.schedule @s attributes {mode = "gemm", tokens = 4} {
-  // expected-error @+1 {{kv_heads * (sink + window) = 2147483652 KV entries exceed 2147483647}}
+  // expected-error @+1 {{kv_heads * (sink + window) = 2147483652 KV entries exceed 2147483647 (the 32-bit KV_ENTRIES parameter)}}
   accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @q, heads = 4, kv_heads = 4, head_dim = 16, sink = 1, window = 536870912, tokens = 4, k = @q, v = @q}
 }
 
