@@ -63,9 +63,9 @@ def test_u280_stream_engine():
     # a 512-bit AXI port carries 2 words, so bandwidth is the limit.
     assert e.words_per_cycle == pytest.approx(14.375e9 / (32 * 225e6), abs=1e-4)
     assert e.words_per_beat == 2
-    # Every channel streams weights through its prefetcher; 1/8 of them hold KV regions, the
-    # last one the tables too.
-    assert (e.channels, e.weight_channels, e.kv_channels, e.misc_channel) == (32, 32, 4, 31)
+    # Every channel streams weights through its prefetcher and may hold KV rings (an attention
+    # pipeline each); the last one holds the tables too.
+    assert (e.channels, e.weight_channels, e.kv_channels, e.misc_channel) == (32, 32, 32, 31)
     # 1.2 x ~71.9 blocks per cycle per channel would be 22 lanes of 4 blocks (a MAC beat never
     # straddles a G=32 group of 8 blocks); the LUT share caps them at 17.
     assert e.mac_blocks == 4 and e.lanes_per_channel == 17 and e.mac_lanes == 17 * 32
@@ -83,7 +83,7 @@ def test_sim_engine_is_small():
     e = derive_engine(load_target("sim"))
     # 0.8 GB/s at 100 MHz = 0.25 words = 9 blocks per cycle per channel, 256-bit beats of 1 word.
     assert e.words_per_cycle == 0.25 and e.words_per_beat == 1
-    assert (e.channels, e.weight_channels, e.kv_channels, e.misc_channel) == (4, 4, 1, 3)
+    assert (e.channels, e.weight_channels, e.kv_channels, e.misc_channel) == (4, 4, 4, 3)
     # 1.2 x 9 blocks would be 3 lanes of 4 blocks; the DSP share (0.75 x 64) holds one lane per
     # channel (44 DSPs; two would take 64).
     assert (e.mac_blocks, e.lanes_per_channel, e.mac_lanes) == (4, 1, 4)
