@@ -15,9 +15,10 @@ accel.hbm_region @wq_c0 {kind = "weights", channel = 0, offset = 0, bytes = 1184
 accel.hbm_region @wq_c1 {kind = "weights", channel = 1, offset = 0, bytes = 1184, source = "tiny.safetensors:q_proj"}
 // CHECK: accel.hbm_region @norm0 {kind = "table", channel = 3 : i64, offset = 0 : i64, bytes = 256 : i64}
 accel.hbm_region @norm0 {kind = "table", channel = 3, offset = 0, bytes = 256}
-// KV regions share the weight channels (kv_channels = 1: channel 0, after the weights).
-// CHECK: accel.hbm_region @kv0 {kind = "kv", channel = 0 : i64, offset = 1184 : i64, bytes = 8192 : i64}
-accel.hbm_region @kv0 {kind = "kv", channel = 0, offset = 1184, bytes = 8192}
+// KV regions share the weight channels: a layer's rings striped over channels 0 and 1, after
+// the weights.
+// CHECK: accel.hbm_region @kv0 {kind = "kv", channel = 0 : i64, offset = 1184 : i64, bytes = 8192 : i64, stripes = 2 : i64}
+accel.hbm_region @kv0 {kind = "kv", channel = 0, offset = 1184, bytes = 8192, stripes = 2}
 // CHECK: accel.buffer @x {kind = "act", offset = 0 : i64, bytes = 1024 : i64}
 accel.buffer @x {kind = "act", offset = 0, bytes = 1024}
 accel.buffer @h {kind = "act", offset = 1024, bytes = 1024}

@@ -57,8 +57,28 @@ accel.hbm_region @b {kind = "weights", channel = 0, offset = 992, bytes = 64}
 // -----
 
 accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
-// expected-error @+1 {{channel 4 outside the engine's 4}}
+// expected-error @+1 {{channels 4..4 outside the engine's 4}}
 accel.hbm_region @w {kind = "kv", channel = 4, offset = 0, bytes = 32}
+
+// -----
+
+// A striped region (a layer's KV rings) is the same byte range on `stripes` channels.
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
+// expected-error @+1 {{channels 2..4 outside the engine's 4}}
+accel.hbm_region @kv {kind = "kv", channel = 2, offset = 0, bytes = 768, stripes = 3}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
+accel.hbm_region @w1 {kind = "weights", channel = 1, offset = 704, bytes = 64}
+// expected-error @+1 {{overlaps @w1 on channel 1}}
+accel.hbm_region @kv {kind = "kv", channel = 0, offset = 0, bytes = 768, stripes = 2}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
+// expected-error @+1 {{stripes must be > 0, got 0}}
+accel.hbm_region @kv {kind = "kv", channel = 0, offset = 0, bytes = 768, stripes = 0}
 
 // -----
 
