@@ -1,8 +1,9 @@
 // accel-to-hw on W2 linears (sim stream engine: 4 channels, 1 lane each, 1 word per beat, GEMM
 // tiles of 4 tokens): a decode schedule of two linears and a prefill of 6 tokens. The top
 // instantiates the sequencer and program ROM, per channel c a stream_prefetcher pf<c> on AXI
-// port hbm<c>_ walking its fetch ROM fetch<c> and a stream_demux dmx<c> by unit tag, the
-// stream_linear_unit fed by the demuxes, its descriptor ROM and the activation buffer; no
+// port hbm<c>_ walking its fetch ROM fetch<c> and a stream_demux dmx<c> by unit tag (output 0
+// mac, 1 attn), the stream_linear_unit fed by the demuxes' mac outputs, its descriptor ROM and
+// the activation buffer; no attention unit (its demux outputs are never ready), no
 // axi_read_master (no tables here: no tbl_ port).
 // RUN: accllm-opt %s -p accel-insert-barriers,accel-to-hw | FileCheck %s
 // RUN: accllm-opt %s -p accel-insert-barriers,accel-to-hw | accllm-translate --emit-verilog | FileCheck %s --check-prefix=SV
@@ -24,7 +25,7 @@
 // y 69, fx_byte 4.
 // CHECK-SAME: linear_desc.hex = "0000000000040010002000100040001000400001000040000008000002000000\0A0000000000040010003000100040001000400001000080000010000007000003\0A0000000000040010002000100040004000400001000040000025000024000018\0A0000000004040010002000100040002000400001000040000045000024000020\0A"},
 // CHECK-SAME: accel.programs = {lin_gemv = 0 : i32, lin_gemm = 3 : i32}, accel.fetch_programs = {lin_gemv = 0 : i32, lin_gemm = 3 : i32},
-// CHECK-SAME: accel.top = {name = "accllm_top", pc_w = 3 : i32, act_words = 4608 : i32, act_aw = 13 : i32, addr_w = 24 : i32, channels = [0 : i32, 1 : i32, 2 : i32, 3 : i32], kv_entries = 0 : i32, kv_aw = 0 : i32, kv_record_bits = 0 : i32, rope_head_dim = 0 : i32, rope_theta = 0.000000e+00 : f64, rope_max_pos = 0 : i32, rope_tbl_aw = 0 : i32, data_bits = 256 : i32, table_channel = -1 : i32}}
+// CHECK-SAME: accel.top = {name = "accllm_top", pc_w = 3 : i32, act_words = 4608 : i32, act_aw = 13 : i32, addr_w = 24 : i32, channels = [0 : i32, 1 : i32, 2 : i32, 3 : i32], kv_pipes = 0 : i32, rope_head_dim = 0 : i32, rope_theta = 0.000000e+00 : f64, rope_max_pos = 0 : i32, rope_tbl_aw = 0 : i32, data_bits = 256 : i32, table_channel = -1 : i32}}
 // CHECK-DAG:  hw.module.extern @sequencer<NUM_UNITS: i32, PC_W: i32, LOOP_DEPTH: i32, OUTST_W: i32>
 // CHECK-DAG:  hw.module.extern @program_rom<WIDTH: i32, DEPTH: i32, IMAGE: none>({{.*}}) attributes {verilogName = "rom"}
 // CHECK-DAG:  hw.module.extern @stream_prefetcher<ADDR_W: i32, DATA_W: i32, TAG_W: i32, DEPTH: i32, PC_W: i32, POS_W: i32, MAX_BURST: i32>({{.*}}in %port3 start_pc: i3, {{.*}}out prog_addr: i3, in %port9 prog_data: i128, {{.*}}in %port18 m_axi_rdata: i256, {{.*}}out m_data: i256, out m_tag: i4)
@@ -44,7 +45,7 @@
 // hbm0_, and hands its tagged beats to the demux (256-beat FIFO, 64-beat bursts).
 // CHECK:      %pf0_idle, %pf0_err, {{.*}}, %pf0_prog_addr, %pf0_m_axi_arvalid, {{.*}}, %pf0_m_valid, %pf0_m_data, %pf0_m_tag = hw.instance "pf0" @stream_prefetcher(clk: %clk: !seq.clock, rst: %rst: i1, start: %start: i1, start_pc: %fetch_base: i3, pos: {{%[0-9]+}}: i32, prog_data: %fetch0_rdata: i128, m_axi_arready: %hbm0_arready: i1, m_axi_rvalid: %hbm0_rvalid: i1, m_axi_rdata: %hbm0_rdata: i256, m_axi_rresp: %hbm0_rresp: i2, m_axi_rlast: %hbm0_rlast: i1, m_ready: %dmx0_s_ready: i1) {{.*}} {parameters = {ADDR_W = 24 : i32, DATA_W = 256 : i32, TAG_W = 4 : i32, DEPTH = 256 : i32, PC_W = 3 : i32, POS_W = 32 : i32, MAX_BURST = 64 : i32}}
 // CHECK-NEXT: %fetch0_rdata = hw.instance "fetch0" @fetch_rom(clk: %clk: !seq.clock, addr: %pf0_prog_addr: i3) -> (rdata: i128) {parameters = {WIDTH = 128 : i32, DEPTH = 8 : i32, IMAGE = "fetch_c0.hex"}}
-// CHECK-NEXT: %dmx0_s_ready, %dmx0_m_valid, %dmx0_m_data, %dmx0_err = hw.instance "dmx0" @stream_demux(clk: %clk: !seq.clock, rst: %rst: i1, s_valid: %pf0_m_valid: i1, s_data: %pf0_m_data: i256, s_tag: %pf0_m_tag: i4, m_ready: [[READY0:%[0-9]+]]: i1) -> ({{.*}}) {parameters = {NU = 1 : i32, DATA_W = 256 : i32, TAG_W = 4 : i32}}
+// CHECK-NEXT: %dmx0_s_ready, %dmx0_m_valid, %dmx0_m_data, %dmx0_err = hw.instance "dmx0" @stream_demux(clk: %clk: !seq.clock, rst: %rst: i1, s_valid: %pf0_m_valid: i1, s_data: %pf0_m_data: i256, s_tag: %pf0_m_tag: i4, m_ready: [[READY0:%[0-9]+]]: i2) -> ({{.*}}) {parameters = {NU = 2 : i32, DATA_W = 256 : i32, TAG_W = 4 : i32}}
 // CHECK:      hw.instance "pf1" @stream_prefetcher({{.*}}start_pc: %fetch_base: i3, {{.*}}prog_data: %fetch1_rdata: i128, m_axi_arready: %hbm1_arready: i1, {{.*}}m_ready: %dmx1_s_ready: i1)
 // CHECK-NEXT: hw.instance "fetch1" @fetch_rom({{.*}}IMAGE = "fetch_c1.hex"}}
 // CHECK-NEXT: hw.instance "dmx1" @stream_demux(
@@ -53,22 +54,28 @@
 // CHECK-NEXT: hw.instance "dmx2" @stream_demux(
 // CHECK:      %pf3_idle, %pf3_err, {{.*}} = hw.instance "pf3" @stream_prefetcher({{.*}}prog_data: %fetch3_rdata: i128, m_axi_arready: %hbm3_arready: i1, {{.*}}m_ready: %dmx3_s_ready: i1)
 // CHECK-NEXT: hw.instance "fetch3" @fetch_rom({{.*}}IMAGE = "fetch_c3.hex"}}
-// CHECK-NEXT: hw.instance "dmx3" @stream_demux({{.*}}m_ready: [[READY3:%[0-9]+]]: i1)
+// CHECK-NEXT: hw.instance "dmx3" @stream_demux({{.*}}m_ready: [[READY3:%[0-9]+]]: i2)
 // CHECK-NOT:  hw.instance "pf4"
 // The unit's stream port c is demux c's `mac` output (vectors: channel c in bits [c]).
-// CHECK:      [[V3:%[0-9]+]] = comb.extract %dmx3_m_valid from 0
-// CHECK-NEXT: [[V2:%[0-9]+]] = comb.extract %dmx2_m_valid from 0
-// CHECK-NEXT: [[V1:%[0-9]+]] = comb.extract %dmx1_m_valid from 0
-// CHECK-NEXT: [[V0:%[0-9]+]] = comb.extract %dmx0_m_valid from 0
+// CHECK:      [[V3:%[0-9]+]] = comb.extract %dmx3_m_valid from 0 :  (i2) -> i1
+// CHECK-NEXT: [[V2:%[0-9]+]] = comb.extract %dmx2_m_valid from 0 :  (i2) -> i1
+// CHECK-NEXT: [[V1:%[0-9]+]] = comb.extract %dmx1_m_valid from 0 :  (i2) -> i1
+// CHECK-NEXT: [[V0:%[0-9]+]] = comb.extract %dmx0_m_valid from 0 :  (i2) -> i1
 // CHECK-NEXT: [[SVALID:%[0-9]+]] = comb.concat [[V3]], [[V2]], [[V1]], [[V0]] : i1, i1, i1, i1
 // CHECK-NEXT: [[SDATA:%[0-9]+]] = comb.concat %dmx3_m_data, %dmx2_m_data, %dmx1_m_data, %dmx0_m_data : i256, i256, i256, i256
 // 4 channels x 1 lane x 4 blocks, 1 word per beat, tiles of 4 tokens; k up to 128.
 // CHECK-NEXT: %mac_cmd_ready, %mac_done, %mac_desc_addr, %mac_s_ready, %mac_act_addr, {{.*}} = hw.instance "mac" @stream_linear_unit(clk: %clk: !seq.clock, rst: %rst: i1, cmd_valid: {{%[0-9]+}}: i1, cmd_payload: %seq_cmd_payload: i56, desc_data: %linear_desc_rdata: i256, s_valid: [[SVALID]]: i4, s_data: [[SDATA]]: i1024, act_rdata: %act_b_rdata: i256) {{.*}} {parameters = {CH = 4 : i32, LANES = 1 : i32, BLOCKS = 4 : i32, DW = 256 : i32, TOK = 4 : i32, MAX_K = 128 : i32, MFD = 16 : i32, ACT_AW = 13 : i32, DESC_AW = 2 : i32}}
-// CHECK-NEXT: [[READY0]] = comb.extract %mac_s_ready from 0 :  (i4) -> i1
-// CHECK-NEXT: {{%[0-9]+}} = comb.extract %mac_s_ready from 1 :  (i4) -> i1
-// CHECK-NEXT: {{%[0-9]+}} = comb.extract %mac_s_ready from 2 :  (i4) -> i1
-// CHECK-NEXT: [[READY3]] = comb.extract %mac_s_ready from 3 :  (i4) -> i1
 // CHECK-NEXT: %linear_desc_rdata = hw.instance "linear_desc" @linear_desc_rom(clk: %clk: !seq.clock, addr: %mac_desc_addr: i2) -> (rdata: i256) {parameters = {WIDTH = 256 : i32, DEPTH = 4 : i32, IMAGE = "linear_desc.hex"}}
+// Demux c's ready: {attn: never, mac: the unit's s_ready[c]}.
+// CHECK-NEXT: [[NO:%[0-9]+]] = hw.constant false
+// CHECK-NEXT: [[R0:%[0-9]+]] = comb.extract %mac_s_ready from 0 :  (i4) -> i1
+// CHECK-NEXT: [[READY0]] = comb.concat [[NO]], [[R0]] : i1, i1
+// CHECK-NEXT: {{%[0-9]+}} = comb.extract %mac_s_ready from 1 :  (i4) -> i1
+// CHECK-NEXT: {{%[0-9]+}} = comb.concat [[NO]], {{%[0-9]+}} : i1, i1
+// CHECK-NEXT: {{%[0-9]+}} = comb.extract %mac_s_ready from 2 :  (i4) -> i1
+// CHECK-NEXT: {{%[0-9]+}} = comb.concat [[NO]], {{%[0-9]+}} : i1, i1
+// CHECK-NEXT: [[R3:%[0-9]+]] = comb.extract %mac_s_ready from 3 :  (i4) -> i1
+// CHECK-NEXT: [[READY3]] = comb.concat [[NO]], [[R3]] : i1, i1
 // CHECK:      hw.instance "act" @act_ram({{.*}}b_addr: %mac_act_addr: i13{{.*}}) {{.*}} {parameters = {WORDS = 4608 : i32, AW = 13 : i32}}
 // fetch_idle: every prefetcher idle; fetch_err: any prefetcher's or demux's error.
 // CHECK-NEXT: [[IDLE:%[0-9]+]] = comb.and %pf0_idle, %pf1_idle, %pf2_idle, %pf3_idle : i1
@@ -80,7 +87,7 @@
 // SV:       rom #(.WIDTH(64), .DEPTH(8), .IMAGE("program.hex")) program_1 (
 // SV:       stream_prefetcher #(.ADDR_W(24), .DATA_W(256), .TAG_W(4), .DEPTH(256), .PC_W(3), .POS_W(32), .MAX_BURST(64)) pf0 (
 // SV:       rom #(.WIDTH(128), .DEPTH(8), .IMAGE("fetch_c0.hex")) fetch0 (
-// SV:       stream_demux #(.NU(1), .DATA_W(256), .TAG_W(4)) dmx0 (
+// SV:       stream_demux #(.NU(2), .DATA_W(256), .TAG_W(4)) dmx0 (
 // SV:       stream_prefetcher #({{.*}}) pf3 (
 // SV:       rom #(.WIDTH(128), .DEPTH(8), .IMAGE("fetch_c3.hex")) fetch3 (
 // SV:       stream_demux #({{.*}}) dmx3 (
