@@ -20,7 +20,7 @@ accel.hbm_region @kv {kind = "kv", channel = 0 : i64, offset = 0 : i64, bytes = 
 accel.buffer @k {kind = "act", offset = 0 : i64, bytes = 256 : i64}
 accel.buffer @v {kind = "act", offset = 256 : i64, bytes = 256 : i64}
 accel.schedule @step_gemv attributes {mode = "gemv", tokens = 1 : i64} {
-  // expected-error @+1 {{KV cache @kv is never read by an accel.attention: its geometry (KV heads, head_dim, sink, window) is unknown, so its records cannot be placed}}
+  // expected-error @+1 {{KV cache @kv is never read by an accel.attention: its geometry (KV heads, head_dim, sink, window) is unknown, so its rings cannot be placed}}
   accel.kv_append {kv = @kv, k = @k, v = @v, tokens = 1 : i64}
 }
 
