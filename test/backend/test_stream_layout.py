@@ -13,6 +13,7 @@ import pytest
 from accllm.backend import accel_program as ap
 from accllm.backend import tiling
 from accllm.backend.sim.linear_unit_run import random_int8_case, random_layer
+from accllm.backend.target_desc import derive_engine, load_target
 from accllm.numerics import contract as ct
 
 
@@ -110,3 +111,29 @@ def test_descriptor_refuses_what_the_unit_cannot_run():
         ap.stream_linear_descriptor(layout, tokens=5, meta_fifo_words=16, **kw)
     with pytest.raises(ValueError, match="cannot take 2 words per beat"):
         tiling.stream_layout(64, 128, 32, "w2", tiling.RowSplit(32, 2, 32, 1), 2)
+
+
+@pytest.mark.parametrize("target", ["sim", "u280"])
+@pytest.mark.parametrize(
+    "n, k, group, precision",
+    [
+        (64, 64, 64, "w2"),
+        (200, 96, 32, "w2"),
+        (4096, 4096, 128, "w2"),
+        (11008, 4096, 128, "w2"),
+        (32000, 4096, 4096, "int8"),
+    ],
+)
+def test_linear_stream_layout_is_the_lowering_split(target, n, k, group, precision):
+    """An accel.linear keeps only rows_per_channel; the verifier, the fetch programs and the
+    descriptors rebuild the layout from it and the engine (`linear_stream_layout`), which must
+    be the layout lower-to-accel sized the regions with (`split_rows` on the engine)."""
+    e = derive_engine(load_target(target))
+    split = tiling.split_rows(n, e)
+    assert split.channels_used <= e.weight_channels and split.lanes == e.lanes_per_channel
+    layout = tiling.stream_layout(n, k, group, precision, split, e.words_per_beat)
+    rebuilt = tiling.linear_stream_layout(
+        n, k, group, precision, split.rows_per_channel, e.lanes_per_channel, e.words_per_beat
+    )
+    assert rebuilt == layout
+    assert layout.beats * layout.words_per_beat >= layout.words

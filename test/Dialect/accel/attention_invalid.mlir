@@ -3,8 +3,8 @@
 // tokens' K and V (k and v, together).
 // RUN: accllm-opt %s --split-input-file --verify-diagnostics
 
-accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 6, mac_blocks = 4, lanes_per_channel = 3, attn_lanes = 8, act_buffer_bytes = 147456, kv_buffer_bytes = 73728, gemm_tokens = 1152, channel_bytes = 16777216}
-accel.hbm_region @kv {kind = "kv", channel = 2, offset = 0, bytes = 384}
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 147456, kv_buffer_bytes = 73728, gemm_tokens = 1152, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 16777216}
+accel.hbm_region @kv {kind = "kv", channel = 0, offset = 0, bytes = 384}
 accel.buffer @k {kind = "act", offset = 0, bytes = 512}
 accel.buffer @v {kind = "act", offset = 512, bytes = 512}
 accel.schedule @s attributes {mode = "gemm", tokens = 2} {
@@ -14,8 +14,8 @@ accel.schedule @s attributes {mode = "gemm", tokens = 2} {
 
 // -----
 
-accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 6, mac_blocks = 4, lanes_per_channel = 3, attn_lanes = 8, act_buffer_bytes = 147456, kv_buffer_bytes = 73728, gemm_tokens = 1152, channel_bytes = 16777216}
-accel.hbm_region @kv {kind = "kv", channel = 2, offset = 0, bytes = 384}
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 147456, kv_buffer_bytes = 73728, gemm_tokens = 1152, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 16777216}
+accel.hbm_region @kv {kind = "kv", channel = 0, offset = 0, bytes = 384}
 accel.buffer @q {kind = "act", offset = 0, bytes = 512}
 accel.buffer @o {kind = "act", offset = 512, bytes = 512}
 accel.schedule @s attributes {mode = "gemv", tokens = 1} {
@@ -26,8 +26,8 @@ accel.schedule @s attributes {mode = "gemv", tokens = 1} {
 // -----
 
 // A multi-token attention appends its tokens itself (each right before its query attends).
-accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 6, mac_blocks = 4, lanes_per_channel = 3, attn_lanes = 8, act_buffer_bytes = 147456, kv_buffer_bytes = 73728, gemm_tokens = 1152, channel_bytes = 16777216}
-accel.hbm_region @kv {kind = "kv", channel = 2, offset = 0, bytes = 384}
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 147456, kv_buffer_bytes = 73728, gemm_tokens = 1152, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 16777216}
+accel.hbm_region @kv {kind = "kv", channel = 0, offset = 0, bytes = 384}
 accel.buffer @q {kind = "act", offset = 0, bytes = 1024}
 accel.buffer @o {kind = "act", offset = 1024, bytes = 1024}
 accel.schedule @s attributes {mode = "gemm", tokens = 4} {
@@ -37,8 +37,8 @@ accel.schedule @s attributes {mode = "gemm", tokens = 4} {
 
 // -----
 
-accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 6, mac_blocks = 4, lanes_per_channel = 3, attn_lanes = 8, act_buffer_bytes = 147456, kv_buffer_bytes = 73728, gemm_tokens = 1152, channel_bytes = 16777216}
-accel.hbm_region @kv {kind = "kv", channel = 2, offset = 0, bytes = 384}
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 147456, kv_buffer_bytes = 73728, gemm_tokens = 1152, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 16777216}
+accel.hbm_region @kv {kind = "kv", channel = 0, offset = 0, bytes = 384}
 accel.buffer @q {kind = "act", offset = 0, bytes = 1024}
 accel.buffer @o {kind = "act", offset = 1024, bytes = 1024}
 accel.schedule @s attributes {mode = "gemm", tokens = 4} {

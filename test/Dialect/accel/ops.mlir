@@ -1,17 +1,24 @@
 // Every accel op round-trips in custom and generic form: a one-layer-ish schedule on the sim
-// engine (2 weight channels, 1 lane of 9 blocks each).
+// stream engine (4 channels, each streaming weights through its prefetcher; 1 lane of 4 blocks
+// per channel, 1 word per beat, GEMM tiles of 4 tokens, 256-beat prefetch FIFOs).
 // RUN: accllm-opt %s | FileCheck %s
 // RUN: accllm-opt %s | accllm-opt | FileCheck %s
 // RUN: accllm-opt %s --print-op-generic | accllm-opt | FileCheck %s
 
-// CHECK: accel.engine @engine {target = "sim", channels = 4 : i64
-accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 9, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, channel_bytes = 1048576}
-// CHECK: accel.hbm_region @wq_c0 {kind = "weights", channel = 0 : i64, offset = 0 : i64, bytes = 1024 : i64, source = "tiny.safetensors:q_proj"}
-accel.hbm_region @wq_c0 {kind = "weights", channel = 0, offset = 0, bytes = 1024, source = "tiny.safetensors:q_proj"}
-accel.hbm_region @wq_c1 {kind = "weights", channel = 1, offset = 0, bytes = 1024, source = "tiny.safetensors:q_proj"}
-accel.hbm_region @wq_meta {kind = "metadata", channel = 3, offset = 0, bytes = 2048}
-accel.hbm_region @norm0 {kind = "table", channel = 3, offset = 2048, bytes = 256}
-accel.hbm_region @kv0 {kind = "kv", channel = 2, offset = 0, bytes = 8192}
+// CHECK: accel.engine @engine {target = "sim", channels = 4 : i64, weight_channels = 4 : i64, kv_channels = 1 : i64, misc_channel = 3 : i64, mac_lanes = 4 : i64, mac_blocks = 4 : i64, lanes_per_channel = 1 : i64, attn_lanes = 8 : i64, act_buffer_bytes = 4096 : i64, kv_buffer_bytes = 2048 : i64, gemm_tokens = 8 : i64, words_per_beat = 1 : i64, tile_tokens = 4 : i64, fifo_beats = 256 : i64, channel_bytes = 1048576 : i64}
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
+// Channel c's stream of rows [32c, 32c + 32) on one lane: 32 passes of one weight word, plus the
+// lane's 2 metadata entries per row (64 entries, 14 per word: 5 words) = 37 words.
+// CHECK: accel.hbm_region @wq_c0 {kind = "weights", channel = 0 : i64, offset = 0 : i64, bytes = 1184 : i64, source = "tiny.safetensors:q_proj"}
+accel.hbm_region @wq_c0 {kind = "weights", channel = 0, offset = 0, bytes = 1184, source = "tiny.safetensors:q_proj"}
+// CHECK: accel.hbm_region @wq_c1 {kind = "weights", channel = 1 : i64, offset = 0 : i64, bytes = 1184 : i64, source = "tiny.safetensors:q_proj"}
+accel.hbm_region @wq_c1 {kind = "weights", channel = 1, offset = 0, bytes = 1184, source = "tiny.safetensors:q_proj"}
+// CHECK: accel.hbm_region @norm0 {kind = "table", channel = 3 : i64, offset = 0 : i64, bytes = 256 : i64}
+accel.hbm_region @norm0 {kind = "table", channel = 3, offset = 0, bytes = 256}
+// KV regions share the weight channels: a layer's rings striped over channels 0 and 1, after
+// the weights.
+// CHECK: accel.hbm_region @kv0 {kind = "kv", channel = 0 : i64, offset = 1184 : i64, bytes = 8192 : i64, stripes = 2 : i64}
+accel.hbm_region @kv0 {kind = "kv", channel = 0, offset = 1184, bytes = 8192, stripes = 2}
 // CHECK: accel.buffer @x {kind = "act", offset = 0 : i64, bytes = 1024 : i64}
 accel.buffer @x {kind = "act", offset = 0, bytes = 1024}
 accel.buffer @h {kind = "act", offset = 1024, bytes = 1024}
@@ -26,8 +33,8 @@ accel.schedule @prefill attributes {mode = "gemm", tokens = 4} {
   accel.vector {kind = "rope", inputs = [@h], output = @x, length = 64, tokens = 4, position = 0, head_dim = 16, theta = 10000.0 : f64, max_positions = 256}
   // CHECK-NEXT: accel.barrier {units = [3 : i64]}
   accel.barrier {units = [3]}
-  // CHECK-NEXT: accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], metadata = @wq_meta, input = @h, output = @q, n = 64 : i64, k = 64 : i64, group = 64 : i64, tokens = 4 : i64, rows_per_channel = 32 : i64}
-  accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], metadata = @wq_meta, input = @h, output = @q, n = 64, k = 64, group = 64, tokens = 4, rows_per_channel = 32}
+  // CHECK-NEXT: accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], input = @h, output = @q, n = 64 : i64, k = 64 : i64, group = 64 : i64, tokens = 4 : i64, rows_per_channel = 32 : i64}
+  accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], input = @h, output = @q, n = 64, k = 64, group = 64, tokens = 4, rows_per_channel = 32}
   // CHECK-NEXT: accel.kv_append {kv = @kv0, k = @q, v = @q, tokens = 4 : i64}
   accel.kv_append {kv = @kv0, k = @q, v = @q, tokens = 4}
   // CHECK-NEXT: accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @h, heads = 4 : i64, kv_heads = 4 : i64, head_dim = 16 : i64, sink = 4 : i64, window = 12 : i64, tokens = 4 : i64, k = @q, v = @q}
