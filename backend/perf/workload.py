@@ -22,6 +22,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, TensorType
 from xdsl.ir import Operation, SSAValue
 
+from accllm.backend import fetch_program
 from accllm.dialects import accel, lattn, smla
 from accllm.dialects.quant_types import QTensorType, QWeightType
 
@@ -42,6 +43,10 @@ class Step:
         it reads / writes (for spilling when activations are not kept on chip).
     deps: indices of earlier steps whose results it needs; barrier: wait for every earlier
         step on these units first (hardware level).
+    rows_per_channel, channels: a lowered linear's row split and the HBM channels of its
+        regions (0 / empty at the model level: the lowering's rule, `tiling.split_rows`).
+    fused: a kv_append that the following attention command performs (stream_attention_unit
+        appends and attends in one command): no command of its own.
     """
 
     kind: str
@@ -60,6 +65,9 @@ class Step:
     out_bytes: int = 0
     deps: tuple[int, ...] = ()
     barrier: tuple[str, ...] = ()
+    rows_per_channel: int = 0
+    channels: tuple[int, ...] = ()
+    fused: bool = False
 
 
 @dataclass
@@ -125,10 +133,13 @@ def from_schedule(schedule: accel.ScheduleOp) -> Workload:
     wl = Workload(schedule.sym_name.data, tokens=tokens)
     module = schedule.parent_op()
     buffers = [o for o in module.ops if isinstance(o, accel.BufferOp)] if module else []
+    regions = {o.sym_name.data: o for o in module.ops if isinstance(o, accel.HBMRegionOp)}
+    engine = next((o for o in module.ops if isinstance(o, accel.EngineOp)), None)
+    ops = list(schedule.body.block.ops)
     buf_bytes = {o.sym_name.data: o.bytes.value.data for o in buffers}
     pending: tuple[str, ...] = ()
     inv_units = {v: k for k, v in accel.UNITS.items()}
-    for op in schedule.body.block.ops:
+    for i, op in enumerate(ops):
         if isinstance(op, accel.BarrierOp):
             pending = tuple(sorted(set(pending) | {inv_units[u] for u in op.unit_set()}))
             continue
@@ -146,6 +157,9 @@ def from_schedule(schedule: accel.ScheduleOp) -> Workload:
                 precision=op.precision.data,
                 in_bytes=b(op.input),
                 out_bytes=b(op.output),
+                rows_per_channel=_int(op, "rows_per_channel"),
+                # the channels of its fetch-program entries (accel-to-hw's fetch ROMs)
+                channels=tuple(sorted(fetch_program.instruction_reads(op, engine, regions))),
             )
         elif isinstance(op, accel.AttentionOp):
             step = Step(
@@ -178,6 +192,7 @@ def from_schedule(schedule: accel.ScheduleOp) -> Workload:
                 sink=_int(att, "sink"),
                 window=_int(att, "window"),
                 in_bytes=b(op.k) + b(op.v),
+                fused=any(isinstance(a, accel.AttentionOp) and a.kv == op.kv for a in ops[i + 1 :]),
             )
         elif isinstance(op, accel.VectorOp):
             step = Step(
@@ -281,8 +296,7 @@ class _ModelReader:
             sink, window = self.a.sink, self.a.window
             self.wl.assumed.update(sink=sink, window=window)
         geo = dict(kv_heads=kv_heads, head_dim=hd, sink=sink, window=window)
-        if isinstance(op, lattn.PrefillOp):  # the prefill op appends its own K/V
-            self.add(Step("kv_append", "kv", in_bytes=2 * kv_heads * hd * 4, **geo), op, inputs[1:])
+        # The prefill op appends its own K/V: stream_attention_unit does both in one command.
         self.add(
             Step(
                 "attention",
@@ -316,6 +330,7 @@ class _ModelReader:
                 case smla.WeightOp() | func.ReturnOp() | lattn.EmptyOp() | lattn.AppendOp():
                     if isinstance(op, lattn.AppendOp):  # explicit append (compressed IR)
                         c = op.operands[0].type
+                        uses = [u.operation for r in op.results for u in r.uses]
                         self.add(
                             Step(
                                 "kv_append",
@@ -324,6 +339,10 @@ class _ModelReader:
                                 head_dim=c.head_dim.data,
                                 sink=c.sink.data,
                                 window=c.window.data,
+                                # the attention that reads the cache appends it (one command)
+                                fused=any(
+                                    isinstance(u, lattn.DecodeOp | lattn.PrefillOp) for u in uses
+                                ),
                             ),
                             op,
                             list(op.operands[1:]),
