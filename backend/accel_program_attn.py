@@ -253,3 +253,29 @@ def stream_attention_descriptor(
         flags=flags | (FLAG_POS_REG if position is None else 0),
         rep=rep,
     )
+
+
+
+def kv_ring_bytes(cache, layer: int, layer_addr: int, pipes: int) -> dict[int, dict[int, int]]:
+    """The HBM bytes of one layer's Λ rings (`tiling.kv_ring`, stream_attention_unit's layout)
+    for the filled slots of a `golden.LambdaKVCache`: channel -> {byte address: value}. Per KV
+    head g (on channel g mod pipes): slot s's K codes (contract kv4_pack) at k_codes + s * cb,
+    its zero point and exponent (two's complement) at k_scales + 2 s, 2 s + 1; V alike."""
+    kv_heads, slots, cb = cache.k_packed.shape[1:]
+    ring = tiling.kv_ring(2 * cb, cache.sinks, cache.window)
+    out: dict[int, dict[int, int]] = {}
+    for g in range(kv_heads):
+        mem = out.setdefault(tiling.kv_channel(g, pipes), {})
+        base = tiling.kv_head_addr(layer_addr, g, pipes, ring)
+        for s in range(slots):
+            if cache.pos[layer, s] < 0:
+                continue
+            for codes, zp, ex, co, so in (
+                (cache.k_packed, cache.k_zp, cache.k_exp, ring.k_codes, ring.k_scales),
+                (cache.v_packed, cache.v_zp, cache.v_exp, ring.v_codes, ring.v_scales),
+            ):
+                for i, b in enumerate(bytes(codes[layer, g, s])):
+                    mem[base + co + s * cb + i] = b
+                mem[base + so + 2 * s] = int(zp[layer, g, s])
+                mem[base + so + 2 * s + 1] = int(ex[layer, g, s]) & 0xFF
+    return out

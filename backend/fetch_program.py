@@ -8,7 +8,13 @@ reads it makes there.
 
 - `accel.linear`: one RANGE (tag `mac`) of the whole channel stream region per GEMM tile
   (`tiling.linear_tiles`: stream_linear_unit runs at most `tile_tokens` tokens per command and
-  streams the weights once per command), on every channel the linear uses.
+  streams the weights once per command), on every channel the linear uses;
+- `accel.attention` (tag `attn`): on each KV channel, per new token and per KV head on the
+  channel, the cached part of the head's ring -- K scales, K codes, V scales, V codes
+  (`tiling.kv_stream_rings`): RING entries (min(pos, S + W) slots, pos = the position
+  register) when the position is the run-time one, RANGEs of the slots cached at a
+  compile-time position otherwise (none at position 0);
+- `accel.kv_append` reads nothing (its writes go through the KV write masters).
 
 `instruction_reads` is the one definition; `accel-to-hw` encodes `schedule_programs` into the
 fetch ROMs and the estimator prices the same reads (`backend/perf`).
@@ -21,7 +27,7 @@ from accllm.dialects import accel
 from accllm.rtl_lib import fetch_isa
 
 # Unit tags of the channel streams: stream_demux output i feeds the unit tagged i.
-STREAM_TAGS = {"mac": 0}
+STREAM_TAGS = {"mac": 0, "attn": 1}
 
 
 def _int(op, name: str) -> int:
@@ -47,6 +53,8 @@ def instruction_reads(
     regions: dict[str, accel.HBMRegionOp],
 ) -> dict[int, list[fetch_isa.Entry]]:
     """Channel -> the fetch entries of one instruction, in the order its unit consumes them."""
+    if isinstance(op, accel.AttentionOp):
+        return _attention_reads(op, engine, regions)
     if not isinstance(op, accel.LinearOp):
         return {}
     layout = linear_layout(op, engine)
@@ -73,3 +81,28 @@ def schedule_programs(
             for c, entries in instruction_reads(op, engine, regions).items():
                 progs[c] += entries
     return {c: [*p, fetch_isa.End()] for c, p in progs.items()}
+
+
+def _attention_reads(
+    op: accel.AttentionOp, engine: accel.EngineOp, regions: dict[str, accel.HBMRegionOp]
+) -> dict[int, list[fetch_isa.Entry]]:
+    region = regions[op.kv.root_reference.data]
+    pipes = len(region.channels())
+    ring = tiling.kv_ring(_int(op, "head_dim"), _int(op, "sink"), _int(op, "window"))
+    tag = STREAM_TAGS["attn"]
+    data_bits = engine.get("words_per_beat") * tiling.WORD_BITS
+    position = op.position.value.data if op.position is not None else None
+    out: dict[int, list[fetch_isa.Entry]] = {}
+    for c in range(pipes):
+        rings = tiling.kv_stream_rings(
+            _int(region, "offset"), _int(op, "kv_heads"), _int(op, "tokens"), c, pipes, ring
+        )
+        entries: list[fetch_isa.Entry] = []
+        for addr, slot_bytes, cap in rings:
+            if position is None:
+                entries.append(fetch_isa.Ring(tag, addr, slot_bytes, cap))
+            elif beats := fetch_isa.ring_beats(position, cap, slot_bytes, data_bits):
+                entries.append(fetch_isa.Range(tag, addr, beats))
+        if entries:
+            out[c] = entries
+    return out

@@ -188,7 +188,8 @@ class EngineConfig:
     Channels: every one of the `channels` HBM pseudo-channels streams weights (`weight_channels`
     = `channels`: a prefetcher per channel walks the program's fetch program into a FIFO of
     `fifo_beats` beats); `misc_channel` also holds the small tables (norm gains, embedding rows),
-    read through a second AXI port of the top; `kv_channels` channels hold the Λ KV regions.
+    read through a second AXI port of the top; `kv_channels` channels may each hold KV heads'
+    Λ rings and run one attention pipeline (lower-to-accel uses min(kv_channels, KV heads)).
 
     mac_blocks: 2:4 blocks per lane per MAC beat (tile_mac_array BLOCKS).
     lanes_per_channel: MAC lanes of each channel in stream_linear_unit (LANES); `mac_lanes` in all.
@@ -274,8 +275,9 @@ def stream_unit_resources(base: dict, channels: int, lanes: int) -> dict[str, fl
 def derive_engine(target: TargetDesc, max_features: int = 4096) -> EngineConfig:
     """The engine configuration of `target` (one function; docs/hardware.md states the rules).
 
-    1. Channels: every channel streams weights through its prefetcher; 1/8 of the channels
-       (>= 1) hold the KV regions; the last channel also holds the small tables.
+    1. Channels: every channel streams weights through its prefetcher and may hold KV rings
+       (KV head h on channel h mod kv_channels, an attention pipeline each); the last channel
+       also holds the small tables.
     2. Each channel delivers `words_per_cycle = min(axi_data_bits / 256, bandwidth / (32 B *
        clock))` stream words per cycle, `words_per_beat = axi_data_bits / 256` per AXI beat.
        `mac_blocks` is the largest common divisor of 36 and of the smallest group's 8 blocks
@@ -290,7 +292,7 @@ def derive_engine(target: TargetDesc, max_features: int = 4096) -> EngineConfig:
        rows of `max_features` int8 activations fit in the activation buffer (at least 1).
     """
     res, hbm = target.resources, target.hbm
-    kv_ch = max(1, hbm.channels // 8)
+    kv_ch = hbm.channels
     misc = hbm.channels - 1
     clock_hz = target.clock_mhz * 1e6
     wpc = min(

@@ -243,10 +243,12 @@ class EngineOp(IRDLOperation):
 
 @irdl_op_definition
 class HBMRegionOp(IRDLOperation):
-    """A contiguous byte range of one HBM channel holding one thing: packed weights of a channel
-    tile, per-row metadata, a layer's KV cache, a table, or the program.  `source` names the
-    parameter it is filled from (`file:key`) when it holds model data.  Offsets and sizes are
-    whole stream words; regions of one channel must not overlap (checked by the engine)."""
+    """A contiguous byte range of one HBM channel holding one thing: a linear's stream on one
+    channel, a layer's KV rings, a table, or the program.  `source` names the parameter it is
+    filled from (`file:key`) when it holds model data.  `stripes` (default 1): the region is
+    the same byte range on channels channel .. channel + stripes - 1 (a layer's KV rings, one
+    ring per KV head on channel head mod stripes).  Offsets and sizes are whole stream words;
+    regions must not overlap on any channel."""
 
     name = "accel.hbm_region"
 
@@ -256,6 +258,7 @@ class HBMRegionOp(IRDLOperation):
     offset = prop_def(IntegerAttr)
     bytes = prop_def(IntegerAttr)
     source = opt_prop_def(StringAttr)
+    stripes = opt_prop_def(IntegerAttr)
 
     traits = traits_def(SymbolOpInterface())
     irdl_options = (ParsePropInAttrDict(),)
@@ -271,8 +274,13 @@ class HBMRegionOp(IRDLOperation):
             )
         eng = engine_of(self)
         ch = _int(self, "channel")
-        if not 0 <= ch < eng.get("channels"):
-            raise VerifyException(f"channel {ch} outside the engine's {eng.get('channels')}")
+        if self.stripes is not None:
+            _require_positive(self, "stripes")
+        mine = self.channels()
+        if ch < 0 or mine.stop > eng.get("channels"):
+            raise VerifyException(
+                f"channels {mine.start}..{mine.stop - 1} outside the engine's {eng.get('channels')}"
+            )
         if off + size > eng.get("channel_bytes"):
             raise VerifyException(
                 f"region ends at byte {off + size}, beyond the channel's {eng.get('channel_bytes')}"
@@ -285,11 +293,17 @@ class HBMRegionOp(IRDLOperation):
                 for n in ("channel", "offset", "bytes")
             ):
                 continue  # malformed: reported by its own verifier
-            if _int(other, "channel") != ch:
+            shared = set(mine) & set(other.channels())
+            if not shared:
                 continue
             o_off, o_size = _int(other, "offset"), _int(other, "bytes")
             if off < o_off + o_size and o_off < off + size:
-                raise VerifyException(f"overlaps @{other.sym_name.data} on channel {ch}")
+                raise VerifyException(f"overlaps @{other.sym_name.data} on channel {min(shared)}")
+
+    def channels(self) -> range:
+        """The channels the region occupies (`stripes` of them from `channel`)."""
+        n = self.stripes.value.data if isinstance(self.stripes, IntegerAttr) else 1
+        return range(_int(self, "channel"), _int(self, "channel") + max(n, 1))
 
 
 @irdl_op_definition

@@ -133,17 +133,22 @@ def _int(op: Operation, name: str) -> int:
 
 @dataclass
 class KVLayout:
-    """The attention unit's KV memory: one record range per `accel.hbm_region` of kind kv
-    (`tiling.kv_entries` records each, packed in region order), and the compile-time cache
-    geometry every layer must share (SINK, WINDOW, HEAD_DIM are RTL parameters)."""
+    """The attention unit's shape: the compile-time cache geometry every layer shares (SINK,
+    WINDOW, HEAD_DIM are stream_attention_unit parameters), its largest layer (KV_HEADS,
+    REP_MAX, TMAX) and its pipelines (PIPES: the KV regions' stripes, KV head h's ring on
+    channel h mod pipes)."""
 
     sink: int
     window: int
     head_dim: int
-    kv_heads: int  # the largest layer's KV heads: the unit's KV_HEADS
-    bases: dict[str, int]  # kv region -> first record
-    entries: int
+    kv_heads: int
+    rep: int
+    tokens: int
+    pipes: int
     heads_of: dict[str, int]  # kv region -> its KV heads
+
+    def limits(self) -> accel_program_attn.StreamAttnLimits:
+        return accel_program_attn.StreamAttnLimits(self.kv_heads, self.rep, self.tokens)
 
 
 @dataclass
@@ -156,7 +161,7 @@ class Compiled:
     linear: list[accel_program.StreamLinearDescriptor] = field(default_factory=list)
     linear_ops: list[accel.LinearOp] = field(default_factory=list)
     units_used: set[str] = field(default_factory=set)
-    attn: list[accel_program_attn.AttnDescriptor] = field(default_factory=list)
+    attn: list[accel_program_attn.StreamAttnDescriptor] = field(default_factory=list)
     kv: KVLayout | None = None  # the attention unit's KV memory, when attention is used
     vec: list[apv.VectorDescriptor] = field(default_factory=list)  # units vec and act
     norm: list[apv.NormDescriptor] = field(default_factory=list)
@@ -235,18 +240,23 @@ def _linear_descriptors(
         raise error_at(op, str(err)) from err
 
 
-def _kv_layout(schedules: list[accel.ScheduleOp]) -> KVLayout | None:
-    """The KV memory layout from the attentions' geometry (a kv_append carries none: its cache
-    must be read by some accel.attention)."""
+def _kv_layout(
+    schedules: list[accel.ScheduleOp], regions: dict[str, accel.HBMRegionOp]
+) -> KVLayout | None:
+    """The attention unit's shape from the attentions' geometry (a kv_append carries none: its
+    cache must be read by some accel.attention)."""
     geom: dict[str, tuple[int, int, int, int]] = {}
     first: dict[str, Operation] = {}
+    reps, tokens = [1], [1]
     for sched in schedules:
         for op in sched.body.block.ops:
             if isinstance(op, accel.AttentionOp | accel.KVAppendOp):
                 first.setdefault(op.kv.root_reference.data, op)
+                tokens.append(_int(op, "tokens"))
             if not isinstance(op, accel.AttentionOp):
                 continue
             g = tuple(_int(op, n) for n in ("kv_heads", "head_dim", "sink", "window"))
+            reps.append(_int(op, "heads") // _int(op, "kv_heads"))
             name = op.kv.root_reference.data
             if geom.setdefault(name, g) != g:
                 raise error_at(op, f"KV cache @{name} read with geometry {g} and {geom[name]}")
@@ -257,28 +267,49 @@ def _kv_layout(schedules: list[accel.ScheduleOp]) -> KVLayout | None:
             raise error_at(
                 op,
                 f"KV cache @{name} is never read by an accel.attention: its geometry (KV heads, "
-                "head_dim, sink, window) is unknown, so its records cannot be placed",
+                "head_dim, sink, window) is unknown, so its rings cannot be placed",
             )
+    op = next(iter(first.values()))
     shared = {(hd, s, w) for _, hd, s, w in geom.values()}
     if len(shared) != 1:
-        op = next(iter(first.values()))
         raise error_at(
             op,
             f"attention layers with different (head_dim, sink, window) {sorted(shared)}: "
-            "attention_unit fixes them at elaboration",
+            "stream_attention_unit fixes them at elaboration",
         )
     ((hd, sink, window),) = shared
-    bases, entries = {}, 0
-    for name in first:  # program order of first use = the regions' layer order
-        bases[name] = entries
-        entries += tiling.kv_entries(geom[name][0], sink, window)
+    if sink < 1 or window < 2 or hd < 8 or hd & (hd - 1):
+        raise error_at(
+            op,
+            f"stream_attention_unit needs sink >= 1, window >= 2 and a power-of-two head_dim "
+            f">= 8, got sink={sink}, window={window}, head_dim={hd}",
+        )
+    stripes = {regions[n].channels().stop - regions[n].channels().start for n in first}
+    starts = {regions[n].channels().start for n in first}
+    if len(stripes) != 1 or starts != {0}:
+        raise error_at(
+            op,
+            "every KV region must be striped over the same channels from channel 0 (one "
+            f"attention pipeline per channel), got stripes {sorted(stripes)} from {sorted(starts)}",
+        )
+    ring = tiling.kv_ring(hd, sink, window)
+    for name in first:
+        kvh, region = geom[name][0], regions[name]
+        need = tiling.kv_rings_per_layer(kvh, min(stripes)) * ring.ring_bytes
+        if _int(region, "bytes") < need or _int(region, "offset") % tiling.KV_REGION_ALIGN:
+            raise error_at(
+                region,
+                f"KV region of {kvh} KV heads needs {need} bytes at a "
+                f"{tiling.KV_REGION_ALIGN}-byte aligned offset (the Λ rings, tiling.kv_ring)",
+            )
     return KVLayout(
         sink=sink,
         window=window,
         head_dim=hd,
         kv_heads=max(g[0] for g in geom.values()),
-        bases=bases,
-        entries=entries,
+        rep=max(reps),
+        tokens=max(tokens),
+        pipes=min(stripes),
         heads_of={n: g[0] for n, g in geom.items()},
     )
 
@@ -286,42 +317,44 @@ def _kv_layout(schedules: list[accel.ScheduleOp]) -> KVLayout | None:
 def _attn_descriptor(
     op: accel.AttentionOp | accel.KVAppendOp,
     kv: KVLayout,
+    regions: dict[str, accel.HBMRegionOp],
     buffers,
-) -> accel_program_attn.AttnDescriptor:
-    """Descriptor of a kv_append or attention. Token t is at `position` + t when the op has
-    a compile-time position (a prompt from 0), else at the position register + t (a decode
-    step, or a prefill chunk at a run-time position on a filled cache)."""
+) -> accel_program_attn.StreamAttnDescriptor:
+    """The stream_attention_unit command of a kv_append (append only) or an attention with its
+    tokens' k, v (append + attend). Token t is at `position` + t when the op has a compile-time
+    position (a prompt from 0), else at the position register + t (a decode step, or a prefill
+    chunk at a run-time position on a filled cache)."""
 
     def word(ref) -> int:
         return _int(buffers[ref.root_reference.data], "offset") // WORD_BYTES
 
     region = op.kv.root_reference.data
-    tokens = _int(op, "tokens")
     position = op.position.value.data if op.position is not None else None
+    if isinstance(op, accel.AttentionOp) and (op.k is None or op.v is None):
+        raise error_at(
+            op,
+            "stream_attention_unit attends only together with the append of the new tokens: "
+            "this accel.attention needs their k and v (lower-to-accel fuses the kv_append)",
+        )
+    if isinstance(op, accel.KVAppendOp):
+        heads = kv.heads_of[region]
+        q = o = op.k
+    else:
+        heads, q, o = _int(op, "heads"), op.q, op.output
     try:
-        if isinstance(op, accel.KVAppendOp):
-            return accel_program_attn.kv_append_descriptor(
-                k_base=word(op.k),
-                v_base=word(op.v),
-                kv_base=kv.bases[region],
-                kv_heads=kv.heads_of[region],
-                head_dim=kv.head_dim,
-                tokens=tokens,
-                position=position,
-            )
-        fused: dict[str, int] = {}
-        if op.k is not None and op.v is not None:  # append each token before its query attends
-            fused = {"k_base": word(op.k), "v_base": word(op.v)}
-        return accel_program_attn.attention_descriptor(
-            q_base=word(op.q),
-            o_base=word(op.output),
-            kv_base=kv.bases[region],
-            heads=_int(op, "heads"),
-            kv_heads=_int(op, "kv_heads"),
-            head_dim=_int(op, "head_dim"),
-            tokens=tokens,
+        return accel_program_attn.stream_attention_descriptor(
+            q_base=word(q),
+            k_base=word(op.k),
+            v_base=word(op.v),
+            o_base=word(o),
+            kv_addr=_int(regions[region], "offset"),
+            heads=heads,
+            kv_heads=kv.heads_of[region],
+            head_dim=kv.head_dim,
+            tokens=_int(op, "tokens"),
             position=position,
-            **fused,
+            limits=kv.limits(),
+            attend=isinstance(op, accel.AttentionOp),
         )
     except accel_program.EncodingError as err:
         raise error_at(op, str(err)) from err
@@ -417,7 +450,7 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
             if not isinstance(inst, accel.BarrierOp):
                 assert isinstance(inst, accel.InstructionOp)
                 out.units_used.add(_require_rtl(inst))
-    out.kv = _kv_layout(schedules)
+    out.kv = _kv_layout(schedules, regions)
     # The token ids go after every activation buffer (they are read by the embedding only).
     out.ids_word = max(
         (
@@ -455,7 +488,7 @@ def compile_schedules(module: ModuleOp) -> tuple[accel.EngineOp, Compiled]:
                 out.linear_ops.append(inst)
             elif isinstance(inst, accel.KVAppendOp | accel.AttentionOp):
                 assert out.kv is not None
-                out.attn.append(_attn_descriptor(inst, out.kv, buffers))
+                out.attn.append(_attn_descriptor(inst, out.kv, regions, buffers))
                 prog.append(isa.Dispatch(u, len(out.attn) - 1))
             elif isinstance(inst, accel.VectorOp):
                 descs, d = _vector_descriptor(inst, regions, buffers, out)
@@ -672,6 +705,11 @@ _AXI_OUT = [
 # rdata's width is the port's: the channel's beat (DW) or AXI_DATA_W for the table port.
 _AXI_IN = [("arready", 1), ("rvalid", 1), ("rdata", None), ("rresp", 2), ("rlast", 1)]
 TABLE_PORT = "tbl_"  # AXI port prefix of the table master (misc channel)
+_AXI_W_IN = [("awready", 1), ("wready", 1), ("bvalid", 1), ("bresp", 2)]
+_AXI_W_OUT = [
+    "awvalid", "awaddr", "awlen", "awsize", "awburst", "wvalid", "wdata", "wstrb", "wlast", "bready"
+]  # fmt: skip
+KVW_ADDR_BITS, KVW_LEN_BITS = 32, 16  # stream_attention_unit's kvw_cmd_addr / kvw_cmd_len
 
 
 @dataclass(frozen=True)
@@ -683,9 +721,7 @@ class TopParams:
     act_aw: int
     addr_w: int
     channels: tuple[int, ...]  # HBM channels with an AXI port, ascending
-    kv_entries: int = 0  # attention_unit KV-memory records (0: no attention unit)
-    kv_aw: int = 0  # width of the top's kv_rd_addr port
-    kv_record_bits: int = 0  # width of kv_rd_data: {V, K} entries of 4 hd + 12 bits
+    kv_pipes: int = 0  # stream_attention_unit pipelines = KV channels 0.. (0: no attention)
     # rope_cmd_unit's tables, written by the host through the rope_tbl_* ports before the first
     # program: contract.rope_tables(rope_inv_freq(theta, head_dim), max_pos) (0: no rope unit)
     rope_head_dim: int = 0
@@ -892,45 +928,69 @@ def _attention_unit(
     kvl: KVLayout,
     seq_out: dict[str, SSAValue],
     act_aw: int,
+    addr_w: int,
+    dw: int,
+    streams: list[dict[str, SSAValue]],
     unit_ready: dict[int, SSAValue],
     unit_done: dict[int, SSAValue],
-) -> tuple[dict[str, SSAValue], SSAValue]:
-    """attention_unit (units `attn` and `kv`) + its descriptor ROM; returns its activation
-    port outputs and its idle flag (kv_cmd_ready)."""
+    axi_err: list[SSAValue],
+) -> tuple[dict[str, SSAValue], SSAValue, SSAValue]:
+    """stream_attention_unit (units `attn` and `kv`) + its descriptor ROM, fed by the `attn`
+    outputs of channels 0..pipes-1's demuxes, writing the KV rings through one
+    `axi_write_master` per pipeline on those channels' AXI write ports. Returns its activation
+    port, its idle flag and its stream-ready vector (pipeline c in bit c)."""
     clk, rst = net.port["clk"], net.port["rst"]
     desc_aw = clog2(len(comp.attn))
     _declare_rom(net, "attn_desc_rom", tiling.WORD_BITS, desc_aw)
+    pipes = kvl.pipes
     params = {
+        "PIPES": pipes,
         "SINK": kvl.sink,
         "WINDOW": kvl.window,
-        "KV_HEADS": kvl.kv_heads,
         "HEAD_DIM": kvl.head_dim,
-        "KV_ENTRIES": kvl.entries,
+        "DW": dw,
+        "KV_HEADS": kvl.kv_heads,
+        "REP_MAX": kvl.rep,
+        "TMAX": kvl.tokens,
         "ACT_AW": act_aw,
         "DESC_AW": desc_aw,
         "POS_W": POS_W,
     }
-    assert set(params) == set(PRIMITIVES["attention_unit"].params), (
-        "attention_unit parameters changed in rtl_lib"
+    assert set(params) <= set(PRIMITIVES["stream_attention_unit"].params), (
+        "stream_attention_unit parameters changed in rtl_lib"
     )
-    net.declare("attention_unit", "attention_unit", params)
+    net.declare("stream_attention_unit", "stream_attention_unit", params)
+    wm_params = {
+        "ADDR_W": addr_w,
+        "DATA_W": dw,
+        "LEN_W": KVW_LEN_BITS,
+        "MAX_BURST": min(AXI_MAX_BURST, 4096 // (dw // 8)),
+        "MAX_OUTSTANDING": AXI_MAX_OUTSTANDING,
+    }
+    net.declare("axi_write_master", "axi_write_master", wm_params)
     attn, kv = accel.UNITS["attn"], accel.UNITS["kv"]
-    # The sequencer drives one payload bus for all units; each command stream sees it.
+    tag = fetch_program.STREAM_TAGS["attn"]
+    cmd_attn = net.extract(seq_out["cmd_valid"], attn, 1)
+    cmd_kv = net.extract(seq_out["cmd_valid"], kv, 1)
+    rev = streams[:pipes][::-1]
     unit = net.instance(
         "attn",
-        "attention_unit",
+        "stream_attention_unit",
         params,
         {
             "clk": clk,
             "rst": rst,
-            "cmd_valid": net.extract(seq_out["cmd_valid"], attn, 1),
+            # One command port for both sequencer units (kv_append = an append-only command).
+            "cmd_valid": net.add(comb.OrOp([cmd_attn, cmd_kv])).results[0],
             "cmd_payload": seq_out["cmd_payload"],
-            "kv_cmd_valid": net.extract(seq_out["cmd_valid"], kv, 1),
-            "kv_cmd_payload": seq_out["cmd_payload"],
             "pos": net.port["pos"],
             "desc_data": "attn_desc_data",
             "act_rdata": "act_b_rdata",
-            "kv_rd_addr": net.port["kv_rd_addr"],
+            "s_valid": net.concat([net.extract(d["m_valid"], tag, 1) for d in rev]),
+            "s_data": net.concat([d["m_data"] for d in rev]),
+            "kvw_cmd_ready": "kvw_cmd_ready",
+            "kvw_ready": "kvw_ready",
+            "kvw_busy": "kvw_busy",
         },
     )
     desc = net.instance(
@@ -940,11 +1000,50 @@ def _attention_unit(
         {"clk": clk, "addr": unit["desc_addr"]},
     )
     net.define("attn_desc_data", desc["rdata"])
-    unit_ready[attn], unit_done[attn] = unit["cmd_ready"], unit["done"]
-    unit_ready[kv], unit_done[kv] = unit["kv_cmd_ready"], unit["kv_done"]
-    net.output("kv_rd_data", unit["kv_rd_data"])
+    masters = []
+    for c in range(pipes):
+
+        def bit(v: SSAValue, width: int, c=c) -> SSAValue:
+            return net.extract(v, c * width, width) if pipes > 1 else v
+
+        ins: dict[str, SSAValue | str] = {
+            "clk": clk,
+            "rst": rst,
+            "cmd_valid": bit(unit["kvw_cmd_valid"], 1),
+            "cmd_addr": net.extract(bit(unit["kvw_cmd_addr"], KVW_ADDR_BITS), 0, addr_w),
+            "cmd_len": bit(unit["kvw_cmd_len"], KVW_LEN_BITS),
+            "s_valid": bit(unit["kvw_valid"], 1),
+            "s_data": bit(unit["kvw_data"], dw),
+            "s_strb": bit(unit["kvw_strb"], dw // 8),
+        }
+        ins |= {f"m_axi_{p}": net.port[f"hbm{c}_{p}"] for p, _ in _AXI_W_IN}
+        wm = net.instance(f"kvw{c}", "axi_write_master", wm_params, ins)
+        for p in _AXI_W_OUT:
+            net.output(f"hbm{c}_{p}", wm[f"m_axi_{p}"])
+        axi_err.append(wm["err"])
+        masters.append(wm)
+    rev_m = masters[::-1]
+    net.define("kvw_cmd_ready", net.concat([m["cmd_ready"] for m in rev_m]))
+    net.define("kvw_ready", net.concat([m["s_ready"] for m in rev_m]))
+    net.define("kvw_busy", net.concat([m["busy"] for m in rev_m]))
+    # `done` belongs to the unit whose command was accepted last (kv_append -> unit kv).
+    accept = net.add(comb.AndOp([unit["cmd_ready"], cmd_kv])).results[0]
+    taken = net.add(
+        comb.AndOp([unit["cmd_ready"], net.add(comb.OrOp([cmd_attn, cmd_kv])).results[0]])
+    ).results[0]
+    hold = net.const(0, 1)  # placeholder for the register's own output (a feedback loop)
+    nxt = net.add(comb.MuxOp(taken, accept, hold))
+    was = net.register(nxt.results[0], 0)
+    nxt.operands = [taken, accept, was]
+    hold.owner.detach()
+    hold.owner.erase()
+    not_kv = net.add(comb.XorOp([was, net.const(1, 1)])).results[0]
+    unit_ready[attn] = unit_ready[kv] = unit["cmd_ready"]
+    unit_done[attn] = net.add(comb.AndOp([unit["done"], not_kv])).results[0]
+    unit_done[kv] = net.add(comb.AndOp([unit["done"], was])).results[0]
     net.output("attn_err", unit["err"])
-    return {k: unit[f"act_{k}"] for k in ("addr", "we", "lane_we", "wdata")}, unit["kv_cmd_ready"]
+    act = {k: unit[f"act_{k}"] for k in ("addr", "we", "lane_we", "wdata")}
+    return act, unit["cmd_ready"], unit["s_ready"]
 
 
 def _fetch_roms(
@@ -1059,11 +1158,10 @@ def build_top(
     dw = engine.get("words_per_beat") * tiling.WORD_BITS
     uses_mac = "mac" in comp.units_used
     kvl = comp.kv
-    kv_aw = clog2(kvl.entries) if kvl else 0
-    kv_bits = 2 * (4 * kvl.head_dim + 12) if kvl else 0
+    pipes = kvl.pipes if kvl else 0
     # Every channel streams through its prefetcher (port hbm<c>_); the tables of the norm and
     # embedding units come through a second port (tbl_) to the misc channel.
-    channels = tuple(range(wch)) if uses_mac else ()
+    channels = tuple(range(wch)) if uses_mac or kvl else ()
     table_port = bool(comp.norm or comp.emb)
     fetch_words, fetch_bases = _fetch_roms(comp, channels)
     fpc_w = clog2(max((len(w) for w in fetch_words.values()), default=1))
@@ -1089,8 +1187,6 @@ def build_top(
         # The decode position is a top input the host sets per program (a register the
         # program set would need a unit and an instruction for it; the host knows the step).
         inputs += [("pos", _t(POS_W))]
-    if kvl:
-        inputs += [("kv_rd_addr", _t(kv_aw))]
     if comp.rope:
         inputs += [
             ("rope_tbl_we", _t(1)),
@@ -1100,6 +1196,8 @@ def build_top(
         ]
     for c in channels:
         inputs += [(f"hbm{c}_{p}", _t(w or dw)) for p, w in _AXI_IN]
+        if c < pipes:  # the KV write master of attention pipeline c
+            inputs += [(f"hbm{c}_{p}", _t(w)) for p, w in _AXI_W_IN]
     if table_port:
         inputs += [(f"{TABLE_PORT}{p}", _t(w or AXI_DATA_W)) for p, w in _AXI_IN]
     net = Netlist(name, inputs)
@@ -1147,6 +1245,7 @@ def build_top(
     unit_done: dict[int, SSAValue] = {}
     axi_err: list[SSAValue] = []
     act_b: dict[str, SSAValue] | None = None
+
     def read_master(prefix: str, cmd: dict[str, SSAValue | str], tready: SSAValue | str):
         """The table master: an axi_read_master on AXI port `prefix` (256-bit words)."""
         net.declare("axi_read_master", "axi_read_master", _axi_master_params(addr_w))
@@ -1159,9 +1258,7 @@ def build_top(
             "m_axis_tready": tready,
         }
         inputs |= {f"m_axi_{p}": net.port[f"{prefix}{p}"] for p, _ in _AXI_IN}
-        out = net.instance(
-            f"{prefix}rd", "axi_read_master", _axi_master_params(addr_w), inputs
-        )
+        out = net.instance(f"{prefix}rd", "axi_read_master", _axi_master_params(addr_w), inputs)
         for p, _ in _AXI_OUT:
             net.output(f"{prefix}{p}", out[f"m_axi_{p}"])
         axi_err.append(out["err"])
@@ -1169,10 +1266,12 @@ def build_top(
 
     fetch_idle: list[SSAValue] = []
     fetch_err: list[SSAValue] = []
-    if uses_mac:
+    streams = []
+    if channels:
         streams = _stream_channels(
             net, channels, dw, addr_w, fpc_w, engine.get("fifo_beats"), fetch_idle, fetch_err
         )
+    if uses_mac:
         mac = accel.UNITS["mac"]
         desc_aw = clog2(len(comp.linear))
         images[LINEAR_DESC_IMAGE] = descriptor_readmemh([d.pack() for d in comp.linear])
@@ -1210,9 +1309,6 @@ def build_top(
                 "act_rdata": "act_b_rdata",
             },
         )
-        for c in channels:
-            ready = net.extract(lin["s_ready"], c, 1) if wch > 1 else lin["s_ready"]
-            net.define(f"dmx{c}_m_ready", ready)
         desc = net.instance(
             "linear_desc",
             "linear_desc_rom",
@@ -1227,9 +1323,25 @@ def build_top(
     # (idle flag, activation port) of every unit instance other than linear_unit
     others: list[tuple[SSAValue, dict[str, SSAValue]]] = []
     if kvl:
-        attn_b, attn_idle = _attention_unit(net, comp, kvl, seq_out, act_aw, unit_ready, unit_done)
+        attn_b, attn_idle, attn_ready = _attention_unit(
+            net, comp, kvl, seq_out, act_aw, addr_w, dw, streams, unit_ready, unit_done, axi_err
+        )
         images[ATTN_DESC_IMAGE] = descriptor_readmemh([d.pack() for d in comp.attn])
         others.append((attn_idle, attn_b))
+    # Demux output i of channel c feeds the unit tagged i (a unit that does not read channel c
+    # never takes its beats: a stray one stalls the channel and fails the run visibly).
+    zero1 = net.const(0, 1)
+    for c in channels:
+        readies = [zero1] * FETCH_TAGS
+        if uses_mac:
+            readies[fetch_program.STREAM_TAGS["mac"]] = (
+                net.extract(lin["s_ready"], c, 1) if wch > 1 else lin["s_ready"]
+            )
+        if c < pipes:
+            readies[fetch_program.STREAM_TAGS["attn"]] = (
+                net.extract(attn_ready, c, 1) if pipes > 1 else attn_ready
+            )
+        net.define(f"dmx{c}_m_ready", net.concat(readies[::-1]))
     vec_ports, clients = _vector_units(
         net, comp, seq_out, act_aw, unit_ready, unit_done, images, "misc_data", addr_w
     )
@@ -1326,9 +1438,7 @@ def build_top(
         act_aw,
         addr_w,
         channels,
-        kv_entries=kvl.entries if kvl else 0,
-        kv_aw=kv_aw,
-        kv_record_bits=kv_bits,
+        kv_pipes=kvl.pipes if kvl else 0,
         rope_head_dim=comp.rope_table[0] if comp.rope_table else 0,
         rope_theta=comp.rope_table[1] if comp.rope_table else 0.0,
         rope_max_pos=comp.rope_table[2] if comp.rope_table else 0,
@@ -1351,9 +1461,7 @@ def top_params(module: ModuleOp) -> TopParams:
         act_aw=d["act_aw"].value.data,
         addr_w=d["addr_w"].value.data,
         channels=tuple(c.value.data for c in d["channels"].data),
-        kv_entries=d["kv_entries"].value.data,
-        kv_aw=d["kv_aw"].value.data,
-        kv_record_bits=d["kv_record_bits"].value.data,
+        kv_pipes=d["kv_pipes"].value.data,
         rope_head_dim=d["rope_head_dim"].value.data,
         rope_theta=d["rope_theta"].value.data,
         rope_max_pos=d["rope_max_pos"].value.data,
@@ -1407,9 +1515,7 @@ class AccelToHw(ModulePass):
                 "act_aw": IntegerAttr(top.act_aw, i32),
                 "addr_w": IntegerAttr(top.addr_w, i32),
                 "channels": ArrayAttr([IntegerAttr(c, i32) for c in top.channels]),
-                "kv_entries": IntegerAttr(top.kv_entries, i32),
-                "kv_aw": IntegerAttr(top.kv_aw, i32),
-                "kv_record_bits": IntegerAttr(top.kv_record_bits, i32),
+                "kv_pipes": IntegerAttr(top.kv_pipes, i32),
                 "rope_head_dim": IntegerAttr(top.rope_head_dim, i32),
                 "rope_theta": FloatAttr(top.rope_theta, 64),
                 "rope_max_pos": IntegerAttr(top.rope_max_pos, i32),

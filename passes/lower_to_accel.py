@@ -23,7 +23,7 @@ the op.  Tiling arithmetic lives in `accllm.backend.tiling`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from xdsl.context import Context
@@ -87,9 +87,16 @@ class _Allocator:
 
     def hbm(self, channel: int, nbytes: int) -> int:
         """The next offset of `channel`, aligned to an AXI beat (stream reads are whole beats)."""
-        beat = self.engine.words_per_beat * WORD_BYTES
-        off = tiling.ceil_div(self.hbm_next.get(channel, 0), beat) * beat
-        self.hbm_next[channel] = off + nbytes
+        return self.hbm_striped(range(channel, channel + 1), nbytes, 1)
+
+    def hbm_striped(self, channels: range, nbytes: int, align: int) -> int:
+        """One offset, free on every channel of `channels` and aligned to an AXI beat and to
+        `align` bytes, for `nbytes` on each (a layer's KV rings: one kv_addr for all pipes)."""
+        step = math.lcm(self.engine.words_per_beat * WORD_BYTES, align)
+        off = max(self.hbm_next.get(c, 0) for c in channels)
+        off = tiling.ceil_div(off, step) * step
+        for c in channels:
+            self.hbm_next[c] = off + nbytes
         return off
 
     def buffer(self, nbytes: int, op: Operation) -> int:
@@ -137,17 +144,21 @@ class _Lowering:
         channel: int,
         words: int,
         source: str | None,
-        offset: int | None = None,
+        stripes: int = 1,
+        align: int = 1,
     ) -> str:
         name = self.fresh(hint)
         nbytes = words * WORD_BYTES
+        chans = range(channel, channel + stripes)
         props = {
             "sym_name": StringAttr(name),
             "kind": StringAttr(kind),
             "channel": _i(channel),
-            "offset": _i(self.alloc.hbm(channel, nbytes) if offset is None else offset),
+            "offset": _i(self.alloc.hbm_striped(chans, nbytes, align)),
             "bytes": _i(nbytes),
         }
+        if stripes > 1:
+            props["stripes"] = _i(stripes)
         if source is not None:
             props["source"] = StringAttr(source)
         self.resources.append(accel.HBMRegionOp.create(properties=props))
@@ -179,6 +190,13 @@ class _FuncLowering:
         for i, op in enumerate(ops):
             for v in op.operands:
                 self.last_use[v] = i
+        # An appended cache's K/V rows are read by the attention that consumes the cache (it
+        # performs the append): they must stay live until then.
+        for i, op in enumerate(ops):
+            if isinstance(op, lattn.DecodeOp) and isinstance(op.operands[1].owner, lattn.AppendOp):
+                for v in op.operands[1].owner.operands[1:]:
+                    self.last_use[v] = max(self.last_use.get(v, i), i)
+        self.appended_kv: dict[SSAValue, tuple[SSAValue, SSAValue]] = {}  # cache -> its k, v
         self.ops = ops
 
     # ---- resources -------------------------------------------------------------------------
@@ -293,8 +311,9 @@ class _FuncLowering:
 
     def kv_region(self, op: Operation, heads: int, head_dim: int, sink: int, window: int) -> str:
         """The region of this function's next attention layer: the layer's region from an
-        earlier schedule (same cache geometry required) or a new one, round-robin over the KV
-        channels."""
+        earlier schedule (same cache geometry required) or a new one: the layer's Λ rings
+        (`tiling.kv_ring`), KV head h's on channel h mod kv_channels, striped over the
+        kv_channels channels at one offset (the attention descriptor's kv_addr)."""
         layer, self.kv_layer = self.kv_layer, self.kv_layer + 1
         geometry = (heads, head_dim, sink, window)
         if layer < len(self.low.kv_by_layer):
@@ -306,9 +325,12 @@ class _FuncLowering:
                     f"{geometry}, an earlier function used {known} for the same layer",
                 )
             return name
-        ch = layer % self.eng.kv_channels
-        words = tiling.kv_cache_words(heads, head_dim, sink, window)
-        name = self.low.region("kv", "kv", ch, words, None)
+        pipes = self.eng.kv_channels
+        ring = tiling.kv_ring(head_dim, sink, window)
+        nbytes = tiling.kv_rings_per_layer(heads, pipes) * ring.ring_bytes
+        name = self.low.region(
+            "kv", "kv", 0, nbytes // WORD_BYTES, None, pipes, tiling.KV_REGION_ALIGN
+        )
         self.low.kv_by_layer.append((name, geometry))
         return name
 
@@ -381,10 +403,10 @@ class _FuncLowering:
     def prefill(self, op: Operation, tokens: int, appended: dict) -> None:
         """Λ prefill: with an explicit lattn.append of the same k, v the cache is that one;
         otherwise (the compression passes' form) the layer's cache region is created here.
-        One token: a kv_append, then the attention. More: the attention appends each token
-        right before its query attends (`k`, `v` of accel.attention): appending the whole
-        chunk first would overwrite, once the chunk wraps the window, slots that the chunk's
-        earlier queries still see."""
+        The attention appends the tokens itself (`k`, `v` of accel.attention): the stream
+        attention unit KV4-quantizes them, attends with each query over the cache as it was
+        plus the tokens up to it, and writes them to their Λ slots afterwards (appending the
+        chunk first would overwrite, once it wraps the window, slots its earlier queries see)."""
         q, k, v = op.operands
         heads = _int_prop(op, "num_heads")
         cache = appended.get((k, v))
@@ -392,14 +414,8 @@ class _FuncLowering:
             ct = cache.type
             geometry = (ct.heads.data, ct.head_dim.data, ct.sink.data, ct.window.data)
             kv = self.region_of[cache]
-            if tokens > 1:  # the explicit append is the attention's own
-                last = self.body[-1] if self.body else None
-                if not (isinstance(last, accel.KVAppendOp) and last.kv.root_reference.data == kv):
-                    raise error_at(op, "a multi-token prefill must follow its lattn.append")
-                self.body.pop()
-                self.attention(op, q, kv, geometry, tokens, heads, (k, v))
-            else:
-                self.attention(op, q, kv, geometry, tokens, heads)
+            self.take_append(op, kv)
+            self.attention(op, q, kv, geometry, tokens, heads, (k, v))
             return
         if "sink" not in op.properties or "window" not in op.properties:
             raise error_at(op, "prefill without Λ sink/window: run accllm-lambda-attention first")
@@ -407,11 +423,18 @@ class _FuncLowering:
         head_dim = _shape(q)[-1] // heads
         geometry = (kv_heads, head_dim, _int_prop(op, "sink"), _int_prop(op, "window"))
         kv = self.kv_region(op, *geometry)
-        if tokens > 1:
-            self.attention(op, q, kv, geometry, tokens, heads, (k, v))
-        else:
-            self.kv_append(op, kv, k, v)
-            self.attention(op, q, kv, geometry, tokens, heads)
+        self.attention(op, q, kv, geometry, tokens, heads, (k, v))
+
+    def take_append(self, op: Operation, kv: str) -> None:
+        """Remove the kv_append of region `kv` just issued: the attention `op` performs it."""
+        last = self.body[-1] if self.body else None
+        if not (isinstance(last, accel.KVAppendOp) and last.kv.root_reference.data == kv):
+            raise error_at(
+                op,
+                "the attention unit appends the new tokens itself: this attention must directly "
+                "follow the lattn.append of its cache",
+            )
+        self.body.pop()
 
     def position_prop(self) -> dict[str, IntegerAttr]:
         """The `position` of attention / kv_append: the function's first token position when
@@ -515,6 +538,7 @@ class _FuncLowering:
                 kv = self.region_of[cache]
                 self.region_of[op.results[0]] = kv
                 appended[(k, v)] = op.results[0]
+                self.appended_kv[op.results[0]] = (k, v)
                 self.kv_append(op, kv, k, v)
             case lattn.PrefillOp():
                 self.prefill(op, tokens, appended)
@@ -523,7 +547,16 @@ class _FuncLowering:
                 ct = cache.type
                 geometry = (ct.heads.data, ct.head_dim.data, ct.sink.data, ct.window.data)
                 heads = _int_prop(op, "num_heads")
-                self.attention(op, q, self.region_of[cache], geometry, 1, heads)
+                new = self.appended_kv.get(cache)
+                if new is None:
+                    raise error_at(
+                        op,
+                        "the attention unit attends only together with the append of the new "
+                        "token: lattn.decode needs the lattn.append that produced its cache",
+                    )
+                kv = self.region_of[cache]
+                self.take_append(op, kv)
+                self.attention(op, q, kv, geometry, 1, heads, new)
             case func.ReturnOp():
                 pass
             case _:
@@ -569,6 +602,28 @@ class LowerToAccel(ModulePass):
             if isinstance(r.type, QTensorType)
         ]
         engine = derive_engine(load_target(self.target), max(features, default=1))
+        # One attention pipeline per KV channel, at most one per KV head (stream_attention_unit
+        # PIPES, shared by every layer).
+        kv_heads = [
+            _int_prop(o, "num_kv_heads")
+            for f in funcs
+            for o in f.body.walk()
+            if isinstance(o, lattn.PrefillOp) and "num_kv_heads" in o.properties
+        ]
+        kv_heads += [
+            v.type.heads.data
+            for f in funcs
+            for o in f.body.walk()
+            for v in (*o.operands, *o.results)
+            if isinstance(v.type, lattn.KVCacheType)
+        ]
+        kv_heads += [
+            a.type.heads.data
+            for f in funcs
+            for a in f.args
+            if isinstance(a.type, lattn.KVCacheType)
+        ]
+        engine = replace(engine, kv_channels=min(engine.kv_channels, max(kv_heads, default=1)))
         low = _Lowering(engine, op)
         schedules = [_FuncLowering(low, f).lower() for f in funcs]
         eng_props = {

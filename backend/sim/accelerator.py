@@ -14,8 +14,8 @@ cocotb bench `accllm.backend.sim.accel_tb` with the simulator's working director
    run), counting cycles from `start` to `done` per program; `job.step_in[i]` is loaded before
    program i and `job.step_reads[i]` read back after it (programs reuse buffer bytes, so
    a later program's input or an earlier one's output may share words with other programs);
-3. reads back the activation-buffer words of `job.reads` and the first `job.kv_reads` records
-   of the attention unit's KV memory (`kv_rd_*` ports) through the host ports.
+3. reads back the activation-buffer words of `job.reads` through the host port, and reports
+   every HBM word the design wrote (`AccelRun.hbm_written`: the KV rings).
 
 The AXI channels are `backend/sim/hbm.AxiHbm` with the target's latency and per-channel words
 per cycle (`accel_job` derives both from the target description).
@@ -51,7 +51,6 @@ class AccelJob:
     positions: list[int] = field(default_factory=list)  # `pos` per program (default 0)
     step_in: list[dict[int, int]] = field(default_factory=list)  # loaded before program i
     step_reads: list[list[tuple[int, int]]] = field(default_factory=list)  # read after it
-    kv_reads: int = 0  # KV-memory records read back at the end
     # (sel, addr, value) written through the rope_tbl_* ports before the first program
     rope_tables: list[tuple[int, int, int]] = field(default_factory=list)
     data_bits: int = 256  # beat width of the stream ports hbm<c>_
@@ -92,7 +91,7 @@ def _unhex(m: dict[str, str]) -> dict[int, int]:
 
 @dataclass
 class AccelRun:
-    """Result of a run: cycles per program, the words read back (at the end: `act`, `kv`;
+    """Result of a run: cycles per program, the words read back (at the end: `act`, `hbm_written`;
     after program i: `step_act[i]`), HBM traffic per channel."""
 
     cycles: list[int]
@@ -100,7 +99,8 @@ class AccelRun:
     words_read: dict[int, int] = field(default_factory=dict)
     bursts: dict[int, int] = field(default_factory=dict)
     step_act: list[dict[int, int]] = field(default_factory=list)
-    kv: dict[int, int] = field(default_factory=dict)
+    # channel -> {word address: final value} of every HBM word the design changed (KV rings)
+    hbm_written: dict[int, dict[int, int]] = field(default_factory=dict)
     tokens: list[int] = field(default_factory=list)  # greedy decode: token fed at each step
     logits: list[list[int]] = field(default_factory=list)  # greedy decode: logits per step
 
@@ -108,7 +108,7 @@ class AccelRun:
         d = asdict(self)
         d["act"] = _hex(self.act)
         d["step_act"] = [_hex(m) for m in self.step_act]
-        d["kv"] = _hex(self.kv)
+        d["hbm_written"] = {str(c): _hex(m) for c, m in self.hbm_written.items()}
         return json.dumps(d)
 
     @classmethod
@@ -116,7 +116,7 @@ class AccelRun:
         d = json.loads(text)
         d["act"] = _unhex(d["act"])
         d["step_act"] = [_unhex(m) for m in d["step_act"]]
-        d["kv"] = _unhex(d["kv"])
+        d["hbm_written"] = {int(c): _unhex(m) for c, m in d["hbm_written"].items()}
         d["words_read"] = {int(c): n for c, n in d["words_read"].items()}
         d["bursts"] = {int(c): n for c, n in d["bursts"].items()}
         return cls(**d)
@@ -134,7 +134,7 @@ def accel_job(
     """An `AccelJob` with the HBM timing of target `target_name`: its read latency, and the
     stream words per cycle one channel delivers at the engine clock (`derive_engine`'s rule,
     capped at one beat per cycle of `data_bits` (a `steps` key, default 256).
-    `steps`: the optional per-program fields (positions, step_in, step_reads, kv_reads)."""
+    `steps`: the optional per-program fields (positions, step_in, step_reads, ...)."""
     from accllm.backend.target_desc import load_target
 
     t = load_target(target_name)

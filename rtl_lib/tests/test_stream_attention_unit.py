@@ -112,22 +112,10 @@ class Hbm:
 
 
 def store_cache(mem, cache: golden.LambdaKVCache, layer: int, addr: int, pipes: int) -> None:
-    """The golden cache's filled slots of `layer` into HBM images, laid out by tiling.kv_ring."""
-    nkv, slots, cb = cache.k_packed.shape[1], cache.k_packed.shape[2], cache.k_packed.shape[3]
-    ring = tiling.kv_ring(2 * cb, cache.sinks, cache.window)
-    for g in range(nkv):
-        m = mem[tiling.kv_channel(g, pipes)]
-        a = tiling.kv_head_addr(addr, g, pipes, ring)
-        for s in range(slots):
-            if cache.pos[layer, s] < 0:
-                continue
-            for codes, zp, ex, co, so in (
-                (cache.k_packed, cache.k_zp, cache.k_exp, ring.k_codes, ring.k_scales),
-                (cache.v_packed, cache.v_zp, cache.v_exp, ring.v_codes, ring.v_scales),
-            ):
-                m[a + co + s * cb : a + co + (s + 1) * cb] = bytes(codes[layer, g, s])
-                m[a + so + 2 * s] = int(zp[layer, g, s])
-                m[a + so + 2 * s + 1] = int(ex[layer, g, s]) & 0xFF
+    """The golden cache's filled slots of `layer` into HBM images (apa.kv_ring_bytes)."""
+    for c, image in apa.kv_ring_bytes(cache, layer, addr, pipes).items():
+        for a, b in image.items():
+            mem[c][a] = b
 
 
 class Layer:

@@ -11,7 +11,8 @@ passes write one) goes through the real tools: `accllm-opt -p lower-to-accel{tar
 - (slow) simulating the top, AXI ports served by the behavioural HBM model at the sim target's
   latency and bandwidth, with the HBM images from `backend/sim/hbm_image.py`, writes into the
   activation buffer exactly `contract.linear_w2a8` of both layers, bit for bit, and touches no
-  word it should not (the whole buffer region of the outputs is read back).
+  word it should not (the whole buffer region of the outputs is read back). Six tokens make
+  each linear two GEMM tiles (4 + 2) of the stream unit, the weights streamed once per tile.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from accllm.numerics.compress import w2_components
 from accllm.rtl_lib import sim, synth
 
 TOP = "accllm_top"
-TOKENS, K = 4, 64
+TOKENS, K = 6, 64  # 6 tokens: two GEMM tiles of the sim engine (4 + 2)
 LAYERS = {"up": (128, 64), "gate": (40, 32)}  # name -> (n, group); 40 rows: padded lanes
 
 
@@ -75,12 +76,18 @@ def test_emitted_directory(design):
     assert files[-1] == f"{TOP}.sv"
     for f in ("program.hex", "linear_desc.hex", *files):
         assert (out / f).is_file(), f
-    # Two DISPATCHes to unit 0 (mac) with descriptors 0 and 1, then HALT.
+    # Per linear one DISPATCH to unit 0 (mac) per GEMM tile (descriptors 0..3), then HALT.
     assert (out / "program.hex").read_text().split() == [
         "1000000000000000",
         "1000000000000001",
+        "1000000000000002",
+        "1000000000000003",
         "5000000000000000",
     ]
+    # Each channel's fetch program streams each linear's region once per tile, then END.
+    for c in range(4):
+        entries = (out / f"fetch_c{c}.hex").read_text().split()
+        assert [e[0] for e in entries] == ["1"] * 4 + ["0"], f"channel {c}: {entries}"
 
 
 def test_emitted_top_lints_clean(design):
@@ -114,7 +121,7 @@ def _act_rows(x_q: np.ndarray, f_x: np.ndarray) -> list[int]:
 
 @pytest.mark.slow
 def test_simulated_top_matches_the_contract(design):
-    from accllm.backend.sim.accelerator import accel_job, run_accelerator
+    from accllm.backend.sim.accelerator import accel_job, run_accelerator, top_job_fields
     from accllm.dialects import accel
     from accllm.interpreter.runner import load_module as parse_file
 
@@ -158,6 +165,7 @@ def test_simulated_top_matches_the_contract(design):
         act_in,
         [bases["forward_gemm"].value.data],
         reads,
+        **top_job_fields(hw),
     )
     run = run_accelerator(out, TOP, job)
     print(

@@ -9,15 +9,17 @@ attention unit unrotated (and o_proj, which needs the A8 requantization of the a
 is left out). Random 2:4 W2 weights (`numerics.compress.w2_components`) in a parameter archive.
 
 The IR goes through `lower-to-accel{target=sim}`, `accel-to-hw`, `--emit-verilog`; checked:
-- the program: dispatches to units mac / kv / attn with the hazard barriers (the prefill's
-  attention appends its tokens itself: no kv_append there), and the decode
-  position read from the `pos` port (descriptor flag 2);
+- the program: the linears tile by tile on unit mac, a barrier, then one attention command that
+  appends its tokens itself (decode too: the lattn.append is fused), the decode position read
+  from the `pos` port (descriptor flag 2); the fetch programs: per tile a RANGE of each linear's
+  stream, then the attention's RINGs on the KV channels (2 KV heads: channels 0 and 1);
 - the directory passes `verilator --lint-only -Wall`;
 - (slow) simulation, HBM served by the behavioural model at the sim target's timing: the
   prefill program, then two decode steps at positions 12 and 13 (`pos` port). Every word of
   every buffer the programs write (Q, K, V rows of `contract.linear_w2a8`, attention output of
   `golden.lambda_attention_step` on a `golden.LambdaKVCache`) matches bit for bit after each
-  program, and at the end every occupied KV-memory record equals the golden cache's.
+  program, and at the end the KV rings in HBM hold exactly the golden cache's bytes
+  (`accel_program_attn.kv_ring_bytes`) and the design wrote nothing else to HBM.
 """
 
 from __future__ import annotations
@@ -108,37 +110,49 @@ def test_program_and_descriptors(design):
     # (opcode, unit, payload) per instruction; barrier payload = unit mask
     prog = [(w >> 60, w >> 56 & 0xF, w & ((1 << 56) - 1)) for w in words]
     dispatch, barrier, halt = 1, 4, 5
-    mac, attn, kv = 0, 1, 2
-    # prefill: the attention appends each token right before its query attends (no kv_append)
-    one = [
-        (dispatch, mac, 0),
-        (dispatch, mac, 1),
-        (dispatch, mac, 2),
-        (barrier, 0, 1 << mac),  # Q, K, V written before the attention reads them
-        (dispatch, attn, 0),
-        (halt, 0, 0),
-    ]
-    two = [
-        (dispatch, mac, 3),
-        (dispatch, mac, 4),
-        (dispatch, mac, 5),
-        (barrier, 0, 1 << mac),  # K, V written before the append reads them
-        (dispatch, kv, 1),
-        (barrier, 0, 1 << kv),  # cache written before attention reads it
-        (dispatch, attn, 2),
-        (halt, 0, 0),
-    ]
+    mac, attn = 0, 1
+    tiles = -(-T // 4)  # the sim engine's GEMM tile is 4 tokens
+    one = [(dispatch, mac, i) for i in range(3 * tiles)]
+    one += [(barrier, 0, 1 << mac), (dispatch, attn, 0), (halt, 0, 0)]
+    two = [(dispatch, mac, 3 * tiles + i) for i in range(3)]
+    two += [(barrier, 0, 1 << mac), (dispatch, attn, 1), (halt, 0, 0)]
     assert prog == one + two
-    desc = [int(w, 16) for w in (out / "attn_desc.hex").read_text().split()]
-    flags = [d >> 208 & 0xFF for d in desc]
-    tokens = [d >> 152 & 0xFFFF for d in desc]
-    pos_base = [d >> 120 & 0xFFFFFFFF for d in desc]
-    assert flags == [
-        apa.FLAG_APPEND | apa.FLAG_ATTEND,  # prefill: append each token before it attends
-        apa.FLAG_APPEND | apa.FLAG_POS_REG,
-        apa.FLAG_ATTEND | apa.FLAG_POS_REG,
+    desc = [
+        apa.StreamAttnDescriptor(*_fields(int(w, 16), apa.STREAM_ATTN_FIELDS))
+        for w in (out / "attn_desc.hex").read_text().split()
     ]
-    assert tokens == [T, 1, 1] and pos_base == [0, 0, 0]
+    assert [d.flags for d in desc] == [
+        apa.FLAG_APPEND | apa.FLAG_ATTEND,  # prefill from position 0
+        apa.FLAG_APPEND | apa.FLAG_ATTEND | apa.FLAG_POS_REG,  # decode at the position register
+    ]
+    assert [(d.tokens, d.pos_base, d.heads, d.kv_heads) for d in desc] == [
+        (T, 0, NH, NKV),
+        (1, 0, NH, NKV),
+    ]
+    # Fetch programs: channels 0 and 1 hold one KV head each; 2 and 3 only weights.
+    from accllm.rtl_lib import fetch_isa
+
+    progs = {
+        c: fetch_isa.decode_program(
+            int(w, 16) for w in (out / f"fetch_c{c}.hex").read_text().split()
+        )
+        for c in range(4)
+    }
+    for c, prog_c in progs.items():
+        kinds = [type(e).__name__ for e in prog_c]
+        # prefill: 3 linears x tiles RANGEs (tag mac); the prefill attention at compile-time
+        # position 0 reads no cache; END; decode: 3 RANGEs, then (KV channels) 4 RINGs, END.
+        assert kinds[: 3 * tiles + 1] == ["Range"] * (3 * tiles) + ["End"], (c, kinds)
+        rest = kinds[3 * tiles + 1 :]
+        assert rest == ["Range"] * 3 + (["Ring"] * 4 if c < NKV else []) + ["End"], (c, kinds)
+
+
+def _fields(word: int, table) -> list[int]:
+    out, shift = [], 0
+    for _, bits in table:
+        out.append(word >> shift & ((1 << bits) - 1))
+        shift += bits
+    return out
 
 
 def test_emitted_top_lints_clean(design):
@@ -168,21 +182,10 @@ def _a8_words(base: int, x_q: np.ndarray, f_x: np.ndarray) -> dict[int, int]:
     }
 
 
-def _kv_record(cache, g: int, s: int) -> int:
-    """Golden cache (head g, slot s) as the unit's {V, K} record of {zp, exp, codes}."""
-
-    def entry(packed, zp, exp):
-        codes = int.from_bytes(bytes(packed), "little")
-        return codes | (int(exp) & 0xFF) << (4 * HD) | int(zp) << (4 * HD + 8)
-
-    k = entry(cache.k_packed[0, g, s], cache.k_zp[0, g, s], cache.k_exp[0, g, s])
-    v = entry(cache.v_packed[0, g, s], cache.v_zp[0, g, s], cache.v_exp[0, g, s])
-    return k | v << (4 * HD + 12)
-
-
 @pytest.mark.slow
 def test_simulated_top_matches_the_golden_model(design):
-    from accllm.backend.sim.accelerator import accel_job, run_accelerator
+    from accllm.backend import accel_program_attn as apa
+    from accllm.backend.sim.accelerator import accel_job, run_accelerator, top_job_fields
     from accllm.backend.sim.hbm_image import hbm_images, load_w2_linear
     from accllm.dialects import accel
     from accllm.interpreter.params import ParamStore
@@ -242,7 +245,7 @@ def test_simulated_top_matches_the_golden_model(design):
         positions=[0, *DECODE_POS],
         step_in=[x for x, _ in steps],
         step_reads=[[(a, 1) for a in sorted(w)] for _, w in steps],
-        kv_reads=top["kv_entries"].value.data,
+        **top_job_fields(hw),
     )
     run = run_accelerator(out, TOP, job)
     print(
@@ -254,9 +257,19 @@ def test_simulated_top_matches_the_golden_model(design):
         bad = [(a, hex(got.get(a, -1)), hex(w)) for a, w in want.items() if got.get(a) != w]
         assert not bad, f"program {i}: {len(bad)} of {len(want)} words differ, first {bad[:3]}"
     slots = SINK + WINDOW
-    occupied = [s for s in range(slots) if cache.pos[0, s] >= 0]
-    assert len(occupied) == slots  # the prompt filled the cache
-    for g in range(NKV):
-        for s in occupied:
-            want = _kv_record(cache, g, s)
-            assert run.kv[g * slots + s] == want, f"KV record head {g} slot {s}"
+    assert all(cache.pos[0, s] >= 0 for s in range(slots))  # the prompt filled the cache
+    (kv_region,) = [
+        o for o in module.ops if isinstance(o, accel.HBMRegionOp) and o.kind.data == "kv"
+    ]
+    want_kv = apa.kv_ring_bytes(cache, 0, kv_region.offset.value.data, top["kv_pipes"].value.data)
+    got_kv = {
+        c: {32 * a + i: w >> (8 * i) & 0xFF for a, w in m.items() for i in range(32)}
+        for c, m in run.hbm_written.items()
+    }
+    for c, image in want_kv.items():
+        bad = [a for a, b in image.items() if got_kv.get(c, {}).get(a, 0) != b]
+        assert not bad, f"channel {c}: KV ring bytes differ at {bad[:8]}"
+    lo = kv_region.offset.value.data
+    hi = lo + kv_region.bytes.value.data
+    stray = [(c, a) for c, m in got_kv.items() for a, b in m.items() if b and not lo <= a < hi]
+    assert not stray, f"the design wrote HBM outside the KV region: {stray[:4]}"
