@@ -95,10 +95,10 @@ class Machine:
         """Beats per cycle one channel's prefetcher delivers."""
         return self.wpc / self.engine.words_per_beat
 
-    @property
-    def kv_pipes(self) -> int:
-        """stream_attention_unit pipelines: one per HBM channel (KV head h on kv_channel(h))."""
-        return self.engine.channels
+    def kv_pipes(self, kv_heads: int) -> int:
+        """stream_attention_unit pipelines = channels of a layer's KV region: min(kv_channels,
+        KV heads) (lower-to-accel's rule), KV head h on channel kv_channel(h, pipes)."""
+        return max(1, min(self.engine.kv_channels, kv_heads))
 
     def fill_cycles(self) -> int:
         """Cycles from a read command to its first word (axi_read_master + HBM latency): the
@@ -135,6 +135,7 @@ class Command:
 STREAM_LIN_START = 3  # cycles before S_XLOAD: the accept, S_DESC, S_START
 STREAM_LIN_MAC_LAT = 4  # tile_mac_array: a beat's row result leaves 4 cycles after stage 0
 STREAM_LIN_END = 2  # after the last word write leaves the arbiter: S_RUN -> S_DONE, done
+STREAM_LIN_WRF = 4  # words of a channel's write FIFO (stream_linear_unit u_wr lane_fifo DEPTH)
 
 
 @dataclass(frozen=True)
@@ -182,9 +183,12 @@ def stream_linear_cycles(
       (36 / blocks W2, 32 / p8 int8; the row's last word only up to k) x tokens, one per cycle,
       the round popped with its last beat; W2 entries are popped at group ends;
     * results: a row's token-t result leaves the MAC 4 cycles after its last beat; once the
-      last token's is taken the writer requantizes one result per cycle (lanes x tokens) while
-      the arbiter takes one word write per cycle from all channels; the next row's first result
-      stalls the MAC until the writer is free; after the last row the writes drain, S_DONE.
+      last token's is taken the writer requantizes one result per cycle (lanes x tokens) into
+      word writes, pushed into the channel's write FIFO (`WRF` words); the arbiter pops one
+      word per cycle from all channels (a row's words of every channel in use, after the
+      previous row's), so a writer with more words than its FIFO holds waits for the arbiter;
+      the next row's first result stalls the MAC until the writer is free; after the last row
+      the writes drain, S_DONE.
     """
     split = layout.split
     wpb, lanes = unit.words_per_beat, split.lanes
@@ -233,9 +237,9 @@ def stream_linear_cycles(
     # Word writes of one row's results per channel (8 lanes a word, lanes x tokens results);
     # the arbiter serves every channel in use, one word per cycle.
     out_words = tokens * tiling.ceil_div(lanes + 7, 8)
-    writer = max(lanes * tokens, split.channels_used * out_words)
+    arb_words = split.channels_used * out_words
     cur = float(run0)
-    writer_free = 0.0
+    writer_free = arb_free = 0.0
     e = 0  # next metadata entry
     for p in range(split.passes):
         route_until("m", e // epw)
@@ -262,9 +266,14 @@ def stream_linear_cycles(
             cur += nb * tokens
             pop["w"].append(cur - 1)
             rb += nb
-        # The last token's result is taken at cur - 1 + 4, the writer busy from the next cycle.
-        writer_free = cur + STREAM_LIN_MAC_LAT + writer
-    return writer_free + 1 + STREAM_LIN_END
+        # The last token's result is taken at cur - 1 + 4, the writer busy from the next cycle;
+        # its FIFO takes WRF words, the rest as the arbiter pops (every channel in turn).
+        w0 = cur + STREAM_LIN_MAC_LAT
+        arb_start = max(arb_free, w0)
+        arb_free = arb_start + arb_words
+        spill = split.channels_used * max(0, out_words - STREAM_LIN_WRF)
+        writer_free = max(w0 + lanes * tokens, arb_start + spill)
+    return max(writer_free, arb_free) + 1 + STREAM_LIN_END
 
 
 _stream_linear_cycles = functools.lru_cache(maxsize=4096)(stream_linear_cycles)
@@ -472,7 +481,7 @@ def stream_attention_tail(g: StreamAttnGeometry, heads: int, kv_heads: int, toke
 
 def attention_geometry(s: Step, m: Machine) -> StreamAttnGeometry:
     return StreamAttnGeometry(
-        pipes=m.kv_pipes,
+        pipes=m.kv_pipes(s.kv_heads),
         head_dim=s.head_dim,
         dw=m.dw,
         sink=s.sink,
@@ -487,9 +496,10 @@ def attention_demand(s: Step, m: Machine, tokens: int, position: int) -> dict[in
     the channel, K scales, K codes, V scales, V codes), each read for min(pos, capacity) slots
     (`fetch_isa.ring_beats`)."""
     ring = tiling.kv_ring(s.head_dim, s.sink, s.window)
+    pipes = m.kv_pipes(s.kv_heads)
     out: dict[int, float] = {}
-    for c in range(min(m.kv_pipes, s.kv_heads)):
-        entries = tiling.kv_stream_rings(0, s.kv_heads, tokens, c, m.kv_pipes, ring)
+    for c in range(pipes):
+        entries = tiling.kv_stream_rings(0, s.kv_heads, tokens, c, pipes, ring)
         beats = sum(fetch_isa.ring_beats(position, cap, sb, m.dw) for _, sb, cap in entries)
         if beats:
             out[c] = float(beats)

@@ -179,6 +179,7 @@ def estimate_workload(
             m,
             max([s.k for s in wl.linears()] + [1]),
             max([s.head_dim for s in wl.attentions()] + [0]),
+            max([s.kv_heads for s in wl.attentions()] + [0]),
         ),
     }
 

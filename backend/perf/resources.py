@@ -6,7 +6,7 @@ parameters) is scaled linearly in what replicates its datapath:
 * `stream_linear_unit`: `target_desc.stream_unit_resources` (the rule `derive_engine` sizes the
   lanes by: per lane the tile_mac_array share and two lane FIFOs, per channel the rest);
 * `stream_attention_unit`: the unit's fixed part (the baseline unit less its PIPES pipelines)
-  plus one `stream_attn_pipe` per pipeline (one per HBM channel), each scaled by its lanes
+  plus one `stream_attn_pipe` per pipeline (min(kv_channels, KV heads)), each scaled by its lanes
   (HEAD_DIM / the baseline's 16): an extrapolation, Yosys has not finished a u280-sized
   pipeline (docs/rtl_lib.md);
 * per channel a `stream_prefetcher` (its FIFO counted below as on-chip memory) and a
@@ -55,7 +55,7 @@ def _fig(b: dict, cat: str) -> float:
     return b[cat]
 
 
-def unit_use(m: Machine, head_dim: int) -> dict[str, dict[str, float]]:
+def unit_use(m: Machine, head_dim: int, kv_heads: int) -> dict[str, dict[str, float]]:
     """primitive (or group) -> LUT / FF / DSP / BRAM36 of the engine's instances."""
     eng = m.engine
     base = _baseline()
@@ -65,8 +65,9 @@ def unit_use(m: Machine, head_dim: int) -> dict[str, dict[str, float]]:
     unit, pipe = base["stream_attention_unit"], base["stream_attn_pipe"]
     pipes = unit["params"]["PIPES"]
     scale = head_dim / pipe["params"]["HEAD_DIM"] if head_dim else 1.0
+    ours = m.kv_pipes(kv_heads) if kv_heads else 0
     out["stream_attention_unit"] = {
-        c: max(0.0, _fig(unit, c) - pipes * _fig(pipe, c)) + m.kv_pipes * scale * _fig(pipe, c)
+        c: max(0.0, _fig(unit, c) - pipes * _fig(pipe, c)) + ours * scale * _fig(pipe, c)
         for c in ("LUT", "FF", "DSP", "BRAM36")
     }
     pf = base["stream_prefetcher"]
@@ -76,7 +77,7 @@ def unit_use(m: Machine, head_dim: int) -> dict[str, dict[str, float]]:
         "BRAM36": 0.0,  # the FIFO: on-chip memory below
     }
     aw = base["axi_write_master"]
-    out["axi_write_master"] = {c: m.kv_pipes * _fig(aw, c) for c in ("LUT", "FF", "DSP", "BRAM36")}
+    out["axi_write_master"] = {c: ours * _fig(aw, c) for c in ("LUT", "FF", "DSP", "BRAM36")}
     for name in SINGLE_UNITS:
         out[name] = {c: _fig(base[name], c) for c in ("LUT", "FF", "DSP", "BRAM36")}
     return out
@@ -95,10 +96,10 @@ def buffer_bytes(m: Machine, max_k: int) -> dict[str, int]:
     }
 
 
-def estimate(m: Machine, max_k: int, head_dim: int = 0) -> dict:
+def estimate(m: Machine, max_k: int, head_dim: int = 0, kv_heads: int = 0) -> dict:
     """Use per category, the device budget, utilisation and whether it fits."""
     use = dict.fromkeys(CATEGORIES, 0.0)
-    units = unit_use(m, head_dim)
+    units = unit_use(m, head_dim, kv_heads)
     for fig in units.values():
         for c in ("LUT", "FF", "DSP", "BRAM36"):
             use[c] += fig[c]

@@ -45,8 +45,9 @@ class Step:
         step on these units first (hardware level).
     rows_per_channel, channels: a lowered linear's row split and the HBM channels of its
         regions (0 / empty at the model level: the lowering's rule, `tiling.split_rows`).
-    fused: a kv_append that the following attention command performs (stream_attention_unit
-        appends and attends in one command): no command of its own.
+    fused: a model-level append that the attention reading the cache performs (lower-to-accel
+        fuses lattn.append into the attention: stream_attention_unit appends and attends in one
+        command): no command of its own.  A lowered accel.kv_append is an append-only command.
     """
 
     kind: str
@@ -135,11 +136,10 @@ def from_schedule(schedule: accel.ScheduleOp) -> Workload:
     buffers = [o for o in module.ops if isinstance(o, accel.BufferOp)] if module else []
     regions = {o.sym_name.data: o for o in module.ops if isinstance(o, accel.HBMRegionOp)}
     engine = next((o for o in module.ops if isinstance(o, accel.EngineOp)), None)
-    ops = list(schedule.body.block.ops)
     buf_bytes = {o.sym_name.data: o.bytes.value.data for o in buffers}
     pending: tuple[str, ...] = ()
     inv_units = {v: k for k, v in accel.UNITS.items()}
-    for i, op in enumerate(ops):
+    for op in schedule.body.block.ops:
         if isinstance(op, accel.BarrierOp):
             pending = tuple(sorted(set(pending) | {inv_units[u] for u in op.unit_set()}))
             continue
@@ -192,7 +192,6 @@ def from_schedule(schedule: accel.ScheduleOp) -> Workload:
                 sink=_int(att, "sink"),
                 window=_int(att, "window"),
                 in_bytes=b(op.k) + b(op.v),
-                fused=any(isinstance(a, accel.AttentionOp) and a.kv == op.kv for a in ops[i + 1 :]),
             )
         elif isinstance(op, accel.VectorOp):
             step = Step(

@@ -37,7 +37,7 @@ ENGINE = EngineConfig(
     clock_mhz=225.0,
     channels=32,
     weight_channels=32,
-    kv_channels=4,
+    kv_channels=32,
     misc_channel=31,
     words_per_cycle=1.9965,
     mac_blocks=4,
@@ -168,7 +168,7 @@ def test_resources_of_the_stream_engine():
 
     base = json.loads(BASELINE_PATH.read_text())["primitives"]
     m = Machine(U280, derive_engine(U280))
-    r = resource_estimate(m, 11008, 128)
+    r = resource_estimate(m, 11008, 128, 32)
     lin = stream_unit_resources(base, 32, m.engine.lanes_per_channel)
     assert r["units"]["stream_linear_unit"]["DSP"] == round(lin["DSP"])
     # 32 pipelines of stream_attn_pipe, each 128 / 16 = 8x the baseline's lanes.

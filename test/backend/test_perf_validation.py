@@ -61,7 +61,7 @@ LINEAR_CONFIGS = [
         dict(channels=3, channel_bandwidth_gbps=0.4, latency_cycles=8),
         1,
         256,
-        [(48, 32), (64, 64)],
+        [(64, 32), (48, 64)],
     ),
     (
         "sim-wide T=3",

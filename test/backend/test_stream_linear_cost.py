@@ -10,7 +10,7 @@ The configurations vary what the rule must capture: 256- and 512-bit stream port
 builds of the unit's own test, reused), stream-bound delivery (the decode case: fewer words per
 cycle than the lanes consume) and compute-bound delivery (GEMM tiles of 3 and 4 tokens: the lane
 FIFOs fill and back-pressure the stream), G = 32 / 64 / 128, passes that do not fill the lanes,
-and the int8 datapath.
+the int8 datapath, and many channels of few lanes whose word writes queue at the arbiter.
 
 Run: `.venv/bin/pytest -s -m slow test/backend/test_stream_linear_cost.py` (prints the table).
 """
@@ -31,6 +31,9 @@ CONFIGS = [
     ("512-bit decode, stream bound", (2, 4, 512), 0.375, [(64, 256, 128, 1)]),
     ("512-bit GEMM tile, full rate", (2, 4, 512), 2.0, [(72, 192, 64, 3)]),
     ("512-bit int8 LM head", (2, 4, 512), 0.5, [(200, 128, 0, 1, "int8")]),
+    # 4 channels of one lane, 4-token tiles: each row's 4 word writes per channel fill the
+    # channel's write FIFO while the arbiter serves the 4 channels (the writer-bound case).
+    ("256-bit 4x1 GEMM tile, write bound", (4, 1, 256), 4.0, [(128, 64, 32, 4)]),
 ]
 
 
