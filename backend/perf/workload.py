@@ -5,8 +5,9 @@ bound to an engine unit, with its data dependencies.  It is read from either lev
 
 * the hardware level (`accel.schedule`): the instructions as lowered, with the schedule's
   barriers as the ordering (`from_schedule`);
-* the model or compressed level (smla/lattn): one step per op, ordered by SSA dependencies,
-  with the AccLLM compression applied by assumption where the IR is still float
+* the model or compressed level (smla/lattn): one step per op, in op order, each after the
+  previous one (the emitted schedule serialises every command: the units share the activation
+  buffer's port), with the AccLLM compression applied by assumption where the IR is still float
   (`from_model`; a config-only import has float weights and no data to compress).
 
 Token counts are not part of a step: the estimator evaluates the same workload for prefill of T
@@ -231,8 +232,14 @@ class _ModelReader:
         self.producer: dict[SSAValue, int] = {}
         self.requant: dict[SSAValue, int] = {}  # float linear input -> assumed A8 requantize
 
+    def _serial(self) -> set[int]:
+        """The previous step: the emitted schedule runs one command at a time (every unit
+        shares the activation buffer's port, so accel-insert-barriers serialises them)."""
+        return {len(self.wl.steps) - 1} if self.wl.steps else set()
+
     def add(self, step: Step, op: Operation, inputs: list[SSAValue]) -> int:
-        deps = tuple(sorted({self.producer[v] for v in inputs if v in self.producer}))
+        deps = {self.producer[v] for v in inputs if v in self.producer} | self._serial()
+        deps = tuple(sorted(deps))
         self.wl.steps.append(Step(**{**step.__dict__, "deps": deps}))
         idx = len(self.wl.steps) - 1
         for r in op.results:
@@ -245,8 +252,8 @@ class _ModelReader:
             return
         n = _shape(x)[-1]
         step = Step("requantize", "vec", length=n, in_bytes=4 * n, out_bytes=n + 1)
-        deps = (self.producer[x],) if x in self.producer else ()
-        self.wl.steps.append(Step(**{**step.__dict__, "deps": deps}))
+        deps = ({self.producer[x]} if x in self.producer else set()) | self._serial()
+        self.wl.steps.append(Step(**{**step.__dict__, "deps": tuple(sorted(deps))}))
         self.requant[x] = len(self.wl.steps) - 1
 
     def linear(self, op: Operation, lm_head: bool) -> None:
