@@ -144,7 +144,10 @@ def main() -> None:
         f"linear weights + metadata: {f['linear_bytes_per_token'] / 1e6:,.1f} MB per token "
         f"(old layout {f['old_linear_bytes_per_token'] / 1e6:,.1f} MB)"
     )
-    print("(estimates of the RTL as written; the unit is not yet in the emitted top)")
+    print(
+        "(estimates of the RTL as written, each command alone from an empty stream; "
+        "perf_7b prices the program)"
+    )
     write_results("stream_linear_7b", f)
 
 
