@@ -530,11 +530,6 @@ def stream_attention_cost(s: Step, m: Machine, tokens: int, position: int) -> Co
 # ---- row units --------------------------------------------------------------------------------
 
 
-def visible(position: int, sink: int, window: int) -> int:
-    """Keys a query at 0-based `position` sees under Λ (contract lambda_visible)."""
-    return min(position + 1, sink + window)
-
-
 def a8_search_cycles(row_max_log2: float = ROW_MAX_LOG2) -> int:
     """Exponent search of an A8 row (vector_unit / attention_unit S_SEARCH): candidates from
     act_exp_max = 31 down, one per cycle, to the largest f with max|x| * 2^f <= 127."""
