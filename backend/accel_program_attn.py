@@ -1,14 +1,11 @@
-"""Descriptors of the attention unit (`rtl_lib/attention_unit.sv`): accel.kv_append and
-accel.attention.
+"""Descriptors of the stream attention unit (`rtl_lib/stream_attention_unit.sv`):
+accel.attention (append + attend) and accel.kv_append (append only), and the HBM image of its
+Λ rings.
 
 One 256-bit word per instruction, held in the descriptor ROM like `accel_program`'s linear
-descriptors; the sequencer's DISPATCH to unit `kv` (kv_append) or `attn` (attention) carries its
-index. Both instructions share one layout (`ATTN_FIELDS`); `flags` says what the unit does per
-token: bit 0 attend, bit 1 append K/V first, bit 2 add the runtime position register.
-
-A prefill attention must append each token right before its query attends (a Λ window shorter
-than the prompt reuses slots that earlier queries still see), so `attention_descriptor` of a
-gemm-mode attention takes the K/V buffers of the layer's kv_append and sets both flags.
+descriptors; the sequencer's DISPATCH to unit `attn` or `kv` carries its index. `flags` says what
+the command does: bit 0 attend, bit 1 append the tokens' K/V (after the attends), bit 2 add the
+runtime position register to `pos_base`.
 """
 
 from __future__ import annotations
@@ -19,51 +16,7 @@ from accllm.backend import tiling
 from accllm.backend.accel_program import EncodingError, pack_fields
 from accllm.numerics import contract as ct
 
-# (field, bits), least significant first: the layout `attention_unit.sv` unpacks.
-ATTN_FIELDS: tuple[tuple[str, int], ...] = (
-    ("q_base", 24),  # activation-buffer word of token 0's Q15.16 query row (heads * hd)
-    ("k_base", 24),  # ... of token 0's K row (kv_heads * hd, after RoPE)
-    ("v_base", 24),  # ... of token 0's V row
-    ("o_base", 24),  # ... of token 0's Q15.16 output row (heads * hd)
-    ("kv_base", 24),  # first KV-memory record of the layer's cache (tiling.kv_entry_base)
-    ("pos_base", 32),  # absolute position of token 0 (plus the position register if flag 2)
-    ("tokens", 16),
-    ("heads", 8),
-    ("kv_heads", 8),
-    ("score_mult", 16),  # contract.attention_score_scale(hd): M
-    ("score_shift", 8),  # ... and its shift sh
-    ("flags", 8),
-    ("rep", 8),  # heads / kv_heads (GQA group)
-    ("reserved", 32),
-)
-assert sum(b for _, b in ATTN_FIELDS) == ct.NUMERICS.word_bits
-
 FLAG_ATTEND, FLAG_APPEND, FLAG_POS_REG = 1, 2, 4
-
-
-@dataclass(frozen=True)
-class AttnDescriptor:
-    q_base: int
-    k_base: int
-    v_base: int
-    o_base: int
-    kv_base: int
-    pos_base: int
-    tokens: int
-    heads: int
-    kv_heads: int
-    score_mult: int
-    score_shift: int
-    flags: int
-    rep: int
-    reserved: int = 0
-
-    def pack(self) -> int:
-        """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
-        return pack_fields(ATTN_FIELDS, astuple(self))
-
-
-assert [f.name for f in fields(AttnDescriptor)] == [n for n, _ in ATTN_FIELDS]
 
 
 def _check_geometry(heads: int, kv_heads: int, head_dim: int) -> None:
@@ -71,74 +24,6 @@ def _check_geometry(heads: int, kv_heads: int, head_dim: int) -> None:
         raise EncodingError(f"the attention unit needs head_dim % 8 == 0, got {head_dim}")
     if kv_heads < 1 or heads % kv_heads:
         raise EncodingError(f"{heads} query heads are not a multiple of {kv_heads} KV heads")
-
-
-def kv_append_descriptor(
-    *,
-    k_base: int,
-    v_base: int,
-    kv_base: int,
-    kv_heads: int,
-    head_dim: int,
-    tokens: int,
-    position: int | None,
-) -> AttnDescriptor:
-    """accel.kv_append: KV4-quantize `tokens` K/V rows and write them to their Λ slots.
-    `position`: absolute position of the first token, or None for the position register."""
-    _check_geometry(kv_heads, kv_heads, head_dim)
-    return AttnDescriptor(
-        q_base=0,
-        k_base=k_base,
-        v_base=v_base,
-        o_base=0,
-        kv_base=kv_base,
-        pos_base=position or 0,
-        tokens=tokens,
-        heads=kv_heads,
-        kv_heads=kv_heads,
-        score_mult=0,
-        score_shift=0,
-        flags=FLAG_APPEND | (FLAG_POS_REG if position is None else 0),
-        rep=1,
-    )
-
-
-def attention_descriptor(
-    *,
-    q_base: int,
-    o_base: int,
-    kv_base: int,
-    heads: int,
-    kv_heads: int,
-    head_dim: int,
-    tokens: int,
-    position: int | None,
-    k_base: int | None = None,
-    v_base: int | None = None,
-) -> AttnDescriptor:
-    """accel.attention over the layer's Λ cache. With k_base/v_base (required when tokens > 1:
-    prefill) each token's K/V is appended right before its query attends."""
-    _check_geometry(heads, kv_heads, head_dim)
-    fused = k_base is not None and v_base is not None
-    if tokens > 1 and not fused:
-        raise EncodingError("a prefill attention needs the K/V buffers of its kv_append")
-    mult, sh = ct.attention_score_scale(head_dim)
-    flags = FLAG_ATTEND | (FLAG_APPEND if fused else 0)
-    return AttnDescriptor(
-        q_base=q_base,
-        k_base=k_base or 0,
-        v_base=v_base or 0,
-        o_base=o_base,
-        kv_base=kv_base,
-        pos_base=position or 0,
-        tokens=tokens,
-        heads=heads,
-        kv_heads=kv_heads,
-        score_mult=mult,
-        score_shift=sh,
-        flags=flags | (FLAG_POS_REG if position is None else 0),
-        rep=heads // kv_heads,
-    )
 
 
 def q15_row_words(tokens: int, heads: int, head_dim: int) -> int:
@@ -253,7 +138,6 @@ def stream_attention_descriptor(
         flags=flags | (FLAG_POS_REG if position is None else 0),
         rep=rep,
     )
-
 
 
 def kv_ring_bytes(cache, layer: int, layer_addr: int, pipes: int) -> dict[int, dict[int, int]]:

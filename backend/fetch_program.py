@@ -73,9 +73,7 @@ def schedule_programs(
     """Channel -> the fetch program of `sched` on it (END-terminated), for every channel of the
     engine that streams (channels the schedule does not read get a lone END)."""
     regions = {o.sym_name.data: o for o in module.ops if isinstance(o, accel.HBMRegionOp)}
-    progs: dict[int, list[fetch_isa.Entry]] = {
-        c: [] for c in range(engine.get("weight_channels"))
-    }
+    progs: dict[int, list[fetch_isa.Entry]] = {c: [] for c in range(engine.get("weight_channels"))}
     for op in sched.body.block.ops:
         if isinstance(op, accel.InstructionOp):
             for c, entries in instruction_reads(op, engine, regions).items():

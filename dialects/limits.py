@@ -7,8 +7,8 @@ a Verilog `parameter int`, or make an emitter build tables until memory runs out
 
 from __future__ import annotations
 
-from accllm.backend.accel_program import LINEAR_FIELDS
-from accllm.backend.accel_program_attn import ATTN_FIELDS
+from accllm.backend.accel_program import STREAM_LINEAR_FIELDS
+from accllm.backend.accel_program_attn import STREAM_ATTN_FIELDS
 
 
 def field_max(fields: tuple[tuple[str, int], ...], name: str) -> int:
@@ -19,11 +19,11 @@ def field_max(fields: tuple[tuple[str, int], ...], name: str) -> int:
 # Verilog `parameter int` (SINK, WINDOW, HEAD_DIM, MAX_POS, KV_ENTRIES, ...) is 32-bit signed.
 RTL_PARAM_MAX = (1 << 31) - 1
 # Attention descriptor fields (attention_unit.sv): heads and kv_heads are 8 bits, tokens 16.
-MAX_HEADS = field_max(ATTN_FIELDS, "heads")
-MAX_TOKENS = field_max(ATTN_FIELDS, "tokens")
+MAX_HEADS = field_max(STREAM_ATTN_FIELDS, "heads")
+MAX_TOKENS = field_max(STREAM_ATTN_FIELDS, "tokens")
 # Linear descriptor fields (linear_unit.sv): n, k and rows_per_channel are 20 bits; the LM head is
 # a linear with n = vocab, so the vocabulary is bounded by it too.
-MAX_FEATURES = field_max(LINEAR_FIELDS, "n")
+MAX_FEATURES = field_max(STREAM_LINEAR_FIELDS, "n")
 # RMSNorm: the contract keeps the sum of squares below 2^47 for H <= 2^16 (smla.rmsnorm).
 MAX_HIDDEN = 1 << 16
 # RoPE: the tables (contract.rope_tables) have ceil(max_positions / 64) high rows per frequency

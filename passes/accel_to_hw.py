@@ -1,35 +1,39 @@
 """accel-to-hw: the accel level -> a structural hw/comb/seq netlist of rtl_lib modules.
 
 The module's `accel.engine`, regions, buffers and schedules become one top `hw.module`
-(`accllm_top` by default) that instantiates `hw.module.extern`s of rtl_lib primitives with
-parameters taken from the engine:
+(`accllm_top` by default) that instantiates `hw.module.extern`s of rtl_lib primitives (port lists
+read from their headers) with parameters taken from the engine: the decoupled access / execute
+engine of docs/engine.md.
 
 - `sequencer` + a program `rom`: every `accel.schedule` is one program (its instructions as
   `isa.Dispatch` / `isa.Barrier`, then `isa.Halt`, encoded by `isa.encode_program`); programs
   sit back to back in one ROM, the top's `prog_base` input is added to the sequencer's fetch
   address, and the module attribute `accel.programs` maps schedule names to their base;
-- per engine unit with RTL, its descriptor ROM and the unit: `linear_unit` (unit `mac`,
-  `accel.linear` with W2 weights, descriptors `accel_program.LinearDescriptor`, one per op) and
-  `attention_unit` (units `attn` and `kv`, `accel.attention` / `accel.kv_append`, descriptors
-  `accel_program_attn.AttnDescriptor`; KV memory records placed per kv region, `KVLayout`; the
-  decode position is the top's `pos` input, prefill ops are at positions 0..T-1), and the
-  vector units (`vector_unit`, `norm_unit`, `rope_cmd_unit`, `embedding_unit`: an
-  `accel.vector` embedding is a DISPATCH to unit `vec` with payload bit `EMB_SELECT_BIT`; its
-  token ids sit after every activation buffer, the word recorded per schedule in the module
-  attribute `accel.token_ids`, where the host writes them before the program);
-- one `axi_read_master` per HBM channel a unit reads (the weight channels and the misc channel
-  of the metadata), whose AXI4 read ports are ports of the top (`hbm<c>_ar*`, `hbm<c>_r*`), so
-  the HBM (or `backend/sim/hbm.AxiHbm`) is outside the design;
+- access: per HBM channel a `stream_prefetcher` with its fetch-program ROM (`fetch_c<c>.hex`:
+  every schedule's reads on the channel, `backend/fetch_program.py`, at the same base in every
+  ROM, attribute `accel.fetch_programs`; the top's `fetch_base` input starts them with the
+  program) on AXI port `hbm<c>_*`, and a `stream_demux` routing the beats by unit tag;
+- execute: `stream_linear_unit` (unit `mac`: one `StreamLinearDescriptor` per GEMM tile of each
+  `accel.linear`), `stream_attention_unit` (units `attn` and `kv`: one `StreamAttnDescriptor` per
+  `accel.attention` -- which appends its tokens -- or `accel.kv_append`; KV rings in HBM, written
+  through one `axi_write_master` per attention pipeline on the write channels of
+  `hbm0_*` ..), and the vector units (`vector_unit`, `norm_unit`, `rope_cmd_unit`,
+  `embedding_unit`: an `accel.vector` embedding is a DISPATCH to unit `vec` with payload bit
+  `EMB_SELECT_BIT`; its token ids sit after every activation buffer, the word recorded per
+  schedule in the module attribute `accel.token_ids`, where the host writes them before the
+  program); norm gains and embedding rows come through one `axi_read_master` on AXI port
+  `tbl_*` (the misc channel);
 - `act_ram`, port b to the engine units, port a to the host (`host_*` ports: load inputs,
   read outputs while the engine is idle). No unit can stall on port b, so the program must
   never run two engine instances at once: the schedule's barriers (`accel-insert-barriers`)
-  ensure it, this pass checks them (`missing_barrier`), and port b follows attention_unit
-  while it is busy.
+  ensure it, this pass checks them (`missing_barrier`), and port b follows the busy unit.
 
-The ROM images go into the module attribute `accel.mem_images` (file -> `$readmemh` text), read
-by `backend/verilog/emit.py`.  An instruction whose unit has no RTL in `rtl_lib/primitives.py`
-or that this pass does not wire (vector kinds without RTL) is an error naming the op: a netlist
-never silently lacks a unit.  The accel ops are replaced by the netlist.
+Outputs `fetch_idle` (every prefetcher idle: all fetched beats consumed) and `fetch_err` (an
+illegal fetch entry or unit tag) let the host check the access side. The ROM images go into the
+module attribute `accel.mem_images` (file -> `$readmemh` text), read by
+`backend/verilog/emit.py`. An instruction whose unit has no RTL in `rtl_lib/primitives.py` or
+that this pass does not wire (vector kinds without RTL) is an error naming the op: a netlist
+never silently lacks a unit. The accel ops are replaced by the netlist.
 """
 
 from __future__ import annotations
@@ -101,18 +105,10 @@ ROPE_DESC_IMAGE = "rope_desc.hex"
 NUM_UNITS = len(accel.UNITS)
 LOOP_DEPTH = 4  # the sequencer's loop stack (programs emitted here use no loops yet)
 OUTST_W = 4
-AXI_LEN_W = 24  # axi_read_master / linear_unit command length width (words)
+AXI_LEN_W = 24  # the table master's (axi_read_master) command length width (words)
 AXI_MAX_BURST = 64
 AXI_MAX_OUTSTANDING = 4
-AXI_DATA_W = tiling.WORD_BITS  # one stream word per beat (the units consume 256-bit words)
-
-
-def engine_words_per_cycle(engine: accel.EngineOp) -> float:
-    """Stream words per cycle one weight channel delivers on the engine's target (it does not
-    depend on the layer sizes, so any max_features gives it)."""
-    from accllm.backend.target_desc import derive_engine, load_target
-
-    return derive_engine(load_target(engine.target.data)).words_per_cycle
+AXI_DATA_W = tiling.WORD_BITS  # the table port's beat: one 256-bit word
 
 
 def clog2(n: int) -> int:

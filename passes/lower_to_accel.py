@@ -125,6 +125,8 @@ class _Lowering:
     # The KV region of each attention layer, in order: the cache identity shared by every
     # schedule (prefill writes it, later decode steps read and extend the same bytes).
     kv_by_layer: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)
+    # (parameter, n, k, group, precision) -> its stream regions, shared by every schedule
+    weight_regions: dict[tuple, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.alloc = _Allocator(self.engine)
@@ -261,10 +263,17 @@ class _FuncLowering:
             precision, group = "int8", k
         layout = tiling.stream_layout(n, k, group, precision, split, self.eng.words_per_beat)
         words = layout.beats * layout.words_per_beat
-        regions = [
-            self.low.region(f"{hint}_c{c}", "weights", c, words, src)
-            for c in range(split.channels_used)
-        ]
+        # Every schedule (the prefill chunk, the decode step) streams the same weights: one
+        # copy in HBM per parameter (an inline weight has no name to share by).
+        key = (src, n, k, group, precision) if src != "inline" else None
+        regions = self.low.weight_regions.get(key) if key else None
+        if regions is None:
+            regions = [
+                self.low.region(f"{hint}_c{c}", "weights", c, words, src)
+                for c in range(split.channels_used)
+            ]
+            if key:
+                self.low.weight_regions[key] = regions
         xin, yout = self.act(x, op), self.act(y, op)
         inst = accel.LinearOp.create(
             properties={

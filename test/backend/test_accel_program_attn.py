@@ -1,18 +1,20 @@
-"""Descriptors of the attention unit (accllm.backend.accel_program_attn).
+"""Descriptors of the stream attention unit (accllm.backend.accel_program_attn) and its ring image.
 
-The 256-bit words are decoded here bit by bit at the offsets `rtl_lib/attention_unit.sv` slices
-(written out below, not taken from ATTN_FIELDS); the RTL side is tested by
-rtl_lib/tests/test_attention_unit.py.
+The 256-bit words are decoded here bit by bit at the offsets `rtl_lib/stream_attention_unit.sv`
+slices (written out below, not taken from STREAM_ATTN_FIELDS); the RTL side is tested by
+rtl_lib/tests/test_stream_attention_unit.py and the whole accelerator's tests.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from accllm.backend import accel_program_attn as apa
 from accllm.backend import tiling
 from accllm.backend.accel_program import EncodingError
 from accllm.numerics import contract as ct
+from accllm.numerics import golden
 
 # (offset, width) of each field in the RTL's unpacking order (LSB first).
 OFFSETS = {
@@ -20,17 +22,18 @@ OFFSETS = {
     "k_base": (24, 24),
     "v_base": (48, 24),
     "o_base": (72, 24),
-    "kv_base": (96, 24),
-    "pos_base": (120, 32),
-    "tokens": (152, 16),
-    "heads": (168, 8),
-    "kv_heads": (176, 8),
-    "score_mult": (184, 16),
-    "score_shift": (200, 8),
-    "flags": (208, 8),
-    "rep": (216, 8),
-    "reserved": (224, 32),
+    "kv_addr": (96, 32),
+    "pos_base": (128, 32),
+    "tokens": (160, 16),
+    "heads": (176, 8),
+    "kv_heads": (184, 8),
+    "score_mult": (192, 16),
+    "score_shift": (208, 8),
+    "flags": (216, 8),
+    "rep": (224, 8),
+    "reserved": (232, 24),
 }
+LIMITS = apa.StreamAttnLimits(kv_heads=4, rep=4, tokens=16)
 
 
 def field(word: int, name: str) -> int:
@@ -38,19 +41,19 @@ def field(word: int, name: str) -> int:
     return word >> off & ((1 << width) - 1)
 
 
-def test_prefill_attention_fuses_the_append():
-    kvb = tiling.kv_entry_base(1, 2, 2, 6)
-    d = apa.attention_descriptor(
+def test_prefill_command_appends_and_attends():
+    d = apa.stream_attention_descriptor(
         q_base=0x123456,
+        k_base=0x111,
+        v_base=0x222,
         o_base=0xABCDE,
-        kv_base=kvb,
+        kv_addr=0x4000,
         heads=4,
         kv_heads=2,
         head_dim=16,
         tokens=12,
         position=7,
-        k_base=0x111,
-        v_base=0x222,
+        limits=LIMITS,
     )
     w = d.pack()
     assert w < 1 << 256
@@ -60,7 +63,7 @@ def test_prefill_attention_fuses_the_append():
         "k_base": 0x111,
         "v_base": 0x222,
         "o_base": 0xABCDE,
-        "kv_base": 16,  # layer 1 after 2 heads x 8 slots
+        "kv_addr": 0x4000,
         "pos_base": 7,
         "tokens": 12,
         "heads": 4,
@@ -76,41 +79,58 @@ def test_prefill_attention_fuses_the_append():
     assert abs(m / 2**sh - 1.4426950408889634 / 4) < 2**-16
 
 
-def test_decode_uses_the_position_register():
-    app = apa.kv_append_descriptor(
-        k_base=5, v_base=9, kv_base=0, kv_heads=2, head_dim=16, tokens=1, position=None
+def test_decode_and_append_only_use_the_position_register():
+    common = dict(q_base=3, k_base=5, v_base=9, o_base=4, kv_addr=0, tokens=1, position=None)
+    att = apa.stream_attention_descriptor(
+        heads=8, kv_heads=2, head_dim=32, limits=LIMITS, **common
+    ).pack()
+    assert field(att, "flags") == 0b111  # attend + append + position register
+    assert (field(att, "rep"), field(att, "pos_base")) == (4, 0)
+    app = apa.stream_attention_descriptor(
+        heads=2, kv_heads=2, head_dim=32, limits=LIMITS, attend=False, **common
     ).pack()
     assert field(app, "flags") == 0b110  # append + position register, no attention
-    assert (field(app, "k_base"), field(app, "v_base"), field(app, "tokens")) == (5, 9, 1)
-    att = apa.attention_descriptor(
-        q_base=3, o_base=4, kv_base=0, heads=8, kv_heads=2, head_dim=32, tokens=1, position=None
-    ).pack()
-    assert field(att, "flags") == 0b101  # attend + position register, no fused append
-    assert (field(att, "rep"), field(att, "pos_base")) == (4, 0)
 
 
 def test_rejects_what_the_unit_cannot_run():
-    common = dict(q_base=0, o_base=0, kv_base=0, tokens=12, position=0)
-    with pytest.raises(EncodingError, match="K/V buffers"):
-        apa.attention_descriptor(heads=4, kv_heads=2, head_dim=16, **common)
+    common = dict(q_base=0, k_base=0, v_base=0, o_base=0, kv_addr=0, position=0, limits=LIMITS)
     with pytest.raises(EncodingError, match="head_dim"):
-        apa.attention_descriptor(heads=4, kv_heads=2, head_dim=12, k_base=0, v_base=0, **common)
+        apa.stream_attention_descriptor(heads=4, kv_heads=2, head_dim=24, tokens=1, **common)
     with pytest.raises(EncodingError, match="multiple"):
-        apa.attention_descriptor(heads=6, kv_heads=4, head_dim=16, k_base=0, v_base=0, **common)
+        apa.stream_attention_descriptor(heads=6, kv_heads=4, head_dim=16, tokens=1, **common)
+    with pytest.raises(EncodingError, match="tokens=17"):
+        apa.stream_attention_descriptor(heads=4, kv_heads=2, head_dim=16, tokens=17, **common)
+    with pytest.raises(EncodingError, match="rep=8"):
+        apa.stream_attention_descriptor(heads=16, kv_heads=2, head_dim=16, tokens=1, **common)
     with pytest.raises(EncodingError, match="q_base"):
-        apa.attention_descriptor(
-            q_base=1 << 24,
-            o_base=0,
-            kv_base=0,
-            heads=4,
-            kv_heads=2,
-            head_dim=16,
-            tokens=1,
-            position=0,
+        apa.stream_attention_descriptor(
+            heads=4, kv_heads=2, head_dim=16, tokens=1, **{**common, "q_base": 1 << 24}
         ).pack()
 
 
-def test_row_and_cache_sizes():
+def test_ring_image_follows_the_ring_layout():
+    """kv_ring_bytes puts slot s of head g at its ring's code / scale offsets on channel
+    g mod pipes, and only the filled slots."""
+    hd, sink, window, kvh, pipes = 16, 2, 6, 3, 2
+    cache = golden.LambdaKVCache(1, kvh, hd, sink, window)
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.integers(-(1 << 18), 1 << 18, size=(3, kvh, hd)) for _ in range(3))
+    golden.lambda_attention_step(q, k, v, np.arange(3), cache, 0)  # fills slots 0, 1, 2
+    ring = tiling.kv_ring(hd, sink, window)
+    got = apa.kv_ring_bytes(cache, 0, 0x1000, pipes)
+    assert set(got) == {0, 1}
+    cb = hd // 2
+    for g in range(kvh):
+        base = tiling.kv_head_addr(0x1000, g, pipes, ring)
+        mem = got[g % pipes]
+        for s in range(3):
+            assert bytes(mem[base + ring.k_codes + s * cb + i] for i in range(cb)) == bytes(
+                cache.k_packed[0, g, s]
+            )
+            assert mem[base + ring.v_scales + 2 * s] == cache.v_zp[0, g, s]
+            assert mem[base + ring.k_scales + 2 * s + 1] == int(cache.k_exp[0, g, s]) & 0xFF
+        assert base + ring.k_codes + 3 * cb not in mem  # slot 3 is empty
+
+
+def test_row_sizes():
     assert apa.q15_row_words(12, 4, 16) == 12 * 8
-    assert tiling.kv_entries(4, 2, 6) == 32
-    assert tiling.kv_entry_base(2, 4, 2, 6) == 64

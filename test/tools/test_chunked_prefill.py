@@ -1,34 +1,24 @@
 """One emitted accelerator prefills prompts of any length (issue #14, item 3).
 
 The driver emits the default tiny model's accelerator once, with 4-token chunk programs
-(`--chunk 4 --stop-after emit`); then the same design prefills prompts of 1, C-1, C, C+1 and
-3C+5 tokens (chunks at run-time positions, then single-token steps) and decodes after them,
-and every prompt row's logits, every decoded token and its logits equal the integer golden
-model's (which prefills the whole prompt at once).
+(`--chunk 4 --stop-after emit`: conftest's `tiny_build`); then the same design prefills
+prompts of 1, C-1, C, C+1 and 3C+5 tokens (chunks at run-time positions, then single-token
+steps) and decodes after them, and every prompt row's logits, every decoded token and its
+logits equal the integer golden model's (which prefills the whole prompt at once).
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-BIN = Path(sys.executable).parent
-CHUNK = 4
+CHUNK = 4  # test/conftest.py: TINY_CHUNK
 STEPS = 3  # decode steps after each prompt: past the Λ window (S=2, W=2) wrap
 
 
 @pytest.fixture(scope="module")
-def design(tmp_path_factory):
-    out = tmp_path_factory.mktemp("chunked") / "flow"
-    cmd = [str(BIN / "accllm"), "compile", "-o", str(out), "--sink", "2", "--window", "2"]
-    cmd += ["--prompt-len", "6", "--chunk", str(CHUNK), "--stop-after", "emit"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out
+def design(tiny_build):
+    return tiny_build
 
 
 @pytest.mark.slow

@@ -74,6 +74,10 @@ def test_u280_lowers_and_emits_but_does_not_simulate(tmp_path):
     proc = subprocess.run(base, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (out / "verilog" / "filelist.f").exists()
+    # a card target also gets the Vitis RTL kernel packaging (test/backend/test_vitis_kernel.py)
+    for f in ("accllm_kernel.sv", "kernel.xml", "package_xo.tcl", "link.cfg", "build.sh"):
+        assert (out / "vitis" / f).is_file(), f
+    assert "sp=accllm_kernel_1.m_axi_hbm0:HBM[0]" in (out / "vitis" / "link.cfg").read_text()
     # refused before any work: nothing of a new output directory is created
     fresh = [*base[:3], str(tmp_path / "u280-sim"), *base[4:], "--simulate"]
     proc = subprocess.run(fresh, capture_output=True, text=True)

@@ -1,0 +1,1 @@
+"""Vitis RTL kernel packaging of the emitted accelerator top (docs/vitis.md)."""
