@@ -1,25 +1,31 @@
-"""The Llama-2-7B estimate on u280 from a config-only import (docs/performance.md figures).
+"""The Llama-2-7B estimate of the emitted stream engine on u280 (docs/performance.md figures).
 
     python -m accllm.bench.perf_7b [--mlir l7b.mlir] [--png docs/img/roofline_llama2_7b_u280.png]
 
 Imports test/Passes/estimate/Inputs/llama2_7b/config.json config-only (unless --mlir gives the
-import), runs the estimate for S=4 and W in {1020, 2044} with the design as lowered today and
-with every roofline option, prints decode / prefill tokens/s, bytes per token, HBM utilisation
-and resource fit next to AccLLM (164 tokens/s) and FlightLLM (55), breaks the decode bytes per
-token down by component against docs/DESIGN's 1.68 GB estimate, draws the roofline plot, and
-writes results/perf_7b.json.
+import) and estimates, for S = 4 and W in {1020, 2044}, the engine the compiler emits for u280
+(docs/engine.md: per-channel prefetchers, stream_linear_unit, stream_attention_unit with the KV
+rings in HBM): decode tokens/s at contexts up to 4096, prefill of 512 / 2048 tokens, HBM bytes
+per token and the roofline, cycles by kind of step, resources and the fit verdict.  Printed
+beside the previous engine's figure (3.39 decode tokens/s, linear_unit / attention_unit with the
+KV cache on chip), AccLLM (164) and FlightLLM (55).  Breaks the decode bytes per token down by
+component, draws the roofline plot and writes results/perf_7b.json.  These are estimates of the
+RTL as generated (the cost rules of docs/performance.md), not of a full-width simulation.
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 
 from accllm.bench._common import LLAMA2_7B, REPO, write_results
 
 PUBLISHED = {"AccLLM (U280, 33 W)": 164.0, "FlightLLM (U280)": 55.0}
+# The previous engine (linear_unit, attention_unit with the KV cache on chip), as lowered, S = 4,
+# W = 1020, context 4096 (docs/performance.md before the stream engine; issue 13).
+BEFORE = {"decode_tokens_per_s": 3.39, "hbm_bytes_per_token": 1.881e9, "prefill512": 10.9}
+ISSUE_TARGET = {"decode_tokens_per_s": 230.0, "prefill512_tokens_per_s": 200.0}
 
 
 def load(mlir: str | None):
@@ -38,11 +44,31 @@ def load(mlir: str | None):
     return Parser(ctx, Path(mlir).read_text()).parse_module()
 
 
-def main() -> None:
-    from accllm.backend.perf.cost import ROOFLINE_OPTIONS, PerfOptions, step_cost
-    from accllm.backend.perf.estimate import estimate_module, machine_for, with_window
-    from accllm.backend.perf.roofline_plot import draw_roofline
+def bytes_by_component(module, window: int) -> dict[str, int]:
+    """Decode bytes per token at a full Λ ring, by component (what the HBM moves)."""
+    from accllm.backend.perf.cost import step_cost
+    from accllm.backend.perf.estimate import machine_for, with_window
     from accllm.backend.perf.workload import workloads
+
+    wl = with_window(workloads(module)[0], 4, window)
+    m = machine_for(module, wl, "u280")
+    parts: dict[str, float] = {}
+    for s in wl.steps:
+        c = step_cost(s, m, 1, 4095)
+        if s.kind == "linear":
+            key = "LM head (int8 stream)" if s.precision == "int8" else "W2 linears (stream)"
+            parts[key] = parts.get(key, 0.0) + c.read
+        elif s.kind == "attention":
+            parts["KV read (rings)"] = parts.get("KV read (rings)", 0.0) + c.read
+            parts["KV write (append)"] = parts.get("KV write (append)", 0.0) + c.written
+        elif c.read or c.written:
+            parts[f"{s.kind} tables"] = parts.get(f"{s.kind} tables", 0.0) + c.read + c.written
+    return {k: round(v) for k, v in parts.items() if v}
+
+
+def main() -> None:
+    from accllm.backend.perf.estimate import estimate_module
+    from accllm.backend.perf.roofline_plot import draw_roofline
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mlir")
@@ -50,141 +76,87 @@ def main() -> None:
     args = ap.parse_args()
     module = load(args.mlir)
     contexts = (1, 64, 128, 256, 512, 1024, 2048, 4096)
-    designs = {"as lowered": PerfOptions(), "all roofline options": ROOFLINE_OPTIONS}
-    out: dict = {"published_tokens_per_s": PUBLISHED, "estimates": {}}
+    out: dict = {
+        "what": "estimate of the emitted stream engine (RTL as generated), u280, S = 4",
+        "published_tokens_per_s": PUBLISHED,
+        "before_previous_engine_w1020": BEFORE,
+        "issue_13_target": ISSUE_TARGET,
+        "estimates": {},
+    }
     reports = {}
+    print(
+        f"Llama-2-7B on u280, S = 4 (estimate of the emitted stream engine; previous engine "
+        f"{BEFORE['decode_tokens_per_s']} tok/s; AccLLM 164, FlightLLM 55)"
+    )
     for window in (1020, 2044):
-        for name, opts in designs.items():
-            r = estimate_module(module, "u280", opts, sink=4, window=window, contexts=contexts)
-            reports[(window, name)] = r
-            w = r["workloads"][0]
-            full = w["decode"][-1]
-            row = {
-                "options": asdict(opts),
-                "decode_tokens_per_s_full_window": full["tokens_per_s"],
-                "decode_latency_ms": full["latency_ms"],
-                "decode_cycles_by_kind": full["cycles_by_kind"],
-                "hbm_bytes_per_token": full["hbm_bytes_per_token"],
-                "hbm_utilisation": full["hbm_utilisation"],
-                "roofline_tokens_per_s": w["roofline"]["tokens_per_s"],
-                "decode_sweep": {d["context"]: d["tokens_per_s"] for d in w["decode"]},
-                "prefill": {
-                    p["tokens"]: {
-                        "tokens_per_s": p["tokens_per_s"],
-                        "latency_s": round(p["latency_ms"] / 1e3, 2),
-                        "tile_tokens": p["tile_tokens"],
-                    }
-                    for p in w["prefill"]
-                },
-                "resources": w["resources"],
-            }
-            out["estimates"][f"S=4 W={window}, {name}"] = row
-            print(
-                f"S=4 W={window:4d} {name:22s}: decode "
-                f"{row['decode_tokens_per_s_full_window']:7.2f}"
-                f" tok/s, {row['hbm_bytes_per_token'] / 1e9:.3f} GB/token, HBM util "
-                f"{row['hbm_utilisation']:.1%}, roofline {row['roofline_tokens_per_s']:.1f}; "
-                f"prefill 512: {row['prefill'][512]['tokens_per_s']:.1f} tok/s, 2048: "
-                f"{row['prefill'][2048]['tokens_per_s']:.1f} tok/s; fits "
-                f"{row['resources']['fits']} (LUT {row['resources']['utilisation']['LUT']:.1%},"
-                f" DSP {row['resources']['utilisation']['DSP']:.1%}, URAM "
-                f"{row['resources']['utilisation']['URAM']:.1%})"
-            )
-    # Item by item from the design as lowered toward every roofline option (W = 1020, full
-    # window), plus the metadata encoding and spilling activations as single changes.
-    ladder = [
-        ("as lowered", {}),
-        ("+ double_buffer", {"double_buffer": True}),
-        ("+ striping", {"striping": True}),
-        ("+ write_lanes=8", {"write_lanes": 8}),
-        ("+ attn_lanes=512", {"attn_lanes": 512}),
-        ("+ softmax_units=16", {"softmax_units": 16}),
-        ("+ vector_lanes=16", {"vector_lanes": 16}),
-        ("all, encoding=index2", {"encoding": "index2"}),
-        ("all, act_onchip=false", {"encoding": "pattern3", "act_onchip": False}),
-    ]
-    opts: dict = {}
-    out["options_ladder_w1020"] = {}
-    for name, change in ladder:
-        opts |= change
-        r = estimate_module(
-            module,
-            "u280",
-            PerfOptions(**opts),
-            sink=4,
-            window=1020,
-            contexts=(1024,),
-            prompts=(512,),
-        )
+        r = estimate_module(module, "u280", sink=4, window=window, contexts=contexts)
+        reports[window] = r
         w = r["workloads"][0]
-        d, res = w["decode"][0], w["resources"]
-        out["options_ladder_w1020"][name] = {
-            "decode_tokens_per_s": d["tokens_per_s"],
-            "hbm_bytes_per_token": d["hbm_bytes_per_token"],
-            "hbm_utilisation": d["hbm_utilisation"],
-            "roofline": w["roofline"]["tokens_per_s"],
-            "prefill512_tokens_per_s": w["prefill"][0]["tokens_per_s"],
-            "fits": res["fits"],
-            "LUT": res["utilisation"]["LUT"],
-            "DSP": res["utilisation"]["DSP"],
+        full = w["decode"][-1]
+        ctx1024 = next(d for d in w["decode"] if d["context"] == 1024)
+        res = w["resources"]
+        row = {
+            "decode_tokens_per_s_context_4096": full["tokens_per_s"],
+            "decode_tokens_per_s_context_1024": ctx1024["tokens_per_s"],
+            "decode_latency_ms": full["latency_ms"],
+            "decode_cycles": full["cycles"],
+            "decode_cycles_by_kind": full["cycles_by_kind"],
+            "stream_beats_per_channel": full["stream_beats_per_channel"],
+            "hbm_bytes_per_token": full["hbm_bytes_per_token"],
+            "hbm_utilisation": full["hbm_utilisation"],
+            "roofline_tokens_per_s": w["roofline"]["tokens_per_s"],
+            "decode_sweep": {d["context"]: d["tokens_per_s"] for d in w["decode"]},
+            "prefill": {
+                p["tokens"]: {
+                    "tokens_per_s": p["tokens_per_s"],
+                    "latency_s": round(p["latency_ms"] / 1e3, 3),
+                    "program_tokens": p["tile_tokens"],
+                }
+                for p in w["prefill"]
+            },
+            "resources": res,
+            "engine": r["engine"],
         }
+        out["estimates"][f"S=4 W={window}"] = row
         print(
-            f"{name:24s} decode {d['tokens_per_s']:7.2f} tok/s, "
-            f"{d['hbm_bytes_per_token'] / 1e9:.3f} GB/token, util {d['hbm_utilisation']:.1%}, "
-            f"roofline {w['roofline']['tokens_per_s']:.1f},"
-            f" prefill512 {w['prefill'][0]['tokens_per_s']:.1f}, fits {res['fits']}"
+            f"W={window:4d}: decode {row['decode_tokens_per_s_context_4096']:7.2f} tok/s at "
+            f"context 4096 ({row['decode_tokens_per_s_context_1024']:.2f} at 1024), "
+            f"{row['hbm_bytes_per_token'] / 1e9:.3f} GB/token, HBM util "
+            f"{row['hbm_utilisation']:.1%}, roofline {row['roofline_tokens_per_s']:.1f} tok/s; "
+            f"prefill 512: {row['prefill'][512]['tokens_per_s']:.1f} tok/s, 2048: "
+            f"{row['prefill'][2048]['tokens_per_s']:.1f} tok/s"
         )
-    # Each option removed from the all-options design: what it is worth on its own.
-    out["all_but_one_w1020"] = {}
-    for field in (
-        "double_buffer",
-        "striping",
-        "write_lanes",
-        "attn_lanes",
-        "softmax_units",
-        "vector_lanes",
-    ):
-        base = PerfOptions().__getattribute__(field)
-        opts = asdict(ROOFLINE_OPTIONS) | {field: base}
-        r = estimate_module(
-            module,
-            "u280",
-            PerfOptions(**opts),
-            sink=4,
-            window=1020,
-            contexts=(1024,),
-            prompts=(512,),
+        print(f"        decode cycles by kind: {row['decode_cycles_by_kind']}")
+        util = res["utilisation"]
+        print(
+            f"        resources: fits {res['fits']}"
+            + (
+                f" (over the {res['limit']:.0%} limit: {', '.join(res['over'])})"
+                if res["over"]
+                else ""
+            )
+            + " -- "
+            + ", ".join(f"{c} {u:.1%}" for c, u in util.items())
         )
-        d = r["workloads"][0]["decode"][0]
-        out["all_but_one_w1020"][f"{field}={base}"] = d["tokens_per_s"]
-        print(f"all but {field}={base}: decode {d['tokens_per_s']:.2f} tok/s")
-    # Decode bytes per token at W = 1020 by component (as lowered: same bytes for any options).
-    wl = with_window(workloads(module)[0], 4, 1020)
-    m = machine_for(module, wl, "u280", PerfOptions())
-    parts: dict[str, float] = {}
-    for s in wl.steps:
-        c = step_cost(s, m, 1, 4095)
-        key = {
-            "linear": "lm_head" if s.precision == "int8" else "linear weights + metadata",
-            "attention": "KV read",
-            "kv_append": "KV write",
-        }.get(s.kind, f"{s.kind} tables")
-        parts[key] = parts.get(key, 0.0) + c.read + c.written
-    parts = {k: v for k, v in parts.items() if v}
-    out["decode_bytes_per_token_w1020"] = {k: round(v) for k, v in parts.items()}
+    w1020 = out["estimates"]["S=4 W=1020"]
+    now = w1020["decode_tokens_per_s_context_4096"]
+    print(
+        f"decode W=1020, context 4096: before {BEFORE['decode_tokens_per_s']} tok/s (previous "
+        f"engine) -> after {now:.2f} tok/s (stream engine), "
+        f"{now / BEFORE['decode_tokens_per_s']:.1f}x;"
+        f" roofline {w1020['roofline_tokens_per_s']:.1f}; issue target "
+        f"{ISSUE_TARGET['decode_tokens_per_s']:.0f}"
+    )
+    parts = bytes_by_component(module, 1020)
+    out["decode_bytes_per_token_w1020"] = parts
     print(
         "decode bytes per token (W=1020):",
         ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in parts.items()),
+        f"= {sum(parts.values()) / 1e9:.3f} GB",
     )
     Path(args.png).parent.mkdir(parents=True, exist_ok=True)
     draw_roofline(
-        reports[(1020, "as lowered")],
-        Path(args.png),
-        extra=[
-            ("all roofline options, W = 1020", reports[(1020, "all roofline options")]),
-            ("all roofline options, W = 2044", reports[(2044, "all roofline options")]),
-        ],
-        label="as lowered, W = 1020",
+        reports[1020], Path(args.png), extra=[("W=2044", reports[2044])], label="STREAM ENGINE"
     )
     print(f"wrote {args.png}")
     out["command"] = "python -m accllm.bench.perf_7b" + (

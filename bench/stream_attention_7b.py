@@ -8,8 +8,8 @@ its config.json on the u280 target: one pipeline per HBM channel (32), 512-bit b
 W in {1020, 2044}, every KV slot filled (context >= S + W). It prints, per layer and per decoded
 token, the unit's cycles (the stream keeping up), the KV beats one channel streams for it and the
 time the channel needs for them at its bandwidth, and a prefill chunk. These are estimates of
-the RTL as written, with the unit not yet in the emitted top; the lead's schedule model adds the
-prefetch and FIFO. Writes results/stream_attention_7b.json.
+the RTL as written (the emitted top's attention unit); `perf_7b` prices the whole program (the
+prefetch and FIFOs). Writes results/stream_attention_7b.json.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def figures(window: int, sink: int = 4, chunk: int = 16) -> dict:
 
 
 def main() -> None:
-    out = {"note": "estimate of the stream_attention_unit RTL as written (not yet in the top)"}
+    out = {"note": "estimate of the stream_attention_unit RTL as written (the unit alone)"}
     for window in (1020, 2044):
         f = figures(window)
         out[f"W{window}"] = f

@@ -2,18 +2,19 @@
 
     python -m accllm.bench.stream_linear_7b
 
-The cost rule `cost.stream_linear_cycles` (within 5 % of Verilator on five small configurations,
+The cost rule `cost.stream_linear_cycles` (within 5 % of Verilator on six small configurations,
 test/backend/test_stream_linear_cost.py) applied to the 7B linears (q, k, v, o, gate, up, down
 per layer, W2 2:4 at G = 128; the int8 LM head) on the u280 target as `derive_engine` sizes the
-unit: every HBM channel (32) streams weights, 512-bit beats, `stream_lanes` lanes per channel,
+unit: every HBM channel (32) streams weights, 512-bit beats, `lanes_per_channel` lanes per channel,
 each channel's beats offered at its bandwidth (14.375 GB/s at 225 MHz = 1.9965 words per cycle)
-from the command's start. Decode is one token; prefill runs GEMM tiles of `stream_tile_tokens`
+from the command's start. Decode is one token; prefill runs GEMM tiles of `tile_tokens`
 tokens (weights streamed once per tile). It prints per linear the cycles, the stream's words
 per channel and the time the channel needs for them, then the linears' cycles per decoded token
-(the commands one after another, no overlap between them: the lead's schedule model adds the
-prefetch across commands) and per prefill token, and the HBM bytes of the stream layout against
-the old layout (rows and metadata word-aligned). These are estimates of the RTL as written,
-with the unit not yet in the emitted top. Writes results/stream_linear_7b.json.
+(the commands one after another, each from an empty stream: `perf_7b` prices the whole
+program, the prefetch running across commands) and per prefill token, and the HBM bytes of the
+stream layout against the old layout (rows and metadata word-aligned). These are estimates of
+the RTL as written (the unit is the emitted top's MAC unit). Writes
+results/stream_linear_7b.json.
 """
 
 from __future__ import annotations
@@ -51,16 +52,16 @@ def figures() -> dict:
     eng = derive_engine(target, cfg["intermediate_size"])
     wpc = eng.words_per_cycle
     unit = cost.StreamUnit(
-        lanes=eng.stream_lanes,
-        channels=eng.stream_channels,
+        lanes=eng.lanes_per_channel,
+        channels=eng.weight_channels,
         blocks=eng.mac_blocks,
-        words_per_beat=eng.stream_words_per_beat,
+        words_per_beat=eng.words_per_beat,
         mfd=STREAM_META_FIFO_WORDS,
     )
     rows, decode, prefill, new_b, old_b = [], 0.0, 0.0, 0, 0
-    tile = eng.stream_tile_tokens
+    tile = eng.tile_tokens
     for name, n, k, prec, count in linears(cfg):
-        per = tiling.ceil_div(n, eng.stream_channels)
+        per = tiling.ceil_div(n, eng.weight_channels)
         split = tiling.RowSplit(per, tiling.ceil_div(n, per), tiling.ceil_div(per, unit.lanes),
                                 unit.lanes)  # fmt: skip
         lay = tiling.stream_layout(n, k, GROUP, prec, split, unit.words_per_beat)
@@ -93,14 +94,14 @@ def figures() -> dict:
     return {
         "target": "u280",
         "engine": {
-            "channels": eng.stream_channels,
-            "lanes_per_channel": eng.stream_lanes,
+            "channels": eng.weight_channels,
+            "lanes_per_channel": eng.lanes_per_channel,
             "mac_blocks": eng.mac_blocks,
-            "words_per_beat": eng.stream_words_per_beat,
+            "words_per_beat": eng.words_per_beat,
             "words_per_cycle": wpc,
             "tile_tokens": tile,
-            "bound": eng.stream_bound,
-            "resources": eng.stream_estimate,
+            "bound": eng.bound,
+            "resources": eng.estimate,
         },
         "linears": rows,
         "decode_linear_cycles_per_token": decode,
@@ -108,8 +109,9 @@ def figures() -> dict:
         "prefill_linear_cycles_per_token": prefill,
         "linear_bytes_per_token": new_b,
         "old_linear_bytes_per_token": old_b,
-        "stream_bound_cycles_per_token": new_b / (eng.stream_channels * wpc * 32),
-        "note": "estimate of the RTL as written (stream_linear_unit, not yet in the emitted top)",
+        "stream_bound_cycles_per_token": new_b / (eng.weight_channels * wpc * 32),
+        "note": "estimate of the RTL as written (stream_linear_unit), each command alone from an "
+        "empty stream; perf_7b prices the program (prefetch across commands)",
     }
 
 
@@ -142,7 +144,10 @@ def main() -> None:
         f"linear weights + metadata: {f['linear_bytes_per_token'] / 1e6:,.1f} MB per token "
         f"(old layout {f['old_linear_bytes_per_token'] / 1e6:,.1f} MB)"
     )
-    print("(estimates of the RTL as written; the unit is not yet in the emitted top)")
+    print(
+        "(estimates of the RTL as written, each command alone from an empty stream; "
+        "perf_7b prices the program)"
+    )
     write_results("stream_linear_7b", f)
 
 

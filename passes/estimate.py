@@ -5,9 +5,9 @@ Works on the hardware level (accel schedules, as lowered) and on the model / com
 `group`, A8, KV4, Λ `sink` + `window`).  The IR is not changed except for one summary attribute
 on the module, `accllm.estimate` (decode tokens/s at the full Λ window, prefill tokens/s, HBM
 bytes per token and utilisation, roofline tokens/s, resource fit); `report=PATH` writes the whole
-estimate as JSON and `plot=PATH` draws the roofline (PNG).  Options `encoding`,
-`double_buffer`, `striping`, `act_onchip`, `attn_lanes`, `softmax_units`, `vector_lanes`,
-`write_lanes` are the design choices of docs/performance.md.
+estimate as JSON and `plot=PATH` draws the roofline (PNG).  The estimate is of the engine the
+compiler emits for the target (the stream engine, docs/engine.md); there are no what-if
+options.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.passes import ModulePass
 
-from accllm.backend.perf.cost import PerfOptions
 from accllm.backend.perf.estimate import EstimateError, estimate_module
 from accllm.backend.perf.workload import Assumed, WorkloadError
 from accllm.backend.target_desc import TargetError
@@ -87,14 +86,6 @@ class Estimate(ModulePass):
     name = "accllm-estimate"
 
     target: str = "u280"
-    encoding: str = "pattern3"
-    double_buffer: bool = False
-    striping: bool = False
-    act_onchip: bool = True
-    attn_lanes: int = 0
-    softmax_units: int = 1
-    vector_lanes: int = 1
-    write_lanes: int = 1
     group: int = 128
     sink: int = 4
     window: int = 0  # 0: the IR's Λ window (float IR: 1020, the accllm-compress default)
@@ -105,21 +96,11 @@ class Estimate(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         try:
-            options = PerfOptions(
-                self.encoding,
-                self.double_buffer,
-                self.striping,
-                self.act_onchip,
-                self.attn_lanes,
-                self.softmax_units,
-                self.vector_lanes,
-                self.write_lanes,
-            )
             contexts = tuple(int(c) for c in self.contexts.split(","))
             prompts = tuple(int(p) for p in self.prompts.split(","))
             assumed = Assumed(self.group, self.sink, self.window or Assumed.window)
             report = estimate_module(
-                op, self.target, options, assumed, self.sink, self.window, contexts, prompts
+                op, self.target, assumed, self.sink, self.window, contexts, prompts
             )
         except (EstimateError, WorkloadError, TargetError, ValueError) as err:
             raise error_at(op, f"accllm-estimate: {err}") from err

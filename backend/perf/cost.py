@@ -1,26 +1,36 @@
-"""Cycles and HBM bytes of each engine step, and of a whole schedule (units run concurrently).
+"""Cycles and HBM bytes of each engine step, and of a whole program: the emitted stream engine.
 
-The per-step costs are the latency/throughput figures of the rtl_lib primitives (docs/rtl_lib.md)
-applied to the step's sizes from `backend/tiling.py`; docs/performance.md lists every rule.  The
-schedule model is the sequencer's (rtl_lib/sequencer.sv, docs/isa.md): `ISSUE_CYCLES` per
-instruction, a dispatch waits for its unit to be idle, a barrier for the units it names; at the
-model level (no barriers) a step waits for the steps that produce its inputs.  Validated against
-the whole-accelerator simulation: test/backend/test_perf_validation.py.
+The engine is decoupled access / execute (docs/engine.md): every HBM channel's
+`stream_prefetcher` walks the program's fetch program (`backend/fetch_program.py`) from the
+program's start into a FIFO of `fifo_beats` beats, and the stream units pop the words in program
+order.  A unit command is priced by its unit's rule with the data present (`Command.cycles`)
+plus
+the stream: `backend/perf/stream.StreamState` follows each channel's FIFO through the program
+(started at the program start, the target's latency, the channel's rate, the FIFO's capacity),
+and a command that needs `D` beats of a channel ends no earlier than the stream delivers its
+last beat plus the unit's work after that beat (`Command.tail`).
 
-`PerfOptions` are the design choices that move decode toward the HBM roofline:
-metadata `encoding`, `double_buffer` (prefetch a step's HBM stream while the previous step runs),
-`striping` (metadata beside the weights on every weight channel, and every KV cache striped over
-all channels, instead of the lowering's metadata-on-the-misc-channel and one KV channel per
-layer), `act_onchip` (activations stay in the on-chip buffer; off = spilled to HBM between
-steps), plus the attention unit's size (`attn_lanes`, `softmax_units`).
+* `accel.linear`: `stream_linear_unit` (`stream_linear_cycles`, validated against Verilator),
+  one command per GEMM tile (`tiling.linear_tiles`), each streaming the linear's channel layout
+  (`tiling.linear_stream_layout`) on the channels its regions are on;
+* `accel.attention` (decode: one fused append + attend command; a prefill chunk: one command of
+  its tokens): `stream_attention_unit` (`stream_attention_cycles`, cycle-exact against
+  Verilator), its RING reads (`tiling.kv_stream_rings`) on channel `kv_channel(head)`;
+* vector steps: norm_unit, vector_unit, rope_cmd_unit, embedding_unit (their state machines);
+* the program: the sequencer (`run_schedule`, rtl_lib/sequencer.sv).
+
+Every rule is of RTL the compiler emits; there are no what-if options (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from accllm.backend import tiling
+from accllm.backend.perf.stream import ChannelStream, StreamState
 from accllm.backend.perf.workload import Step
 from accllm.backend.target_desc import (
     STREAM_META_FIFO_WORDS,
@@ -29,60 +39,23 @@ from accllm.backend.target_desc import (
     TargetDesc,
 )
 from accllm.dialects import accel
-from accllm.numerics.contract import NUMERICS
+from accllm.rtl_lib import fetch_isa
 
-ENCODINGS = ("pattern3", "index2")
 ISSUE_CYCLES = 3  # sequencer: fetch, decode, dispatch per instruction (docs/rtl_lib.md)
 AXI_ISSUE = 3  # axi_read_master: AR 2 cycles after the command, data 1 cycle after R
-UNPACK_LAT, MAC_LAT = 1, 4  # w2_unpacker, sparse_mac_array latencies
-ATTN_LAT = 5  # attn_mac latency after the reduction's last beat
-SOFTMAX_FIXED = 52  # softmax_unit: one row every 3N + 52 cycles
+# stream_prefetcher from `start` to a beat at the unit, besides the HBM latency: the fetch ROM
+# read (1), the entry to its first command (3), the read master's burst (2), the FIFO and the
+# demux (2).
+PREFETCH_ISSUE = 8
 VEC_LAT = 3  # requantizer / silu_unit / rope_unit pipeline depth
 RMSNORM_RSQRT, RMSNORM_OUT_LAT = 10, 3  # rmsnorm_unit: rsqrt on the shared multiplier, output
 ROPE_CHUNK = 17  # rope_cmd_unit cycles per chunk of 8 pairs (see vector_cost)
-EXP_MAX = 31  # act_exp_max = kv_exp_max: where the exponent searches start
+EXP_MAX = 31  # act_exp_max: where the A8 exponent search starts
 NUMERICS_ACT_QMAX = 127
-KV_POS_W = 32  # attention_unit / kv_cache_ctrl POS_W as instantiated
-# Assumed log2 of a row's largest |value| (real units) for the data-dependent exponent
-# searches: RMSNorm-scale activations (unit RMS, peaks of a few units).
+KV_POS_W = 32  # stream_attention_unit POS_W as instantiated
+# Assumed log2 of a row's largest |value| (real units) for the data-dependent A8 exponent
+# search of vector_unit's requantize: RMSNorm-scale activations (unit RMS, peaks of a few units).
 ROW_MAX_LOG2 = 2.0
-# index2: 2:4 metadata as two 2-bit indices -> 8-bit blocks, 32 per 256-bit word.
-INDEX2_BLOCKS_PER_WORD = NUMERICS.word_bits // (2 * NUMERICS.w_bits + 4)
-
-
-@dataclass(frozen=True)
-class PerfOptions:
-    """Design choices evaluated by the estimate (defaults = the design as lowered today)."""
-
-    encoding: str = "pattern3"
-    double_buffer: bool = False
-    striping: bool = False
-    act_onchip: bool = True
-    attn_lanes: int = 0  # 0: the engine's (rtl_lib attn_mac LANES)
-    softmax_units: int = 1
-    vector_lanes: int = 1  # copies of the row units (RMSNorm, requantizer, SiLU, RoPE, add)
-    write_lanes: int = 1  # linear results written per cycle (linear_unit: 1; a word holds 8)
-
-    def __post_init__(self) -> None:
-        if self.encoding not in ENCODINGS:
-            raise ValueError(f"encoding must be one of {list(ENCODINGS)}, got {self.encoding!r}")
-        if (
-            self.attn_lanes < 0
-            or self.softmax_units < 1
-            or min(self.vector_lanes, self.write_lanes) < 1
-        ):
-            raise ValueError("attn_lanes must be >= 0, softmax_units and vector_lanes >= 1")
-
-
-# Every option toward the roofline, sized to stay within the u280 budget (docs/performance.md).
-ROOFLINE_OPTIONS = PerfOptions(
-    double_buffer=True,
-    striping=True,
-    attn_lanes=512,
-    softmax_units=16,
-    vector_lanes=16,
-    write_lanes=8,
-)
 
 
 @dataclass
@@ -102,168 +75,67 @@ class Cost:
 
 @dataclass(frozen=True)
 class Machine:
-    """Target + engine + options: everything a step's cost depends on besides the step."""
+    """Target + engine: everything a step's cost depends on besides the step."""
 
     target: TargetDesc
     engine: EngineConfig
-    options: PerfOptions = PerfOptions()
 
     @property
     def wpc(self) -> float:
-        """Stream words per cycle of one HBM channel."""
+        """Stream words (256 bits) per cycle of one HBM channel."""
         return self.engine.words_per_cycle
 
     @property
-    def attn_lanes(self) -> int:
-        return self.options.attn_lanes or self.engine.attn_lanes
+    def dw(self) -> int:
+        """Stream beat width (bits): the AXI width of the prefetchers and the stream ports."""
+        return self.engine.words_per_beat * tiling.WORD_BITS
+
+    @property
+    def beat_rate(self) -> float:
+        """Beats per cycle one channel's prefetcher delivers."""
+        return self.wpc / self.engine.words_per_beat
+
+    def kv_pipes(self, kv_heads: int) -> int:
+        """stream_attention_unit pipelines = channels of a layer's KV region: min(kv_channels,
+        KV heads) (lower-to-accel's rule), KV head h on channel kv_channel(h, pipes)."""
+        return max(1, min(self.engine.kv_channels, kv_heads))
 
     def fill_cycles(self) -> int:
-        """Cycles from a read command to its first word (axi_read_master + HBM latency)."""
+        """Cycles from a read command to its first word (axi_read_master + HBM latency): the
+        table port's reads (norm gains, embedding rows)."""
         return self.target.hbm.latency_cycles + AXI_ISSUE
 
-    def fill(self) -> int:
-        """The fill a step pays (hidden by double buffering: the stream is prefetched)."""
-        return 0 if self.options.double_buffer else self.fill_cycles()
+    def prefetch_latency(self) -> int:
+        """Cycles from the program's start to the first beat of a channel's stream at a unit."""
+        return self.target.hbm.latency_cycles + PREFETCH_ISSUE
 
-    def kv_channels(self) -> int:
-        """Channels one layer's KV cache is read from."""
-        return self.engine.channels if self.options.striping else 1
-
-    def spill_channels(self) -> int:
-        return self.engine.channels if self.options.striping else 1
-
-    def blocks_per_word(self) -> int:
-        if self.options.encoding == "pattern3":
-            return NUMERICS.blocks_per_word
-        return INDEX2_BLOCKS_PER_WORD
+    def channel_streams(self) -> dict[int, ChannelStream]:
+        s = ChannelStream(self.beat_rate, self.prefetch_latency(), self.engine.fifo_beats)
+        return dict.fromkeys(range(self.engine.channels), s)
 
 
-def weight_words_per_row(k: int, precision: str, encoding: str) -> int:
-    """HBM words of one output row (contract stream for pattern3; 8-bit blocks for index2)."""
-    if precision == "int8":
-        return tiling.int8_words_per_row(k)
-    if encoding == "pattern3":
-        return tiling.w2_weight_words(1, k)
-    return tiling.ceil_div(k // 4, INDEX2_BLOCKS_PER_WORD)
+@dataclass
+class Command:
+    """One unit command: `cycles` from its acceptance to `done` when its stream data is already
+    in the FIFOs, `demand[c]` beats it pops from channel c, `tail` the cycles it still needs
+    after its last beat has arrived, and the HBM bytes it reads / writes."""
+
+    cycles: float
+    demand: dict[int, float] = field(default_factory=dict)
+    tail: float = 0.0
+    read: float = 0.0
+    written: float = 0.0
+    # The unit's cycles given the binding channel's FIFO at the command: (beats held, cycles
+    # from the command until the rest streams in) -> cycles; None: `cycles` and `tail`.
+    timed: Callable[[float, float], float] | None = None
 
 
-def stream_round_cycles(lanes: int, rate: float, beats: int) -> float:
-    """Cycles between the starts of two consecutive word rounds (one word per lane) of a weight
-    channel in linear_unit (steady state).
-
-    Each lane's w2_unpacker holds one word and takes the next only in the cycle its last beat
-    leaves, and the channel's words arrive in lane order, so round r + 1 cannot be prefetched:
-    lane 0's word enters with round r's last beat, lane 1's the cycle after (the channel had
-    time to bank a credit), lanes 2.. one per 1/rate cycles, and the MAC fires the round's
-    `beats` once every lane holds its word.  A slow channel sets the pace instead
-    (`lanes / rate`).
-    """
-    if lanes == 1:
-        return max(1 / rate, beats)
-    return max(lanes / rate, beats + 1 + (lanes - 2) / rate)
-
-
-def linear_cost(s: Step, m: Machine, tokens: int) -> Cost:
-    """A linear on the MAC unit (rtl_lib/linear_unit.sv), phase by phase.
-
-    Without double buffering this is the RTL's state machine cycle for cycle (validated against
-    Verilator on the sim-like targets: test/backend/test_perf_validation.py):
-    per command S_IDLE accept + S_DESC (2 cycles) and S_DONE (1); per pass S_META_CMD, the fill,
-    then the pass's records (every weight channel x lanes x MW words) on the misc channel; per
-    pass and token S_XLOAD (k/32) + S_FX (1), S_W_CMD (1), the fill, the first word round, the
-    remaining rounds of the row's words (`stream_round_cycles`), the MAC pipeline, then S_WRITE
-    one lane of every weight channel per cycle (padding lanes included).  Words reach the unit
-    at most one per cycle per channel (256-bit ports), whatever the HBM could deliver.  Prefill
-    re-streams the weights per token (the unit is GEMV-shaped).
-
-    With double buffering (a what-if of a unit that prefetches the next phase's streams while
-    the current one runs and consumes a channel's full rate) the phases overlap and the slowest
-    sets the pace.
-    """
-    if s.precision == "int8":
-        return int8_linear_cost(s, m, tokens)
-    eng = m.engine
-    split = tiling.split_rows(s.n, eng)
-    lanes = eng.lanes_per_channel
-    wpr = weight_words_per_row(s.k, s.precision, m.options.encoding)
-    mw = tiling.w2_meta_words_per_row(s.k, s.group)
-    meta_words = s.n * mw
-    beats_per_word = math.ceil(m.blocks_per_word() / eng.mac_blocks)  # padding beats too
-    beats = wpr * beats_per_word
-    xload = tiling.ceil_div(s.k, WORD_BYTES) + 1  # S_XLOAD: k/32 words, S_FX: exponent byte
-    if m.options.double_buffer:
-        ch = split.channels_used
-        # Metadata of one pass: all channels' records on the misc channel, or (striping) each
-        # channel's own records beside its weights.
-        meta = (lanes * mw if m.options.striping else ch * lanes * mw) / m.wpc
-        stream = lanes * wpr / m.wpc
-        write = math.ceil(ch * lanes / m.options.write_lanes)
-        per_token = max(xload, stream, beats, write)
-        per_pass = max(meta, per_token * tokens)
-        cycles = split.passes * per_pass + 2 * m.fill_cycles() + UNPACK_LAT + MAC_LAT
-    else:
-        fill = m.fill_cycles()
-        rate = min(m.wpc, 1.0)  # linear_unit's w_data / m_data: one 256-bit word per cycle
-        ch = eng.weight_channels  # the unit runs every channel's lanes, used or not
-        records = (lanes if m.options.striping else ch * lanes) * mw
-        # S_META_CMD, the fill, the first record's handshake, the others at the channel's rate.
-        meta = 1 + fill + 1 + (records - 1) / rate if records else 0
-        # S_W_CMD, the fill, lane 0's handshake, the first round's other lanes, the unpacker's
-        # cycle and the round's beats; then the row's other rounds; the MAC pipeline's latency
-        # (S_MAC leaves on the cycle the accumulators are valid).
-        rounds = 1 + fill + 1 + (lanes - 1) / rate + UNPACK_LAT + beats_per_word - 1
-        rounds += (wpr - 1) * stream_round_cycles(lanes, rate, beats_per_word)
-        write = math.ceil(ch * lanes / m.options.write_lanes)  # S_WRITE
-        per_token = xload + rounds + MAC_LAT + write
-        cycles = split.passes * (meta + per_token * tokens)
-    cycles += 3  # S_IDLE accept + S_DESC, S_DONE
-    read = (s.n * wpr * tokens + meta_words) * WORD_BYTES
-    return Cost(cycles, read, 0.0)
-
-
-def int8_linear_cost(s: Step, m: Machine, tokens: int) -> Cost:
-    """An int8 linear (the LM head) on linear_unit's int8 datapath, phase by phase.
-
-    Without double buffering, the RTL's state machine (validated against Verilator:
-    test/backend/test_perf_validation.py): per command 3 cycles (accept, S_DESC, S_DONE); per
-    pass S_META_CMD, the fill, the pass's slots (`tiling.int8_meta_words_per_pass` words) on the
-    misc channel; per pass and token S_XLOAD (k/32) + S_FX (1), S_W_CMD (1), the fill, the first
-    word's handshake, then each channel's lanes x words_per_row words, one per
-    max(1 / rate, 32 / I8_MACS) cycles (a held word is consumed I8_MACS bytes per cycle,
-    `tiling.int8_macs` of the channel's rate), the last word's beats, the product and
-    accumulate stages (2), then S_WRITE one lane of every weight channel per cycle.
-    """
-    eng = m.engine
-    split = tiling.split_rows(s.n, eng)
-    lanes = eng.lanes_per_channel
-    wpr = tiling.int8_words_per_row(s.k)
-    words = lanes * wpr  # per channel and token
-    beats = 32 // tiling.int8_macs(m.wpc)  # cycles per word on a channel's int8 MACs
-    mwp = tiling.int8_meta_words_per_pass(split)
-    xload = tiling.ceil_div(s.k, WORD_BYTES) + 1
-    write = math.ceil(eng.weight_channels * lanes / m.options.write_lanes)
-    if m.options.double_buffer:
-        stream = max(words / m.wpc, words * beats)
-        per_token = max(xload, stream, write)
-        per_pass = max(mwp / m.wpc, per_token * tokens)
-        cycles = split.passes * per_pass + 2 * m.fill_cycles() + 2
-    else:
-        fill = m.fill_cycles()
-        rate = min(m.wpc, 1.0)
-        meta = 1 + fill + 1 + (mwp - 1) / rate
-        stream = 1 + fill + 1 + (words - 1) * max(1 / rate, beats) + beats + 2
-        per_token = xload + stream + write
-        cycles = split.passes * (meta + per_token * tokens)
-    cycles += 3
-    read = (s.n * wpr * tokens + tiling.int8_meta_region_words(split)) * WORD_BYTES
-    return Cost(cycles, read, 0.0)
-
-
-# ---- the stream-fed MAC unit (rtl_lib/stream_linear_unit.sv) --------------------------------
+# ---- stream_linear_unit (rtl_lib/stream_linear_unit.sv) ---------------------------------------
 
 STREAM_LIN_START = 3  # cycles before S_XLOAD: the accept, S_DESC, S_START
 STREAM_LIN_MAC_LAT = 4  # tile_mac_array: a beat's row result leaves 4 cycles after stage 0
 STREAM_LIN_END = 2  # after the last word write leaves the arbiter: S_RUN -> S_DONE, done
+STREAM_LIN_WRF = 4  # words of a channel's write FIFO (stream_linear_unit u_wr lane_fifo DEPTH)
 
 
 @dataclass(frozen=True)
@@ -289,11 +161,16 @@ def stream_linear_cycles(
     group: int,
     tokens: int,
     words_per_cycle: float,
+    held: int = 0,
+    offset: int = 0,
 ) -> float:
     """Cycles of one descriptor on stream_linear_unit (accepting edge to `done`) when beat i of
     each channel's stream is offered from cycle ceil((i + 1) * words_per_beat / words_per_cycle)
     after the command (the prefetcher streams at the channel's rate; a refused beat stays
-    offered) and the unit takes at most one beat per cycle per channel.  Event by event, for one
+    offered) and the unit takes at most one beat per cycle per channel.  In a program the
+    prefetch FIFO may already hold `held` beats at the command (offered at once) and the rest
+    stream from cycle `offset` on: beat i >= held from offset + ceil((i - held + 1) *
+    words_per_beat / words_per_cycle).  Event by event, for one
     channel (every channel in use streams the same layout):
 
     * start: accept, S_DESC, S_START, the tile load S_XLOAD (tokens x k/32 words), S_FX, S_FXW;
@@ -306,9 +183,12 @@ def stream_linear_cycles(
       (36 / blocks W2, 32 / p8 int8; the row's last word only up to k) x tokens, one per cycle,
       the round popped with its last beat; W2 entries are popped at group ends;
     * results: a row's token-t result leaves the MAC 4 cycles after its last beat; once the
-      last token's is taken the writer requantizes one result per cycle (lanes x tokens) while
-      the arbiter takes one word write per cycle from all channels; the next row's first result
-      stalls the MAC until the writer is free; after the last row the writes drain, S_DONE.
+      last token's is taken the writer requantizes one result per cycle (lanes x tokens) into
+      word writes, pushed into the channel's write FIFO (`WRF` words); the arbiter pops one
+      word per cycle from all channels (a row's words of every channel in use, after the
+      previous row's), so a writer with more words than its FIFO holds waits for the arbiter;
+      the next row's first result stalls the MAC until the writer is free; after the last row
+      the writes drain, S_DONE.
     """
     split = layout.split
     wpb, lanes = unit.words_per_beat, split.lanes
@@ -341,7 +221,10 @@ def stream_linear_cycles(
         while len(ready[kind]) <= idx:
             b = router["beat"]
             chunk = words[b * wpb : (b + 1) * wpb]
-            t = max(math.ceil((b + 1) * wpb / words_per_cycle - 1e-9), router["last"] + 1)
+            offered = (
+                0 if b < held else offset + math.ceil((b - held + 1) * wpb / words_per_cycle - 1e-9)
+            )
+            t = max(offered, router["last"] + 1)
             for kd, i, _ in chunk:
                 if i >= depth[kd]:
                     t = max(t, pop[kd][i - depth[kd]] + 1)
@@ -354,9 +237,9 @@ def stream_linear_cycles(
     # Word writes of one row's results per channel (8 lanes a word, lanes x tokens results);
     # the arbiter serves every channel in use, one word per cycle.
     out_words = tokens * tiling.ceil_div(lanes + 7, 8)
-    writer = max(lanes * tokens, split.channels_used * out_words)
+    arb_words = split.channels_used * out_words
     cur = float(run0)
-    writer_free = 0.0
+    writer_free = arb_free = 0.0
     e = 0  # next metadata entry
     for p in range(split.passes):
         route_until("m", e // epw)
@@ -383,258 +266,98 @@ def stream_linear_cycles(
             cur += nb * tokens
             pop["w"].append(cur - 1)
             rb += nb
-        # The last token's result is taken at cur - 1 + 4, the writer busy from the next cycle.
-        writer_free = cur + STREAM_LIN_MAC_LAT + writer
-    return writer_free + 1 + STREAM_LIN_END
+        # The last token's result is taken at cur - 1 + 4, the writer busy from the next cycle;
+        # its FIFO takes WRF words, the rest as the arbiter pops (every channel in turn).
+        w0 = cur + STREAM_LIN_MAC_LAT
+        arb_start = max(arb_free, w0)
+        arb_free = arb_start + arb_words
+        spill = split.channels_used * max(0, out_words - STREAM_LIN_WRF)
+        writer_free = max(w0 + lanes * tokens, arb_start + spill)
+    return max(writer_free, arb_free) + 1 + STREAM_LIN_END
+
+
+_stream_linear_cycles = functools.lru_cache(maxsize=4096)(stream_linear_cycles)
+
+
+def stream_unit(m: Machine) -> StreamUnit:
+    """The stream_linear_unit build of the engine."""
+    eng = m.engine
+    return StreamUnit(
+        lanes=eng.lanes_per_channel,
+        channels=eng.weight_channels,
+        blocks=eng.mac_blocks,
+        words_per_beat=eng.words_per_beat,
+        mfd=STREAM_META_FIFO_WORDS,
+    )
+
+
+def linear_group(s: Step) -> int:
+    """The W2 group of a linear (a float IR's assumed group at most K); int8: one per row."""
+    return min(s.group, s.k) if s.precision == "w2" else s.k
+
+
+def linear_layout(s: Step, m: Machine) -> tiling.StreamLayout:
+    """The channel stream of a linear: its `rows_per_channel` (the accel.linear property, or
+    at the model level `tiling.split_rows`, the lowering's rule) on the engine's lanes."""
+    eng = m.engine
+    rpc = s.rows_per_channel or tiling.split_rows(s.n, eng).rows_per_channel
+    return tiling.linear_stream_layout(
+        s.n, s.k, linear_group(s), s.precision, rpc, eng.lanes_per_channel, eng.words_per_beat
+    )
+
+
+def linear_channels(s: Step, layout: tiling.StreamLayout) -> tuple[int, ...]:
+    """Channels the linear streams from: its regions' (hardware level) or, at the model level,
+    the lowering's (channel c holds rows [c * rows_per_channel, ...))."""
+    return s.channels or tuple(range(layout.split.channels_used))
+
+
+def linear_commands(s: Step, m: Machine, tokens: int) -> list[Command]:
+    """One stream_linear_unit command per GEMM tile (`tiling.linear_tiles`, as accel-to-hw
+    dispatches them and the fetch program streams them): each pops the channel layout's beats
+    on every channel of the linear.  `cycles`: the unit's rule with every beat present;
+    `timed`: the rule with the beats the FIFO holds at the command offered at once and the
+    rest at the channel's rate from when the stream delivers them."""
+    eng = m.engine
+    layout = linear_layout(s, m)
+    channels = linear_channels(s, layout)
+    unit = stream_unit(m)
+    wpb = eng.words_per_beat
+    group = linear_group(s)
+    nbytes = layout.beats * wpb * WORD_BYTES * len(channels)
+    out = []
+    for _, t in tiling.linear_tiles(tokens, eng.tile_tokens):
+        kw = dict(k=s.k, group=group, tokens=t)
+        present = _stream_linear_cycles(layout, unit, words_per_cycle=math.inf, **kw)
+
+        def timed(held: float, offset: float, kw=kw) -> float:
+            h = min(layout.beats, math.floor(held + 1e-6))
+            o = 0 if h >= layout.beats else max(0, math.ceil(offset - 1e-6))
+            return _stream_linear_cycles(
+                layout, unit, words_per_cycle=m.wpc, held=h, offset=o, **kw
+            )
+
+        demand = dict.fromkeys(channels, float(layout.beats))
+        out.append(Command(present, demand, 0.0, nbytes, timed=timed))
+    return out
 
 
 def stream_linear_cost(s: Step, m: Machine, tokens: int) -> Cost:
-    """A linear on stream_linear_unit as `derive_engine` sizes it (`stream_*` fields: every
-    channel streams, `stream_lanes` lanes, `stream_words_per_beat`), each channel's stream at
-    the channel's words per cycle from the command's start (`stream_linear_cycles`); bytes: the
-    stream layout's beats on every channel in use. `tokens` is one GEMM tile (at most
-    `stream_tile_tokens`); the caller splits longer prompts into tiles."""
+    """One command of stream_linear_unit on its own, each channel streaming from the command's
+    start at the channel's rate (the unit rule: `stream_linear_cycles`, no prefetch), and the
+    bytes it streams.  `tokens` is one GEMM tile (at most the engine's `tile_tokens`)."""
     eng = m.engine
-    if not 1 <= tokens <= eng.stream_tile_tokens:
-        raise ValueError(
-            f"tokens={tokens}: the stream unit's tile holds 1..{eng.stream_tile_tokens}"
-        )
-    lanes, wpb = eng.stream_lanes, eng.stream_words_per_beat
-    per = tiling.ceil_div(s.n, eng.stream_channels)
-    split = tiling.RowSplit(per, tiling.ceil_div(s.n, per), tiling.ceil_div(per, lanes), lanes)
-    group = s.group if s.precision == "w2" else s.k
-    layout = tiling.stream_layout(s.n, s.k, group, s.precision, split, wpb)
-    unit = StreamUnit(
-        lanes=lanes,
-        channels=eng.stream_channels,
-        blocks=eng.mac_blocks,
-        words_per_beat=wpb,
-        mfd=STREAM_META_FIFO_WORDS,
+    if not 1 <= tokens <= eng.tile_tokens:
+        raise ValueError(f"tokens={tokens}: the stream unit's tile holds 1..{eng.tile_tokens}")
+    layout = linear_layout(s, m)
+    cycles = _stream_linear_cycles(
+        layout, stream_unit(m), k=s.k, group=linear_group(s), tokens=tokens, words_per_cycle=m.wpc
     )
-    cycles = stream_linear_cycles(
-        layout, unit, k=s.k, group=group, tokens=tokens, words_per_cycle=m.wpc
-    )
-    return Cost(cycles, layout.beats * wpb * WORD_BYTES * split.channels_used, 0.0)
+    nbytes = layout.beats * eng.words_per_beat * WORD_BYTES * len(linear_channels(s, layout))
+    return Cost(cycles, nbytes, 0.0)
 
 
-def visible(position: int, sink: int, window: int) -> int:
-    """Keys a query at 0-based `position` sees under Λ (contract lambda_visible)."""
-    return min(position + 1, sink + window)
-
-
-def _kv_slot_bytes(head_dim: int) -> int:
-    return head_dim // 2 + tiling.KV_SCALE_BYTES
-
-
-def a8_search_cycles(row_max_log2: float = ROW_MAX_LOG2) -> int:
-    """Exponent search of an A8 row (vector_unit / attention_unit S_SEARCH): candidates from
-    act_exp_max = 31 down, one per cycle, to the largest f with max|x| * 2^f <= 127."""
-    f = math.floor(math.log2(NUMERICS_ACT_QMAX) - row_max_log2)
-    return EXP_MAX - f + 1
-
-
-def kv4_search_cycles(row_max_log2: float = ROW_MAX_LOG2) -> int:
-    """Exponent search of a KV4 row (attention_unit S_SEARCH): from kv_exp_max = 31 down to
-    the largest e with (hi - lo) * 2^e <= 15; a row's range is taken as 2 max|x|."""
-    e = math.floor(math.log2(15) - (row_max_log2 + 1))
-    return EXP_MAX - e + 1
-
-
-def kv_mod_steps(window: int) -> int:
-    """kv_cache_ctrl's mod_const: NSTEP = POS_W - ceil(log2 W) + 1 restoring steps."""
-    return KV_POS_W - math.ceil(math.log2(window)) + 1
-
-
-def _append_row_cycles(hd: int) -> int:
-    """One token's K and V rows of one KV head in attention_unit: per row S_LOAD (hd/8 words),
-    S_LOADW, S_SEARCH (KV4 exponent), S_CODES (hd/8); then S_WR and S_WRW (kv_cache_ctrl
-    write, latency 1: positions in order)."""
-    w = hd // 8
-    return 2 * (w + 1 + kv4_search_cycles() + w) + 2
-
-
-def _attend_head_cycles(hd: int, n: int, window_full: bool, window: int) -> int:
-    """One query head of one token in attention_unit, phase by phase."""
-    w = hd // 8
-    load = w + 1 + a8_search_cycles()  # S_LOAD, S_LOADW, S_SEARCH (A8 exponent of q)
-    # S_QUERY, S_LIST: kv_cache_ctrl's first entry 1 cycle after the query (NSTEP + 2 once the
-    # window is full: the mod), then one entry per cycle.
-    lst = 1 + (kv_mod_steps(window) + 2 if window_full else 1) + n - 1
-    qk = n * (1 + w)  # S_QK_RD (read bubble) + hd/8 S_QK_BEAT per key
-    # S_SM: the last logit leaves attn_mac (ATTN_LAT) and the 1-lane requantizer (VEC_LAT),
-    # softmax_unit's first probability N + 53 cycles later, then N probabilities.
-    sm = ATTN_LAT + VEC_LAT + n + SOFTMAX_FIXED + 1 + n
-    pv = w * (2 * n + ATTN_LAT)  # per 8 dims: S_PV_RD + S_PV_BEAT per key, S_PV_WAIT
-    return load + lst + qk + sm + pv
-
-
-def attention_cost(s: Step, m: Machine, tokens: int, position: int) -> Cost:
-    """Λ attention of `tokens` queries at positions position.. position+tokens-1.
-
-    Default machine (attn_lanes = the engine's, one softmax unit): attention_unit's state
-    machine (docs/rtl_lib.md), one KV head / query head at a time: per command S_IDLE, S_DESC,
-    S_DONE; per token S_TOK, S_NEXT; a prefill (tokens > 1) is append-then-attend per token
-    (`_append_row_cycles` per KV head), then per query head `_attend_head_cycles`.  The
-    exponent searches are data dependent: `ROW_MAX_LOG2` is the assumed row magnitude.
-
-    What-if (wider attn_mac / more softmax units): per query head QK^T and PV on attn_mac
-    (ceil(head_dim / lanes) beats per key each), the softmax row (3N + 52 cycles) on a softmax
-    unit that overlaps the next head's MACs.  K/V of the visible slots are read once per tile
-    and KV head from the layer's KV channel(s).
-    """
-    n_tile = visible(position + tokens - 1, s.sink, s.window)
-    words = 2 * s.kv_heads * tiling.words_of(n_tile * _kv_slot_bytes(s.head_dim))
-    read_time = words / (m.wpc * m.kv_channels())
-    if not m.options.attn_lanes and m.options.softmax_units == 1:
-        cycles = 3
-        for i in range(position, position + tokens):
-            n = visible(i, s.sink, s.window)
-            cycles += 2
-            if tokens > 1:
-                cycles += s.kv_heads * _append_row_cycles(s.head_dim)
-            full = i >= s.sink + s.window
-            cycles += s.heads * _attend_head_cycles(s.head_dim, n, full, s.window)
-        return Cost(cycles, words * WORD_BYTES, 0.0)
-    lanes = m.attn_lanes
-    beats = math.ceil(s.head_dim / lanes)  # per key and head
-    groups = math.ceil(s.heads / max(1, lanes // s.head_dim))  # heads in parallel when wide
-    mac = rows = 0.0
-    for i in range(position, position + tokens):
-        n = visible(i, s.sink, s.window)
-        mac += 2 * n * beats + 2 * ATTN_LAT
-        rows += 3 * n + SOFTMAX_FIXED
-    # The softmax units work on other heads' rows while the MAC runs (one row's fill exposed).
-    compute = max(groups * mac, s.heads * rows / m.options.softmax_units)
-    compute += min(mac, rows) / max(1, tokens)
-    return Cost(max(compute, read_time) + m.fill(), words * WORD_BYTES, 0.0)
-
-
-def kv_append_cost(s: Step, m: Machine, tokens: int) -> Cost:
-    """attention_unit's append (unit kv): S_IDLE, S_DESC, S_DONE; per token S_TOK, S_NEXT and
-    per KV head `_append_row_cycles`.  The KV4 bytes are written (HBM what-if)."""
-    entries = 2 * s.kv_heads * tokens
-    nbytes = entries * _kv_slot_bytes(s.head_dim)
-    cycles = 3 + tokens * (2 + s.kv_heads * _append_row_cycles(s.head_dim))
-    if m.options.striping:  # a what-if: the HBM KV path's write rate
-        cycles = max(cycles, nbytes / WORD_BYTES / (m.wpc * m.kv_channels()) + m.fill())
-    return Cost(cycles, 0.0, nbytes)
-
-
-def vector_cost(s: Step, m: Machine, tokens: int) -> Cost:
-    """Row-wise units, state machine by state machine (docs/rtl_lib.md); every command pays
-    S_IDLE, S_DESC, S_DONE (3 cycles).  `vector_lanes` > 1 divides the per-token work."""
-    lanes = m.options.vector_lanes
-    h = s.length
-    r = tiling.ceil_div(h, 8)  # Q15.16 row words (8 values per 256-bit word)
-    read = 0.0
-    if s.kind == "rmsnorm":
-        # norm_unit: S_GCMD + the gain table fetched once per command (fill + words at the
-        # misc channel's rate); per token S_XRD + S_XCAP + 8 S_FEED beats per word (10), then
-        # rmsnorm_unit's sum of squares (H + 2) and rsqrt (10) after the last beat, its output
-        # pipeline (3), then 8 S_OUT + S_OWR per word (9).
-        gwords = tiling.words_of(2 * h)
-        gain = 1 + m.fill_cycles() + gwords / min(m.wpc, 1.0)
-        row = 10 * r + (h + 2) + RMSNORM_RSQRT + RMSNORM_OUT_LAT + 9 * r
-        cycles = 3 + gain + tokens * row / lanes
-        read = gwords * WORD_BYTES
-    elif s.kind == "rope":
-        # rope_cmd_unit: per token and chunk of 8 pairs (16 values): S_R1, S_R2, S_C2, 8
-        # S_FEED beats, S_WAIT for rope_unit's 3 stages, S_W1, S_W2 = 17 cycles.
-        cycles = 3 + tokens * (h // 16) * ROPE_CHUNK / lanes
-    elif s.kind == "swiglu":
-        # vector_unit swiglu: per word S_RDX, S_RDY, S_CAPY, S_SILU_IN, silu_unit's 3 stages
-        # (S_SILU_OUT), S_WR = 8 cycles.
-        cycles = 3 + tokens * r * (5 + VEC_LAT) / lanes
-    elif s.kind in ("silu", "mul"):
-        cycles = 3 + tokens * r * (5 + VEC_LAT) / lanes  # as swiglu (no RTL op of its own)
-    elif s.kind == "requantize":
-        # vector_unit requantize: per token S_LOAD (R words) + S_LOADW, S_SEARCH (A8 exponent),
-        # S_QRD + S_QWR per word (2R), S_FXRD + S_FXWR.
-        cycles = 3 + tokens * (3 * r + 3 + a8_search_cycles()) / lanes
-    elif s.kind == "add":
-        cycles = 3 + tokens * r * 3 / lanes  # vector_unit add: S_RDX, S_RDY, S_WR per word
-    elif s.kind == "embedding":
-        words = tiling.int8_words_per_row(s.length + 1)
-        read = tokens * words * WORD_BYTES
-        cycles = tokens * words / m.wpc + m.fill()
-    else:
-        raise ValueError(f"no cost for vector kind {s.kind!r}")
-    return Cost(cycles, read, 0.0)
-
-
-def step_cost(s: Step, m: Machine, tokens: int, position: int) -> Cost:
-    """Cost of `s` for a tile of `tokens` tokens starting at absolute `position`."""
-    if s.kind == "linear":
-        c = linear_cost(s, m, tokens)
-    elif s.kind == "attention":
-        c = attention_cost(s, m, tokens, position)
-    elif s.kind == "kv_append":
-        c = kv_append_cost(s, m, tokens)
-    else:
-        c = vector_cost(s, m, tokens)
-    if not m.options.act_onchip and s.kind != "embedding":
-        # Inputs read from and results written to HBM around the step (streamed alongside it).
-        spill_in, spill_out = s.in_bytes * tokens, s.out_bytes * tokens
-        spill_time = (spill_in + spill_out) / WORD_BYTES / (m.wpc * m.spill_channels())
-        c = Cost(max(c.cycles, spill_time + m.fill()), c.read + spill_in, c.written + spill_out)
-    return c
-
-
-@dataclass
-class ScheduleResult:
-    """A schedule's makespan, HBM traffic and per-unit busy cycles."""
-
-    cycles: float
-    read: float
-    written: float
-    busy: dict[str, float]
-    by_kind: dict[str, float]
-
-
-# Sequencer units sharing one engine instance (one command at a time, cmd_ready only in S_IDLE).
-SHARED_UNITS = accel.UNIT_INSTANCE
-
-
-def run_schedule(steps: list[Step], m: Machine, tokens: int, position: int) -> ScheduleResult:
-    """The sequencer (rtl_lib/sequencer.sv), instruction by instruction.
-
-    Every instruction takes S_FETCH, S_WAIT and S_EXEC (`ISSUE_CYCLES`).  A DISPATCH retires
-    in the S_EXEC cycle its unit accepts: units accept only when idle (vector_unit serves vec
-    and act, attention_unit attn and kv), so a dispatch to a busy unit stalls the sequencer.
-    A BARRIER retires once the units it names have completed; HALT once every unit has.  At the
-    model level (no barriers) a step also waits for the steps producing its inputs.
-    """
-    t = 0.0  # cycle of the next instruction's S_FETCH
-    unit_free: dict[str, float] = {}  # cycle a physical unit is back in S_IDLE
-    finish: list[float] = []
-    busy: dict[str, float] = {}
-    by_kind: dict[str, float] = {}
-    read = written = 0.0
-    for s in steps:
-        if s.barrier:
-            phys = {SHARED_UNITS.get(u, u) for u in s.barrier}
-            t = max([t + ISSUE_CYCLES - 1] + [unit_free.get(u, 0.0) for u in phys]) + 1
-        c = step_cost(s, m, tokens, position)
-        unit = SHARED_UNITS.get(s.unit, s.unit)
-        start = max([t + ISSUE_CYCLES - 1, unit_free.get(unit, 0.0)] + [finish[d] for d in s.deps])
-        end = start + c.cycles
-        finish.append(end)
-        unit_free[unit] = end
-        busy[s.unit] = busy.get(s.unit, 0.0) + c.cycles
-        by_kind[s.kind] = by_kind.get(s.kind, 0.0) + c.cycles
-        read += c.read
-        written += c.written
-        t = start + 1
-    makespan = max([t + ISSUE_CYCLES - 1] + finish)  # HALT
-    return ScheduleResult(makespan, read, written, busy, by_kind)
-
-
-def with_options(m: Machine, **changes) -> Machine:
-    return replace(m, options=replace(m.options, **changes))
-
-
-# ---- stream_attention_unit (KV cache in HBM; rtl_lib/stream_attention_unit.sv) -----------------
-from accllm.rtl_lib import fetch_isa  # noqa: E402  (the RING rule of the prefetcher)
+# ---- stream_attention_unit (KV rings in HBM; rtl_lib/stream_attention_unit.sv) ---------------
 
 SA_EXPU = 4  # stream_attn_pipe EXPU: exp units per pipeline
 SA_DIV_STEPS = 48  # the reciprocal's restoring divider (runs while the V scales stream in)
@@ -744,23 +467,209 @@ def stream_attention_cycles(
     return cycles + 3
 
 
-def stream_attention_cost(s: Step, m: Machine, tokens: int, position: int) -> Cost:
-    """Cycles and HBM bytes of an attention step on stream_attention_unit (append + attend of
-    `tokens` tokens after `position` cached ones): the unit's cycles with the stream keeping up
-    (the schedule model adds the prefetch), the ring bytes every pipeline reads per token and KV
-    head, and the KV4 bytes written back."""
-    g = StreamAttnGeometry(
-        pipes=m.engine.channels,
+def stream_attention_tail(g: StreamAttnGeometry, heads: int, kv_heads: int, tokens: int) -> int:
+    """Cycles of a command after its last ring beat arrives, when the stream is the bound: the
+    last pipeline's last slot and bypass entries, its PV drain and done, the outputs of the
+    round's pipelines, S_ANEXT, the write-back of every token, S_WFIN and S_DONE."""
+    rep = heads // kv_heads
+    used = kv_heads - (tiling.ceil_div(kv_heads, g.pipes) - 1) * g.pipes
+    outputs = used * (1 + rep * (g.head_dim // 8))
+    per_ring = 2 * (1 + g.beats_per_slot + 1) + 2 * (1 + 1 + 1)
+    wb = tokens * tiling.ceil_div(kv_heads, g.pipes) * per_ring
+    return rep * tokens + SA_V_DRAIN + 1 + outputs + 1 + wb + 2 + max(0, g.write_latency - 2) + 3
+
+
+def attention_geometry(s: Step, m: Machine) -> StreamAttnGeometry:
+    return StreamAttnGeometry(
+        pipes=m.kv_pipes(s.kv_heads),
         head_dim=s.head_dim,
-        dw=m.target.hbm.axi_data_bits,
+        dw=m.dw,
         sink=s.sink,
         window=s.window,
         write_latency=m.target.hbm.latency_cycles + AXI_ISSUE,
     )
-    cycles = stream_attention_cycles(g, s.heads, s.kv_heads, tokens, position)
-    beats = 2 * (
-        g.ring_beats(position, tiling.KV_SCALE_BYTES) + g.ring_beats(position, g.code_bytes)
-    )
-    read = tokens * s.kv_heads * beats * g.beat_bytes
+
+
+def attention_demand(s: Step, m: Machine, tokens: int, position: int) -> dict[int, float]:
+    """Beats each KV channel streams for one command of `tokens` tokens after `position` cached
+    ones: the fetch program's RING entries (`tiling.kv_stream_rings`: per token and KV head of
+    the channel, K scales, K codes, V scales, V codes), each read for min(pos, capacity) slots
+    (`fetch_isa.ring_beats`)."""
+    ring = tiling.kv_ring(s.head_dim, s.sink, s.window)
+    pipes = m.kv_pipes(s.kv_heads)
+    out: dict[int, float] = {}
+    for c in range(pipes):
+        entries = tiling.kv_stream_rings(0, s.kv_heads, tokens, c, pipes, ring)
+        beats = sum(fetch_isa.ring_beats(position, cap, sb, m.dw) for _, sb, cap in entries)
+        if beats:
+            out[c] = float(beats)
+    return out
+
+
+def attention_command(
+    s: Step, m: Machine, tokens: int, position: int, attend: bool = True
+) -> Command:
+    """One stream_attention_unit command: append + attend of `tokens` tokens after `position`
+    cached ones (a decode step, or a prefill chunk), or (`attend` false) an append alone; its
+    ring reads and the KV4 bytes it writes back."""
+    g = attention_geometry(s, m)
+    cycles = stream_attention_cycles(g, s.heads, s.kv_heads, tokens, position, attend)
+    demand = attention_demand(s, m, tokens, position) if attend else {}
+    read = sum(demand.values()) * g.beat_bytes
     written = 2 * tokens * s.kv_heads * (g.code_bytes + tiling.KV_SCALE_BYTES)
-    return Cost(cycles, read, written)
+    tail = stream_attention_tail(g, s.heads, s.kv_heads, tokens) if demand else 0
+    return Command(cycles, demand, min(tail, cycles), read, written)
+
+
+def stream_attention_cost(s: Step, m: Machine, tokens: int, position: int) -> Cost:
+    """Cycles (the stream keeping up) and HBM bytes of one attention command."""
+    c = attention_command(s, m, tokens, position)
+    return Cost(c.cycles, c.read, c.written)
+
+
+# ---- row units --------------------------------------------------------------------------------
+
+
+def a8_search_cycles(row_max_log2: float = ROW_MAX_LOG2) -> int:
+    """Exponent search of an A8 row (vector_unit / attention_unit S_SEARCH): candidates from
+    act_exp_max = 31 down, one per cycle, to the largest f with max|x| * 2^f <= 127."""
+    f = math.floor(math.log2(NUMERICS_ACT_QMAX) - row_max_log2)
+    return EXP_MAX - f + 1
+
+
+def vector_cost(s: Step, m: Machine, tokens: int) -> Cost:
+    """Row-wise units, state machine by state machine (docs/rtl_lib.md); every command pays
+    S_IDLE, S_DESC, S_DONE (3 cycles).  One unit of each kind (no copies in the RTL)."""
+    lanes = 1
+    h = s.length
+    r = tiling.ceil_div(h, 8)  # Q15.16 row words (8 values per 256-bit word)
+    read = 0.0
+    if s.kind == "rmsnorm":
+        # norm_unit: S_GCMD + the gain table fetched once per command (fill + words at the
+        # misc channel's rate); per token S_XRD + S_XCAP + 8 S_FEED beats per word (10), then
+        # rmsnorm_unit's sum of squares (H + 2) and rsqrt (10) after the last beat, its output
+        # pipeline (3), then 8 S_OUT + S_OWR per word (9).
+        gwords = tiling.words_of(2 * h)
+        gain = 1 + m.fill_cycles() + gwords / min(m.wpc, 1.0)
+        row = 10 * r + (h + 2) + RMSNORM_RSQRT + RMSNORM_OUT_LAT + 9 * r
+        cycles = 3 + gain + tokens * row / lanes
+        read = gwords * WORD_BYTES
+    elif s.kind == "rope":
+        # rope_cmd_unit: per token and chunk of 8 pairs (16 values): S_R1, S_R2, S_C2, 8
+        # S_FEED beats, S_WAIT for rope_unit's 3 stages, S_W1, S_W2 = 17 cycles.
+        cycles = 3 + tokens * (h // 16) * ROPE_CHUNK / lanes
+    elif s.kind == "swiglu":
+        # vector_unit swiglu: per word S_RDX, S_RDY, S_CAPY, S_SILU_IN, silu_unit's 3 stages
+        # (S_SILU_OUT), S_WR = 8 cycles.
+        cycles = 3 + tokens * r * (5 + VEC_LAT) / lanes
+    elif s.kind in ("silu", "mul"):
+        cycles = 3 + tokens * r * (5 + VEC_LAT) / lanes  # as swiglu (no RTL op of its own)
+    elif s.kind == "requantize":
+        # vector_unit requantize: per token S_LOAD (R words) + S_LOADW, S_SEARCH (A8 exponent),
+        # S_QRD + S_QWR per word (2R), S_FXRD + S_FXWR.
+        cycles = 3 + tokens * (3 * r + 3 + a8_search_cycles()) / lanes
+    elif s.kind == "add":
+        cycles = 3 + tokens * r * 3 / lanes  # vector_unit add: S_RDX, S_RDY, S_WR per word
+    elif s.kind == "embedding":
+        words = tiling.int8_words_per_row(s.length + 1)
+        read = tokens * words * WORD_BYTES
+        cycles = tokens * words / m.wpc + m.fill_cycles()
+    else:
+        raise ValueError(f"no cost for vector kind {s.kind!r}")
+    return Cost(cycles, read, 0.0)
+
+
+def step_commands(s: Step, m: Machine, tokens: int, position: int) -> list[Command]:
+    """The unit commands of step `s` for `tokens` tokens, the first at `position` (= the tokens
+    already in the KV cache: the program's position register)."""
+    if s.kind == "linear":
+        return linear_commands(s, m, tokens)
+    if s.kind == "attention":
+        return [attention_command(s, m, tokens, position)]
+    if s.kind == "kv_append":
+        # Fused into the attention command that follows it (stream_attention_unit appends and
+        # attends in one command): no command of its own.
+        return [] if s.fused else [attention_command(s, m, tokens, position, attend=False)]
+    c = vector_cost(s, m, tokens)
+    return [Command(c.cycles, read=c.read, written=c.written)]
+
+
+def step_cost(s: Step, m: Machine, tokens: int, position: int) -> Cost:
+    """Cycles (each command with its data present) and bytes of `s`, outside any program."""
+    total = Cost()
+    for c in step_commands(s, m, tokens, position):
+        total += Cost(c.cycles, c.read, c.written)
+    return total
+
+
+@dataclass
+class ScheduleResult:
+    """A schedule's makespan, HBM traffic and per-unit busy cycles."""
+
+    cycles: float
+    read: float
+    written: float
+    busy: dict[str, float]
+    by_kind: dict[str, float]
+    stream_beats: dict[int, float] = field(default_factory=dict)
+
+
+# Sequencer units sharing one engine instance (one command at a time, cmd_ready only in S_IDLE).
+SHARED_UNITS = accel.UNIT_INSTANCE
+
+
+def run_schedule(steps: list[Step], m: Machine, tokens: int, position: int) -> ScheduleResult:
+    """One program run: the sequencer (rtl_lib/sequencer.sv) instruction by instruction, the
+    prefetchers streaming from its start (`StreamState`).
+
+    Every instruction takes S_FETCH, S_WAIT and S_EXEC (`ISSUE_CYCLES`).  A DISPATCH retires
+    in the S_EXEC cycle its unit accepts: units accept only when idle (vector_unit serves vec
+    and act), so a dispatch to a busy unit stalls the sequencer.  A linear dispatches one
+    command per GEMM tile.  A command ends when its unit's work with the data present is done
+    and no earlier than its last beat's arrival plus its tail (`StreamState.step`).  A
+    BARRIER retires once the units it names have completed; HALT once every unit has.  At the
+    model level (no barriers) a step also waits for the steps producing its inputs.
+    """
+    plans = [step_commands(s, m, tokens, position) for s in steps]
+    totals: dict[int, float] = {}
+    for cmds in plans:
+        for c in cmds:
+            for ch, beats in c.demand.items():
+                totals[ch] = totals.get(ch, 0.0) + beats
+    stream = StreamState(m.channel_streams(), totals)
+    t = 0.0  # cycle of the next instruction's S_FETCH
+    unit_free: dict[str, float] = {}  # cycle a physical unit is back in S_IDLE
+    finish: list[float] = []
+    busy: dict[str, float] = {}
+    by_kind: dict[str, float] = {}
+    read = written = 0.0
+    for s, cmds in zip(steps, plans, strict=True):
+        ready = max([0.0] + [finish[d] for d in s.deps])
+        if not cmds:  # fused into a later command
+            finish.append(ready)
+            continue
+        if s.barrier:
+            phys = {SHARED_UNITS.get(u, u) for u in s.barrier}
+            t = max([t + ISSUE_CYCLES - 1] + [unit_free.get(u, 0.0) for u in phys]) + 1
+        unit = SHARED_UNITS.get(s.unit, s.unit)
+        end = 0.0
+        for c in cmds:
+            start = max(t + ISSUE_CYCLES - 1, unit_free.get(unit, 0.0), ready)
+            cycles = c.cycles
+            if c.timed is not None and c.demand:
+                # The channel whose last beat comes latest binds the command.
+                held, offset = max(
+                    (stream.peek(ch, start) for ch in c.demand),
+                    key=lambda ho: ho[1] - ho[0] / m.beat_rate,
+                )
+                cycles = c.timed(held, offset)
+            end = stream.step(start, cycles, c.demand, tail=c.tail)
+            unit_free[unit] = end
+            busy[s.unit] = busy.get(s.unit, 0.0) + end - start
+            by_kind[s.kind] = by_kind.get(s.kind, 0.0) + end - start
+            read += c.read
+            written += c.written
+            t = start + 1
+        finish.append(end)
+    makespan = max([t + ISSUE_CYCLES - 1] + finish)  # HALT
+    return ScheduleResult(makespan, read, written, busy, by_kind, totals)

@@ -6,8 +6,9 @@
 * decode: one token at a context of c tokens (Λ: the attention sees min(c, S + W) keys), for a
   sweep of contexts; tokens/s = clock / cycles; HBM bytes per token and utilisation =
   bytes x tokens/s / peak bandwidth;
-* prefill of T prompt tokens: tiles of the GEMM tile height (capped so a tile's live activations
-  fit the activation buffer), each running the whole schedule;
+* prefill of T prompt tokens: programs of `prefill_tile` tokens (the engine's program height,
+  capped so a program's live activations fit the activation buffer), each running the whole
+  schedule (its linears tile by tile on the stream unit);
 * the HBM roofline of the same storage (peak bandwidth / decode bytes per token);
 * resources (`resources.estimate`).
 
@@ -22,12 +23,11 @@ from dataclasses import asdict, replace
 from xdsl.dialects.builtin import ModuleOp
 
 from accllm.backend.perf import resources
-from accllm.backend.perf.cost import Machine, PerfOptions, run_schedule
+from accllm.backend.perf.cost import Machine, run_schedule
 from accllm.backend.perf.workload import Assumed, Step, Workload, workloads
 from accllm.backend.target_desc import derive_engine, load_target
 from accllm.dialects import accel
 
-DEFAULT_OPTIONS = PerfOptions()
 DEFAULT_ASSUMED = Assumed()
 DECODE_CONTEXTS = (1, 128, 256, 512, 1024, 2048, 4096, 8192)
 PREFILL_TOKENS = (512, 2048)
@@ -41,7 +41,18 @@ def _max_features(wl: Workload) -> int:
     return max([s.n for s in wl.linears()] + [s.k for s in wl.linears()] + [1])
 
 
-def machine_for(module: ModuleOp, wl: Workload, target: str, options: PerfOptions) -> Machine:
+# accel.engine fields that must equal the target's derived engine (the IR was lowered for it).
+ENGINE_FIELDS = (
+    "weight_channels",
+    "lanes_per_channel",
+    "mac_blocks",
+    "words_per_beat",
+    "tile_tokens",
+    "fifo_beats",
+)
+
+
+def machine_for(module: ModuleOp, wl: Workload, target: str) -> Machine:
     """Target + derived engine; an accel module must have been lowered for this target."""
     t = load_target(target)
     eng = derive_engine(t, _max_features(wl))
@@ -51,7 +62,7 @@ def machine_for(module: ModuleOp, wl: Workload, target: str, options: PerfOption
             raise EstimateError(
                 f"the module was lowered for target '{e.target.data}', estimating for '{t.name}'"
             )
-        for name in ("weight_channels", "lanes_per_channel", "mac_blocks"):
+        for name in ENGINE_FIELDS:
             if e.get(name) != getattr(eng, name):
                 raise EstimateError(
                     f"accel.engine {name} = {e.get(name)} differs from the "
@@ -59,7 +70,7 @@ def machine_for(module: ModuleOp, wl: Workload, target: str, options: PerfOption
                 )
         # The tile height depends on the features the lowering saw: take the IR's.
         eng = replace(eng, gemm_tokens=e.get("gemm_tokens"))
-    return Machine(t, eng, options)
+    return Machine(t, eng)
 
 
 def with_window(wl: Workload, sink: int, window: int) -> Workload:
@@ -87,24 +98,26 @@ def decode(wl: Workload, m: Machine, context: int) -> dict:
         "hbm_bytes_per_token": round(nbytes),
         "hbm_utilisation": round(nbytes * tps / (m.target.hbm_bandwidth_gbps * 1e9), 4),
         "cycles_by_kind": {k: round(v) for k, v in sorted(r.by_kind.items())},
+        "stream_beats_per_channel": round(max(r.stream_beats.values(), default=0.0)),
     }
 
 
 def prefill_tile(wl: Workload, m: Machine) -> int:
-    """Tokens per prefill tile: the engine's GEMM tile, capped by the live activation bytes."""
+    """Tokens per prefill program: the engine's program height (`gemm_tokens`), capped by the
+    live activation bytes (the activation buffer is on chip)."""
     tile = m.engine.gemm_tokens
-    if m.options.act_onchip and wl.live_bytes_per_token:
+    if wl.live_bytes_per_token:
         tile = min(tile, m.engine.act_buffer_bytes // wl.live_bytes_per_token)
     if tile < 1:
         raise EstimateError(
             f"one token's live activations ({wl.live_bytes_per_token} B) exceed the "
-            f"activation buffer ({m.engine.act_buffer_bytes} B): use act_onchip=false"
+            f"activation buffer ({m.engine.act_buffer_bytes} B)"
         )
     return tile
 
 
 def prefill(wl: Workload, m: Machine, tokens: int) -> dict:
-    """A prompt of `tokens` tokens, tile by tile (each tile sees the earlier tiles' KV)."""
+    """A prompt of `tokens` tokens, program by program (each sees the earlier ones' KV)."""
     tile = prefill_tile(wl, m)
     cycles = nbytes = 0.0
     for start in range(0, tokens, tile):
@@ -130,7 +143,6 @@ def roofline(m: Machine, bytes_per_token: float) -> float:
 def schedule_cycles(
     module: ModuleOp,
     target: str,
-    options: PerfOptions = DEFAULT_OPTIONS,
     positions: dict[str, int] | None = None,
 ) -> dict:
     """Estimated cycles of each accel.schedule at its own token count (for simulation checks),
@@ -138,7 +150,7 @@ def schedule_cycles(
     runs at the position register's value)."""
     out = {}
     for wl in workloads(module):
-        m = machine_for(module, wl, target, options)
+        m = machine_for(module, wl, target)
         pos = (positions or {}).get(wl.name, 0)
         out[wl.name] = round(run_schedule(wl.steps, m, wl.tokens, pos).cycles)
     return out
@@ -163,14 +175,18 @@ def estimate_workload(
             "bytes_per_token": at_full["hbm_bytes_per_token"],
             "tokens_per_s": round(roofline(m, at_full["hbm_bytes_per_token"]), 2),
         },
-        "resources": resources.estimate(m, max([s.k for s in wl.linears()] + [1])),
+        "resources": resources.estimate(
+            m,
+            max([s.k for s in wl.linears()] + [1]),
+            max([s.head_dim for s in wl.attentions()] + [0]),
+            max([s.kv_heads for s in wl.attentions()] + [0]),
+        ),
     }
 
 
 def estimate_module(
     module: ModuleOp,
     target: str,
-    options: PerfOptions = DEFAULT_OPTIONS,
     assumed: Assumed = DEFAULT_ASSUMED,
     sink: int = 0,
     window: int = 0,
@@ -182,18 +198,17 @@ def estimate_module(
     for wl in workloads(module, assumed):
         if window:
             wl = with_window(wl, sink, window)
-        m = machine_for(module, wl, target, options)
+        m = machine_for(module, wl, target)
         out.append(estimate_workload(wl, m, contexts, prompts))
     t = load_target(target)
     return {
         "target": t.name,
         "clock_mhz": t.clock_mhz,
         "hbm_bandwidth_gbps": t.hbm_bandwidth_gbps,
-        "options": asdict(options),
         "engine": {
             k: v
             for k, v in asdict(
-                machine_for(module, workloads(module, assumed)[0], target, options).engine
+                machine_for(module, workloads(module, assumed)[0], target).engine
             ).items()
             if k != "estimate"
         },

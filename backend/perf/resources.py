@@ -1,10 +1,21 @@
-"""Resource estimate of the engine: instances of rtl_lib primitives x their Yosys baseline.
+"""Resource estimate of the emitted stream engine: rtl_lib instances x their Yosys baseline.
 
-Each primitive's baseline (`rtl_lib/resource_baseline.json`, default parameters) is scaled
-linearly in the parameter that replicates its datapath (`SCALE`): the MAC array in LANES x
-BLOCKS (DSP in LANES: one group-scale DSP per lane), the attention MAC and the unpacker in their
-lanes/blocks.  On-chip buffers (activation, KV staging, weight staging) go to URAM first, then
-BRAM36.  The figures rank designs and check fit; they are Yosys counts, not Vivado placement.
+Each primitive's baseline (`rtl_lib/resource_baseline.json`, Yosys `synth_xilinx` at its default
+parameters) is scaled linearly in what replicates its datapath:
+
+* `stream_linear_unit`: `target_desc.stream_unit_resources` (the rule `derive_engine` sizes the
+  lanes by: per lane the tile_mac_array share and two lane FIFOs, per channel the rest);
+* `stream_attention_unit`: the unit's fixed part (the baseline unit less its PIPES pipelines)
+  plus one `stream_attn_pipe` per pipeline (min(kv_channels, KV heads)), each scaled by its lanes
+  (HEAD_DIM / the baseline's 16): an extrapolation, Yosys has not finished a u280-sized
+  pipeline (docs/rtl_lib.md);
+* per channel a `stream_prefetcher` (its FIFO counted below as on-chip memory) and a
+  `stream_demux`; per KV pipeline an `axi_write_master`; the row units, the sequencer and the
+  table port's `axi_read_master` once.
+
+On-chip memory (activation buffer, the prefetch FIFOs, the stream unit's activation stores) goes
+to URAM first, up to the utilisation limit, then BRAM36.  The figures rank designs and check fit;
+they are Yosys counts, not Vivado placement.
 """
 
 from __future__ import annotations
@@ -12,64 +23,86 @@ from __future__ import annotations
 import json
 import math
 
-from accllm.backend.perf.cost import Machine, weight_words_per_row
-from accllm.backend.target_desc import BASELINE_PATH, BRAM36_BYTES, URAM_BYTES
-from accllm.numerics.words import WORD_BYTES
+from accllm.backend.perf.cost import Machine
+from accllm.backend.target_desc import (
+    BASELINE_PATH,
+    BRAM36_BYTES,
+    URAM_BYTES,
+    stream_unit_resources,
+)
 
 CATEGORIES = ("LUT", "FF", "DSP", "BRAM36", "URAM")
+# Primitives instantiated once, whatever the engine's size (their RTL is not replicated).
+SINGLE_UNITS = (
+    "norm_unit",
+    "vector_unit",
+    "rope_cmd_unit",
+    "embedding_unit",
+    "sequencer",
+    "axi_read_master",
+)
 
 
 def _baseline() -> dict[str, dict]:
     return json.loads(BASELINE_PATH.read_text())["primitives"]
 
 
-def instances(m: Machine) -> dict[str, tuple[int, float, float]]:
-    """primitive -> (count, scale of LUT/FF/BRAM, scale of DSP) relative to its baseline."""
-    eng, opt = m.engine, m.options
+def _fig(b: dict, cat: str) -> float:
+    if cat == "LUT":
+        return b["LUT"] + b.get("LUTRAM", 0)
+    if cat == "BRAM36":
+        return b["BRAM"] / 2  # the baseline counts RAMB18
+    return b[cat]
+
+
+def unit_use(m: Machine, head_dim: int, kv_heads: int) -> dict[str, dict[str, float]]:
+    """primitive (or group) -> LUT / FF / DSP / BRAM36 of the engine's instances."""
+    eng = m.engine
     base = _baseline()
-    mac_p = base["sparse_mac_array"]["params"]
-    lanes_blocks = eng.mac_lanes * eng.mac_blocks / (mac_p["LANES"] * mac_p["BLOCKS"])
-    attn = m.attn_lanes / base["attn_mac"]["params"]["LANES"]
-    unpack = eng.mac_blocks / base["w2_unpacker"]["params"]["OUT_BLOCKS"]
-    # One unpacker per lane: each lane streams its own row's blocks.
-    return {
-        "axi_read_master": (eng.channels, 1.0, 1.0),
-        "w2_unpacker": (eng.weight_channels * eng.lanes_per_channel, unpack, unpack),
-        "sparse_mac_array": (1, lanes_blocks, eng.mac_lanes / mac_p["LANES"]),
-        "attn_mac": (1, attn, attn),
-        "softmax_unit": (opt.softmax_units, 1.0, 1.0),
-        "kv_cache_ctrl": (1, 1.0, 1.0),
-        "rmsnorm_unit": (opt.vector_lanes, 1.0, 1.0),
-        "rope_unit": (opt.vector_lanes, 1.0, 1.0),
-        "silu_unit": (opt.vector_lanes, 1.0, 1.0),
-        "requantizer": (opt.vector_lanes, 1.0, 1.0),
-        "sequencer": (1, 1.0, 1.0),
+    out: dict[str, dict[str, float]] = {}
+    lin = stream_unit_resources(base, eng.weight_channels, eng.lanes_per_channel)
+    out["stream_linear_unit"] = {**lin, "BRAM36": 0.0}
+    unit, pipe = base["stream_attention_unit"], base["stream_attn_pipe"]
+    pipes = unit["params"]["PIPES"]
+    scale = head_dim / pipe["params"]["HEAD_DIM"] if head_dim else 1.0
+    ours = m.kv_pipes(kv_heads) if kv_heads else 0
+    out["stream_attention_unit"] = {
+        c: max(0.0, _fig(unit, c) - pipes * _fig(pipe, c)) + ours * scale * _fig(pipe, c)
+        for c in ("LUT", "FF", "DSP", "BRAM36")
     }
+    pf = base["stream_prefetcher"]
+    per_ch = {c: _fig(pf, c) + _fig(base["stream_demux"], c) for c in ("LUT", "FF", "DSP")}
+    out["stream_prefetcher + stream_demux"] = {
+        **{c: eng.channels * v for c, v in per_ch.items()},
+        "BRAM36": 0.0,  # the FIFO: on-chip memory below
+    }
+    aw = base["axi_write_master"]
+    out["axi_write_master"] = {c: ours * _fig(aw, c) for c in ("LUT", "FF", "DSP", "BRAM36")}
+    for name in SINGLE_UNITS:
+        out[name] = {c: _fig(base[name], c) for c in ("LUT", "FF", "DSP", "BRAM36")}
+    return out
 
 
 def buffer_bytes(m: Machine, max_k: int) -> dict[str, int]:
-    """On-chip buffers: the engine's activation and KV staging, plus weight staging (rows of a
-    pass held for the GEMM tile; twice with double buffering)."""
+    """On-chip memories: the activation buffer, every channel's prefetch FIFO (`fifo_beats`
+    beats of DW bits + the unit tag), the stream unit's per-channel activation store (a GEMM
+    tile of `max_k` int8 inputs)."""
     eng = m.engine
-    rows = eng.lanes_per_channel * weight_words_per_row(max_k, "w2", m.options.encoding)
-    copies = 2 if m.options.double_buffer else 1
+    beat = m.dw // 8
     return {
-        "activations": eng.act_buffer_bytes if m.options.act_onchip else 0,
-        "kv_staging": eng.kv_buffer_bytes,
-        "weight_staging": eng.weight_channels * copies * rows * WORD_BYTES,
+        "activations": eng.act_buffer_bytes,
+        "prefetch_fifos": eng.channels * eng.fifo_beats * beat,
+        "linear_act_stores": eng.weight_channels * eng.tile_tokens * max_k,
     }
 
 
-def estimate(m: Machine, max_k: int) -> dict:
+def estimate(m: Machine, max_k: int, head_dim: int = 0, kv_heads: int = 0) -> dict:
     """Use per category, the device budget, utilisation and whether it fits."""
-    base = _baseline()
     use = dict.fromkeys(CATEGORIES, 0.0)
-    for name, (count, scale, dsp_scale) in instances(m).items():
-        b = base[name]
-        use["LUT"] += count * scale * (b["LUT"] + b["LUTRAM"])
-        use["FF"] += count * scale * b["FF"]
-        use["DSP"] += count * math.ceil(dsp_scale * b["DSP"])
-        use["BRAM36"] += count * math.ceil(scale * b["BRAM"]) / 2  # baseline counts RAMB18
+    units = unit_use(m, head_dim, kv_heads)
+    for fig in units.values():
+        for c in ("LUT", "FF", "DSP", "BRAM36"):
+            use[c] += fig[c]
     bufs = buffer_bytes(m, max_k)
     res = m.target.resources
     need = sum(bufs.values())
@@ -89,6 +122,10 @@ def estimate(m: Machine, max_k: int) -> dict:
         "utilisation": {c: round(u, 4) for c, u in util.items()},
         "limit": limit,
         "fits": all(u <= limit for u in util.values()),
+        "over": sorted(c for c, u in util.items() if u > limit),
         "buffers_bytes": bufs,
-        "instances": {k: v[0] for k, v in instances(m).items()},
+        "units": {k: {c: round(v) for c, v in fig.items()} for k, fig in units.items()},
+        "attention_pipe_scaled_from_head_dim": _baseline()["stream_attn_pipe"]["params"][
+            "HEAD_DIM"
+        ],
     }

@@ -6,10 +6,11 @@ cycles after the start, whatever the units are doing, until the FIFO is full. Un
 their beats in program order while they compute. So a step that needs `D` beats of a channel,
 starts at `s` and computes for `T` cycles when its data is there, ends at
 
-    e = max(s + T, s + wait + (D - f) / rate)
+    e = max(s + T, s + wait + (D - f) / rate + tail)
 
 where `f` is what the FIFO held at `s` (it filled while earlier steps computed, up to its
-capacity) and `wait` the time until the first beat if the stream has not begun. This is a fluid
+capacity), `wait` the time until the first beat if the stream has not begun and `tail` the
+unit's work after its last beat (the unit rule's, backend/perf/cost.py). This is a fluid
 model (beats as a continuous quantity): it follows the prefetcher's rule (stream_prefetcher.sv:
 bursts issued while the FIFO has room, one beat per cycle at most) and the consumers' order,
 and is validated against Verilator with the whole accelerator (docs/performance.md).
@@ -65,9 +66,12 @@ class StreamState:
         f.left -= beats
         f.time = t
 
-    def step(self, start: float, cycles: float, demand: dict[int, float]) -> float:
-        """End of a step that starts at `start`, computes `cycles` when its data is there and
-        consumes `demand[c]` beats of channel c; updates the FIFOs."""
+    def step(
+        self, start: float, cycles: float, demand: dict[int, float], tail: float = 0.0
+    ) -> float:
+        """End of a step that starts at `start`, computes `cycles` when its data is there,
+        consumes `demand[c]` beats of channel c and still works `tail` cycles after its last
+        beat has arrived; updates the FIFOs."""
         end = start + cycles
         for c, need in demand.items():
             if need <= 0:
@@ -82,7 +86,7 @@ class StreamState:
                 )
             self._advance(c, start)
             first = max(start, f.time)  # the stream may not have begun
-            end = max(end, first + max(0.0, need - f.held) / ch.rate)
+            end = max(end, first + max(0.0, need - f.held) / ch.rate + tail)
         for c, need in demand.items():
             if need <= 0:
                 continue
@@ -95,6 +99,13 @@ class StreamState:
             f.left -= supply
             f.time = max(end, f.time)
         return end
+
+    def peek(self, c: int, t: float) -> tuple[float, float]:
+        """Channel c at cycle t: (beats its FIFO holds, cycles from t until its stream delivers
+        again: the first beat's latency if it has not begun, else 0)."""
+        self._advance(c, t)
+        f = self.fills[c]
+        return f.held, max(0.0, f.time - t)
 
     def idle_until(self, t: float) -> None:
         """Let every stream run on (compute-only work, barriers) up to cycle t."""

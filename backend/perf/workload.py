@@ -5,8 +5,9 @@ bound to an engine unit, with its data dependencies.  It is read from either lev
 
 * the hardware level (`accel.schedule`): the instructions as lowered, with the schedule's
   barriers as the ordering (`from_schedule`);
-* the model or compressed level (smla/lattn): one step per op, ordered by SSA dependencies,
-  with the AccLLM compression applied by assumption where the IR is still float
+* the model or compressed level (smla/lattn): one step per op, in op order, each after the
+  previous one (the emitted schedule serialises every command: the units share the activation
+  buffer's port), with the AccLLM compression applied by assumption where the IR is still float
   (`from_model`; a config-only import has float weights and no data to compress).
 
 Token counts are not part of a step: the estimator evaluates the same workload for prefill of T
@@ -22,6 +23,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, TensorType
 from xdsl.ir import Operation, SSAValue
 
+from accllm.backend import fetch_program
 from accllm.dialects import accel, lattn, smla
 from accllm.dialects.quant_types import QTensorType, QWeightType
 
@@ -42,6 +44,11 @@ class Step:
         it reads / writes (for spilling when activations are not kept on chip).
     deps: indices of earlier steps whose results it needs; barrier: wait for every earlier
         step on these units first (hardware level).
+    rows_per_channel, channels: a lowered linear's row split and the HBM channels of its
+        regions (0 / empty at the model level: the lowering's rule, `tiling.split_rows`).
+    fused: a model-level append that the attention reading the cache performs (lower-to-accel
+        fuses lattn.append into the attention: stream_attention_unit appends and attends in one
+        command): no command of its own.  A lowered accel.kv_append is an append-only command.
     """
 
     kind: str
@@ -60,6 +67,9 @@ class Step:
     out_bytes: int = 0
     deps: tuple[int, ...] = ()
     barrier: tuple[str, ...] = ()
+    rows_per_channel: int = 0
+    channels: tuple[int, ...] = ()
+    fused: bool = False
 
 
 @dataclass
@@ -125,6 +135,8 @@ def from_schedule(schedule: accel.ScheduleOp) -> Workload:
     wl = Workload(schedule.sym_name.data, tokens=tokens)
     module = schedule.parent_op()
     buffers = [o for o in module.ops if isinstance(o, accel.BufferOp)] if module else []
+    regions = {o.sym_name.data: o for o in module.ops if isinstance(o, accel.HBMRegionOp)}
+    engine = next((o for o in module.ops if isinstance(o, accel.EngineOp)), None)
     buf_bytes = {o.sym_name.data: o.bytes.value.data for o in buffers}
     pending: tuple[str, ...] = ()
     inv_units = {v: k for k, v in accel.UNITS.items()}
@@ -146,6 +158,9 @@ def from_schedule(schedule: accel.ScheduleOp) -> Workload:
                 precision=op.precision.data,
                 in_bytes=b(op.input),
                 out_bytes=b(op.output),
+                rows_per_channel=_int(op, "rows_per_channel"),
+                # the channels of its fetch-program entries (accel-to-hw's fetch ROMs)
+                channels=tuple(sorted(fetch_program.instruction_reads(op, engine, regions))),
             )
         elif isinstance(op, accel.AttentionOp):
             step = Step(
@@ -217,8 +232,14 @@ class _ModelReader:
         self.producer: dict[SSAValue, int] = {}
         self.requant: dict[SSAValue, int] = {}  # float linear input -> assumed A8 requantize
 
+    def _serial(self) -> set[int]:
+        """The previous step: the emitted schedule runs one command at a time (every unit
+        shares the activation buffer's port, so accel-insert-barriers serialises them)."""
+        return {len(self.wl.steps) - 1} if self.wl.steps else set()
+
     def add(self, step: Step, op: Operation, inputs: list[SSAValue]) -> int:
-        deps = tuple(sorted({self.producer[v] for v in inputs if v in self.producer}))
+        deps = {self.producer[v] for v in inputs if v in self.producer} | self._serial()
+        deps = tuple(sorted(deps))
         self.wl.steps.append(Step(**{**step.__dict__, "deps": deps}))
         idx = len(self.wl.steps) - 1
         for r in op.results:
@@ -231,8 +252,8 @@ class _ModelReader:
             return
         n = _shape(x)[-1]
         step = Step("requantize", "vec", length=n, in_bytes=4 * n, out_bytes=n + 1)
-        deps = (self.producer[x],) if x in self.producer else ()
-        self.wl.steps.append(Step(**{**step.__dict__, "deps": deps}))
+        deps = ({self.producer[x]} if x in self.producer else set()) | self._serial()
+        self.wl.steps.append(Step(**{**step.__dict__, "deps": tuple(sorted(deps))}))
         self.requant[x] = len(self.wl.steps) - 1
 
     def linear(self, op: Operation, lm_head: bool) -> None:
@@ -281,8 +302,7 @@ class _ModelReader:
             sink, window = self.a.sink, self.a.window
             self.wl.assumed.update(sink=sink, window=window)
         geo = dict(kv_heads=kv_heads, head_dim=hd, sink=sink, window=window)
-        if isinstance(op, lattn.PrefillOp):  # the prefill op appends its own K/V
-            self.add(Step("kv_append", "kv", in_bytes=2 * kv_heads * hd * 4, **geo), op, inputs[1:])
+        # The prefill op appends its own K/V: stream_attention_unit does both in one command.
         self.add(
             Step(
                 "attention",
@@ -316,6 +336,7 @@ class _ModelReader:
                 case smla.WeightOp() | func.ReturnOp() | lattn.EmptyOp() | lattn.AppendOp():
                     if isinstance(op, lattn.AppendOp):  # explicit append (compressed IR)
                         c = op.operands[0].type
+                        uses = [u.operation for r in op.results for u in r.uses]
                         self.add(
                             Step(
                                 "kv_append",
@@ -324,6 +345,10 @@ class _ModelReader:
                                 head_dim=c.head_dim.data,
                                 sink=c.sink.data,
                                 window=c.window.data,
+                                # the attention that reads the cache appends it (one command)
+                                fused=any(
+                                    isinstance(u, lattn.DecodeOp | lattn.PrefillOp) for u in uses
+                                ),
                             ),
                             op,
                             list(op.operands[1:]),

@@ -10,7 +10,7 @@ The configurations vary what the rule must capture: 256- and 512-bit stream port
 builds of the unit's own test, reused), stream-bound delivery (the decode case: fewer words per
 cycle than the lanes consume) and compute-bound delivery (GEMM tiles of 3 and 4 tokens: the lane
 FIFOs fill and back-pressure the stream), G = 32 / 64 / 128, passes that do not fill the lanes,
-and the int8 datapath.
+the int8 datapath, and many channels of few lanes whose word writes queue at the arbiter.
 
 Run: `.venv/bin/pytest -s -m slow test/backend/test_stream_linear_cost.py` (prints the table).
 """
@@ -31,6 +31,9 @@ CONFIGS = [
     ("512-bit decode, stream bound", (2, 4, 512), 0.375, [(64, 256, 128, 1)]),
     ("512-bit GEMM tile, full rate", (2, 4, 512), 2.0, [(72, 192, 64, 3)]),
     ("512-bit int8 LM head", (2, 4, 512), 0.5, [(200, 128, 0, 1, "int8")]),
+    # 4 channels of one lane, 4-token tiles: each row's 4 word writes per channel fill the
+    # channel's write FIFO while the arbiter serves the 4 channels (the writer-bound case).
+    ("256-bit 4x1 GEMM tile, write bound", (4, 1, 256), 4.0, [(128, 64, 32, 4)]),
 ]
 
 
@@ -103,11 +106,31 @@ def test_stream_linear_cost_of_a_7b_step_on_u280():
     m = Machine(target, derive_engine(target))
     eng = m.engine
     c = stream_linear_cost(Step("linear", "mac", n=4096, k=4096, group=128), m, 1)
-    lanes = eng.stream_lanes
-    split = tiling.RowSplit(128, 32, tiling.ceil_div(128, lanes), lanes)
-    layout = tiling.stream_layout(4096, 4096, 128, "w2", split, 2)
+    layout = tiling.linear_stream_layout(4096, 4096, 128, "w2", 128, eng.lanes_per_channel, 2)
     assert c.read == layout.beats * 2 * 32 * 32
     stream = layout.words / eng.words_per_cycle
     assert stream <= c.cycles <= 1.3 * stream
     with pytest.raises(ValueError, match="tile holds 1..4"):
         stream_linear_cost(Step("linear", "mac", n=4096, k=4096, group=128), m, 5)
+
+
+def test_held_beats_and_a_late_stream():
+    """The rule with a prefetch FIFO: beats already held are offered at once, the rest from
+    `offset` on; with no beat held and no offset it is the plain rule, with every beat held it
+    is the rule at an unbounded rate, and a later stream never makes it faster."""
+    import math
+
+    from accllm.backend import tiling
+
+    unit = StreamUnit(lanes=4, channels=2, words_per_beat=1)
+    lay = tiling.linear_stream_layout(48, 256, 64, "w2", 24, 4, 1)
+    kw = dict(k=256, group=64, tokens=1)
+    plain = stream_linear_cycles(lay, unit, words_per_cycle=0.25, **kw)
+    assert stream_linear_cycles(lay, unit, words_per_cycle=0.25, held=0, offset=0, **kw) == plain
+    full = stream_linear_cycles(lay, unit, words_per_cycle=0.25, held=lay.beats, **kw)
+    assert full == stream_linear_cycles(lay, unit, words_per_cycle=math.inf, **kw)
+    assert full < plain
+    late = [
+        stream_linear_cycles(lay, unit, words_per_cycle=0.25, offset=o, **kw) for o in (0, 10, 100)
+    ]
+    assert late == sorted(late) and late[-1] >= plain + 90

@@ -1,19 +1,20 @@
 // accllm-estimate on a float (config-only-like) decoder: the compression is assumed (G=128,
 // Λ 4 + 1020, or the window given); the module gets the summary attribute; report/plot files.
-// The sim target's 64 DSPs cannot hold every unit (the MAC lanes plus attn_mac 24, requantizer
-// 8, rmsnorm 15, rope 12, silu 6, softmax 2 DSPs): the estimate says it does not fit.
+// The sim target's 64 DSPs cannot hold the stream engine (stream_linear_unit, the attention
+// pipelines, norm / vector / RoPE units): the estimate says it does not fit.
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: accllm-opt %S/../Inputs/tiny_decoder.mlir -p 'accllm-estimate{target="sim" contexts="1,64" prompts="8" report="%t/r.json" plot="%t/r.png"}' | FileCheck %s
 // RUN: %python -c "import json,sys; r=json.load(open('%t/r.json')); w=r['workloads'][0]; print(w['assumed_compression'], [d['context'] for d in w['decode']], w['prefill'][0]['tokens'])" | FileCheck %s --check-prefix=JSON
 // RUN: %python -c "import sys; sys.stdout.write(str(open('%t/r.png','rb').read(8)))" | FileCheck %s --check-prefix=PNG
 // RUN: accllm-opt %S/../Inputs/tiny_decoder.mlir -p 'accllm-estimate{target="sim" window=12 contexts="1,64"}' -o %t/w.mlir
 // RUN: not accllm-opt %S/../Inputs/tiny_decoder.mlir -p 'accllm-estimate{target="nope"}' 2>&1 | FileCheck %s --check-prefix=BADTARGET
-// RUN: not accllm-opt %S/../Inputs/tiny_decoder.mlir -p 'accllm-estimate{encoding="index3"}' 2>&1 | FileCheck %s --check-prefix=BADENC
+// The what-if options of the old engine are gone: an estimate is of the emitted hardware.
+// RUN: not accllm-opt %S/../Inputs/tiny_decoder.mlir -p 'accllm-estimate{double_buffer=true}' 2>&1 | FileCheck %s --check-prefix=NOWHATIF
 
-// CHECK: builtin.module attributes {accllm.estimate = {target = "sim", decode_tokens_per_s = {{.*}}, decode_context = 64 : i64, hbm_bytes_per_token = {{[0-9]+}} : i64, hbm_utilisation = {{.*}}, roofline_tokens_per_s = {{.*}}, fits = "no", prefill8_tokens_per_s = {{.*}}, util_lut = {{.*}}, util_ff = {{.*}}, util_dsp = 1.{{[0-9]+}}e+00 : f64, util_bram36 = {{.*}}, util_uram = {{.*}}}}
+// CHECK: builtin.module attributes {accllm.estimate = {target = "sim", decode_tokens_per_s = {{.*}}, decode_context = 64 : i64, hbm_bytes_per_token = {{[0-9]+}} : i64, hbm_utilisation = {{.*}}, roofline_tokens_per_s = {{.*}}, fits = "no", prefill8_tokens_per_s = {{.*}}, util_lut = {{.*}}, util_ff = {{.*}}, util_dsp = {{[1-9]}}.{{[0-9]+}}e+00 : f64, util_bram36 = {{.*}}, util_uram = {{.*}}}}
 // CHECK: func.func @forward
 
 // JSON: {'group': 128, 'sink': 4, 'window': 1020} [1, 64] 8
 // PNG: b'\x89PNG\r\n\x1a\n'
 // BADTARGET: accllm-estimate: unknown target 'nope'; shipped: sim, u280
-// BADENC: accllm-estimate: encoding must be one of ['pattern3', 'index2'], got 'index3'
+// NOWHATIF: Provided arguments ["double_buffer"] not found
