@@ -173,8 +173,9 @@ def load_target(name_or_path: str | Path) -> TargetDesc:
 # --------------------------------------------------------------------------------------------
 
 # Blocks (4 weights, 7 bits) per stream word.  A MAC beat must never straddle a W2 group (the
-# sparse_mac_array closes groups on beat boundaries) nor a word (the unpacker emits whole words),
-# so a lane's blocks per beat divide both 36 and the blocks of the smallest group (G = 32: 8).
+# tile_mac_array closes groups on beat boundaries) nor a word (stream_linear_unit's feeder slices
+# a beat from its lane FIFO's head word), so a lane's blocks per beat divide both 36 and the
+# blocks of the smallest group (G = 32: 8).
 BLOCKS_PER_WORD = NUMERICS.blocks_per_word
 _GROUP_BLOCKS = math.gcd(BLOCKS_PER_WORD, min(NUMERICS.group_sizes) // 4)
 _BLOCK_DIVISORS = [d for d in range(1, _GROUP_BLOCKS + 1) if _GROUP_BLOCKS % d == 0]
@@ -197,7 +198,7 @@ class EngineConfig:
     tile_tokens: tokens of one GEMM tile (stream_linear_unit TOK): a prefill linear of more
         tokens runs tile by tile, streaming its weights once per tile.
     fifo_beats: depth of each channel's prefetch FIFO (stream_prefetcher DEPTH).
-    attn_lanes: KV4 elements per beat of the attention MAC (attn_mac LANES).
+    attn_lanes: KV4 elements per beat of the attention MAC (`ATTN_LANES`).
     act_buffer_bytes: on-chip int8 activation buffer (GEMM tiles of prefill read it).
     kv_buffer_bytes: on-chip staging of one head's visible KV4 rows for decode.
     gemm_tokens: the most tokens one program may carry (rows of the widest activation that fit
@@ -245,6 +246,12 @@ STREAM_BUDGET_SHARE = 0.75
 # Lane metadata FIFO depth of the u280-sized unit (stream_linear_unit MFD): a row's entries
 # plus a partial word must fit (K = 11008 at G = 128: 88 entries, 7 words + 1).
 STREAM_META_FIFO_WORDS = 16
+# KV4 elements per beat of the attention MAC, the estimator's `Machine.attn_lanes` default
+# (backend/perf/cost.py, accel.engine's `attn_lanes`). It was the LANES of the old engine's
+# attn_mac, deleted with the old units (issue #13); the emitted stream_attention_unit takes a
+# K/V slot per cycle per pipeline instead; the figure only feeds the estimator's attention
+# what-if and resource rules (backend/perf/cost.py, resources.py).
+ATTN_LANES = 8
 # Share of the on-chip memory for the channels' prefetch FIFOs, and their depth bounds (beats):
 # deep enough to absorb a layer's bubbles on u280 (docs/engine.md's budget), at least a few
 # bursts everywhere.
@@ -342,7 +349,7 @@ def derive_engine(target: TargetDesc, max_features: int = 4096) -> EngineConfig:
         words_per_beat=wpb,
         tile_tokens=STREAM_TILE_TOKENS,
         fifo_beats=fifo_beats,
-        attn_lanes=base["attn_mac"]["params"]["LANES"],
+        attn_lanes=ATTN_LANES,
         act_buffer_bytes=act_bytes,
         kv_buffer_bytes=kv_bytes,
         gemm_tokens=gemm_tokens,

@@ -3,7 +3,7 @@
 // Every stage register of the datapath is enabled by `ce`: the pipeline advances whenever its
 // last stage is empty or being taken, so a stalled output holds every stage (no bubbles are
 // squeezed out; throughput is one beat per cycle while m_ready is high). Shared by the
-// fixed-latency units (requantizer, silu_unit, rope_unit) so the handshake is written once.
+// fixed-latency units (silu_unit, rope_unit) so the handshake is written once.
 module pipe_valid #(
     parameter int DEPTH = 3
 ) (

@@ -72,43 +72,7 @@ def _registry(*prims: Primitive) -> Mapping[str, Primitive]:
 
 
 PRIMITIVES: Mapping[str, Primitive] = _registry(
-    # ---- datapath primitives -----------------------------------------------------------------
-    Primitive(
-        name="requantizer",
-        top="requantizer",
-        sources=("pipe_valid.sv", "requantizer.sv"),
-        params={"LANES": 4, "ACC_W": 32, "MUL_W": 16, "SHIFT_W": 6, "OUT_W": 8},
-        summary="dyadic requantizer: saturate(round_shift(acc * m, s), OUT_W) per lane",
-    ),
-    Primitive(
-        name="w2_unpacker",
-        top="w2_unpacker",
-        sources=("w2_unpacker.sv",),
-        params={"WORD_W": 256, "OUT_BLOCKS": 4},
-        summary="256-bit HBM word -> OUT_BLOCKS 2:4 blocks (pattern code + two 2-bit codes)",
-    ),
-    Primitive(
-        name="sparse_mac_array",
-        top="sparse_mac_array",
-        sources=("sparse_mac_array.sv",),
-        params={"LANES": 4, "BLOCKS": 4, "PSUM_W": 20, "SCALE_W": 16, "ACC_W": 48},
-        summary="2:4-sparse W2 x A8 MAC, per-group partial sums scaled into a wide accumulator",
-    ),
-    Primitive(
-        name="attn_mac",
-        top="attn_mac",
-        sources=("attn_mac.sv",),
-        params={
-            "LANES": 8,
-            "P_W": 16,
-            "DEQ_W": 34,
-            "ACC_W": 64,
-            "OUT_W": 32,
-            "VFRAC": 16,
-            "PFRAC": 15,
-        },
-        summary="8x4-bit attention MAC: sum a * (code - zero_point) for QK^T and PV",
-    ),
+    # ---- AXI read master (misc channel; inside every stream_prefetcher) ----------------------
     Primitive(
         name="axi_read_master",
         top="axi_read_master",
@@ -164,14 +128,7 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
         summary="AXI4 write master (KV appends): command + strobed beats -> AW/W bursts, busy "
         "until every B",
     ),
-    # ---- nonlinear units, KV-cache controller, sequencer (second RTL engineer) ----------------
-    Primitive(
-        name="kv_cache_ctrl",
-        top="kv_cache_ctrl",
-        sources=("mod_const.sv", "kv_cache_ctrl.sv"),
-        params={"SINK": 4, "WINDOW": 1020, "HEADS": 32, "HEAD_DIM": 128, "POS_W": 32},
-        summary="Λ KV cache: position -> sink/circular-window slot, KV4 writes, visible-slot list",
-    ),
+    # ---- nonlinear units, sequencer ----------------------------------------------------------
     Primitive(
         name="sequencer",
         top="sequencer",
@@ -185,13 +142,6 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
         sources=("pipe_valid.sv", "sigmoid_rom.sv", "silu_unit.sv"),
         params={"LANES": 2},
         summary="SiLU x * sigmoid(x) in Q15.16: sigmoid LUT with linear interpolation",
-    ),
-    Primitive(
-        name="softmax_unit",
-        top="softmax_unit",
-        sources=("exp2_rom.sv", "softmax_unit.sv"),
-        params={"MAX_N": 1024},
-        summary="row softmax of base-2 logits with a visibility mask: 2^-x LUT, one division",
     ),
     Primitive(
         name="rmsnorm_unit",
@@ -252,24 +202,6 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
         "(metadata in the stream), GEMM tiles, Q15.16 rows",
     ),
     Primitive(
-        name="linear_unit",
-        top="linear_unit",
-        sources=("w2_unpacker.sv", "sparse_mac_array.sv", "linear_unit.sv"),
-        params={
-            "CH": 2,
-            "LANES": 3,
-            "BLOCKS": 4,
-            "MAX_K": 128,
-            "MW": 1,
-            "I8_MACS": 8,
-            "ADDR_W": 34,
-            "ACT_AW": 12,
-            "DESC_AW": 8,
-        },
-        summary="MAC unit: W2A8 and int8 (LM head) linear descriptors -> weight/metadata "
-        "streams, MAC, Q15.16 rows",
-    ),
-    Primitive(
         name="stream_attn_pipe",
         top="stream_attn_pipe",
         sources=("exp2_rom.sv", "stream_attn_pipe.sv"),
@@ -308,31 +240,6 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
         },
         summary="stream attention unit: KV4 append (leading-zero exponent) + Λ attention over "
         "HBM-streamed rings, one pipeline per KV channel, KV writes with byte strobes",
-    ),
-    Primitive(
-        name="attention_unit",
-        top="attention_unit",
-        sources=(
-            "mod_const.sv",
-            "kv_cache_ctrl.sv",
-            "attn_mac.sv",
-            "pipe_valid.sv",
-            "requantizer.sv",
-            "exp2_rom.sv",
-            "softmax_unit.sv",
-            "attention_unit.sv",
-        ),
-        params={
-            "SINK": 4,
-            "WINDOW": 28,
-            "KV_HEADS": 4,
-            "HEAD_DIM": 64,
-            "KV_ENTRIES": 1024,
-            "ACT_AW": 12,
-            "DESC_AW": 8,
-            "POS_W": 32,
-        },
-        summary="attention unit: kv_append (KV4 into Λ slots) and Λ attention descriptors",
     ),
     Primitive(
         name="vector_unit",

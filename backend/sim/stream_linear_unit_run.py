@@ -18,6 +18,9 @@ The harness of the stream-fed MAC unit, shared by its cocotb test
   and nothing else may be written.  Returns each descriptor's cycles (accepting edge to done).
 * `simulate(parameters, jobs, delivery, seed)` (pytest / scripts): builds (cached) and runs the
   above through this module's `stream_linear_unit_job` test; returns the cycles.
+* `random_layer`, `random_int8_case` (`Int8Case`: given int8 weights, input and expected
+  logits), `act_words` (A8 rows + exponent bytes as activation-buffer words; also used by
+  `rtl_lib/tests/test_vector_unit.py`) and `Memories` (descriptor ROM and activation buffer).
 """
 
 from __future__ import annotations
@@ -37,18 +40,87 @@ from cocotb.triggers import ReadOnly, RisingEdge
 
 from accllm.backend import accel_program as ap
 from accllm.backend import tiling
-from accllm.backend.sim.linear_unit_run import (
-    Int8Case,
-    Memories,
-    act_words,
-    random_int8_case,
-    random_layer,
-)
 from accllm.numerics import contract as ct
 
 JOB_ENV = "ACCLLM_STREAM_LINEAR_JOB"
 OUT_ENV = "ACCLLM_STREAM_LINEAR_OUT"
 STUCK_CYCLES = 500_000
+
+
+def random_layer(rng, n: int, k: int, group: int) -> ct.W2Linear:
+    """A random compressed W2 layer in the contract's stored form."""
+    patterns = rng.integers(0, 6, size=(n, k // 4))
+    codes = rng.integers(0, 4, size=(n, k // 4, 2))
+    return ct.W2Linear(
+        packed=ct.pack_2_4_w2(codes, patterns),
+        zp=rng.integers(0, 4, size=(n, k // group)).astype(np.uint8),
+        scale_mant=rng.integers(1, 1 << 16, size=(n, k // group)),
+        scale_exp=rng.integers(10, 30, size=n).astype(np.int8),
+        in_features=k,
+        out_features=n,
+        group=group,
+    )
+
+
+def act_words(x_q, f_x) -> list[int]:
+    """A8 rows (k/32 words each) then per-token exponent bytes, as tiling.act_words lays out."""
+    _, k = x_q.shape
+    words = []
+    for row in x_q:
+        b = (row.astype(np.int64) & 0xFF).astype(np.uint8).tobytes()
+        words += [int.from_bytes(b[i : i + 32], "little") for i in range(0, k, 32)]
+    fb = (np.asarray(f_x, dtype=np.int64) & 0xFF).astype(np.uint8).tobytes()
+    fb += bytes(-len(fb) % 32)
+    words += [int.from_bytes(fb[i : i + 32], "little") for i in range(0, len(fb), 32)]
+    return words
+
+
+@dataclass(frozen=True)
+class Int8Case:
+    """Given data of an int8 job: weights (int8 [N, K]), row mantissas and exponents, the A8
+    input (x_q [T, K], f_x [T]) and the logits the unit must write ([T, N], e.g. from
+    `golden.lm_head_block`)."""
+
+    w_q: np.ndarray
+    mult: np.ndarray
+    exp: np.ndarray
+    x_q: np.ndarray
+    f_x: np.ndarray
+    want: np.ndarray
+
+
+def random_int8_case(rng, n: int, k: int, tokens: int) -> Int8Case:
+    """Random int8 weights and scales in the contract's ranges (|w| <= 127, 16-bit M, e in
+    [8, 47]: right shifts, a few exact left shifts and saturations), random A8 input."""
+    w_q = rng.integers(-127, 128, size=(n, k))
+    mult = rng.integers(1, 1 << 16, size=n)
+    exp = rng.integers(8, 48, size=n)
+    x_q = rng.integers(-127, 128, size=(tokens, k))
+    f_x = rng.integers(0, 8, size=tokens)
+    return Int8Case(w_q, mult, exp, x_q, f_x, ct.linear_int8(x_q, f_x, w_q, mult, exp))
+
+
+class Memories:
+    """Descriptor ROM and activation buffer models (one-cycle read latency, lane writes)."""
+
+    def __init__(self, dut, desc: dict[int, int], act: dict[int, int]):
+        self.dut, self.desc, self.act, self.writes = dut, desc, act, []
+
+    async def run(self) -> None:
+        while True:
+            await ReadOnly()
+            daddr = int(self.dut.desc_addr.value)
+            aaddr = int(self.dut.act_addr.value)
+            we, lanes = int(self.dut.act_we.value), int(self.dut.act_lane_we.value)
+            wdata = int(self.dut.act_wdata.value)
+            await RisingEdge(self.dut.clk)
+            if we:
+                for i in range(8):
+                    if lanes >> i & 1:
+                        v = (wdata >> (32 * i)) & 0xFFFFFFFF
+                        self.writes.append((aaddr, i, v - (1 << 32) if v >> 31 else v))
+            self.dut.desc_data.value = self.desc.get(daddr, 0)
+            self.dut.act_rdata.value = self.act.get(aaddr, 0)
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,54 @@ from accllm.numerics import contract as ct
 from accllm.numerics import golden
 from accllm.rtl_lib import fetch_isa, sim
 from accllm.rtl_lib.stream import clock_and_reset, run_command
-from accllm.rtl_lib.tests.test_attention_unit import Memories, load_rows, store_rows
 
 HBM_BYTES = 8192
 WRITE_LATENCY = 8  # write model: last data beat -> busy low (cycles test)
+
+
+class Memories:
+    """Descriptor ROM and activation buffer (one-cycle reads, lane writes), KV host reads."""
+
+    def __init__(self, dut):
+        self.dut, self.desc, self.act, self.writes = dut, {}, {}, []
+
+    async def run(self):
+        while True:
+            await ReadOnly()
+            daddr = int(self.dut.desc_addr.value)
+            aaddr = int(self.dut.act_addr.value)
+            we, lanes = int(self.dut.act_we.value), int(self.dut.act_lane_we.value)
+            wdata = int(self.dut.act_wdata.value)
+            await RisingEdge(self.dut.clk)
+            if we:
+                self.writes.append((aaddr, lanes, wdata))
+                old = self.act.get(aaddr, 0)
+                for i in range(8):
+                    if lanes >> i & 1:
+                        m = 0xFFFFFFFF << (32 * i)
+                        old = (old & ~m) | (wdata & m)
+                self.act[aaddr] = old
+            self.dut.desc_data.value = self.desc.get(daddr, 0)
+            self.dut.act_rdata.value = self.act.get(aaddr, 0)
+
+
+def store_rows(act: dict, base: int, x) -> None:
+    """Q15.16 rows [T, ...] -> 256-bit words of 8 int32 lanes, lane 0 lowest."""
+    flat = np.asarray(x, dtype=np.int64).reshape(-1)
+    for w in range(len(flat) // 8):
+        act[base + w] = sum(
+            (int(v) & 0xFFFFFFFF) << (32 * i) for i, v in enumerate(flat[8 * w : 8 * w + 8])
+        )
+
+
+def load_rows(act: dict, base: int, n: int) -> np.ndarray:
+    out = []
+    for w in range(n // 8):
+        word = act.get(base + w, 0)
+        for i in range(8):
+            v = word >> (32 * i) & 0xFFFFFFFF
+            out.append(v - (1 << 32) if v >> 31 else v)
+    return np.array(out, dtype=np.int64)
 
 
 class Hbm:

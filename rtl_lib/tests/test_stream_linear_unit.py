@@ -25,8 +25,22 @@ import numpy as np
 import pytest
 
 from accllm.backend.sim import stream_linear_unit_run as slr
+from accllm.numerics import contract as ct
+from accllm.numerics import golden
 from accllm.rtl_lib import sim
-from accllm.rtl_lib.tests.test_linear_unit import tiny_lm_head_case
+
+
+def tiny_lm_head_case(rng, tokens: int) -> slr.Int8Case:
+    """The tiny default model's compressed LM head on the final-norm A8 of a random residual."""
+    from accllm.models.default import build_model, default_config
+    from accllm.numerics.compress import compress_model
+
+    cm = compress_model(build_model(default_config(gqa=True), seed=0))
+    h = rng.integers(-(1 << 18), 1 << 18, size=(tokens, cm.lm_q.shape[1]))
+    x_q, f_x = ct.quantize_act_pow2(golden.rmsnorm_block(h, cm.final_norm), ct.NUMERICS.res_frac)
+    want = golden.lm_head_block(h, cm)
+    return slr.Int8Case(cm.lm_q, cm.lm_mult, cm.lm_exp, x_q, f_x, want)
+
 
 LAYERS = [
     (64, 128, 64, 4),

@@ -45,9 +45,9 @@ def verilator_ports(prim: primitives.Primitive, params: dict[str, int], work) ->
 # Non-default parameters exercise width expressions ($clog2, ?:, products of parameters).
 CASES = [(name, {}) for name in sorted(primitives.PRIMITIVES)] + [
     ("rope_cmd_unit", {"HALF": 32, "MAX_POS": 8192}),
-    ("linear_unit", {"CH": 3, "LANES": 5}),
+    ("stream_linear_unit", {"CH": 3, "LANES": 5, "DW": 512}),
     ("rom", {"WIDTH": 256, "DEPTH": 40}),
-    ("attention_unit", {"KV_ENTRIES": 96, "HEAD_DIM": 32}),
+    ("stream_attention_unit", {"PIPES": 1, "HEAD_DIM": 128, "DW": 512, "KV_HEADS": 3}),
 ]
 
 

@@ -3,7 +3,7 @@
 Descriptors come from `accllm.backend.accel_program_vector` (as the netlist emitter builds
 them); Q15.16 operands sit in a modelled activation buffer (one-cycle reads, 32-bit lane writes)
 whose every other word holds random garbage. Expected values: `contract.quantize_act_pow2`
-(requantize, laid out by `linear_unit_run.act_words`, the A8 layout the MAC unit reads),
+(requantize, laid out by `stream_linear_unit_run.act_words`, the A8 layout the MAC unit reads),
 `contract.residual_add` (add), `contract.swiglu_int` (swiglu). Checked after each descriptor:
 every output word, the exponent bytes (and that the other bytes of the exponent words keep
 their old contents), that nothing outside the output is written, and that the command's own
@@ -26,7 +26,7 @@ from cocotb.triggers import ReadOnly, RisingEdge
 
 from accllm.backend import accel_program_vector as apv
 from accllm.backend import tiling
-from accllm.backend.sim import linear_unit_run as lur
+from accllm.backend.sim.stream_linear_unit_run import act_words
 from accllm.numerics import contract as ct
 from accllm.rtl_lib import sim
 from accllm.rtl_lib.stream import clock_and_reset, run_command
@@ -130,7 +130,7 @@ class Harness:
         got = [mems.act[o_base + i] for i in range(out_words)]
         if kind == "requantize":
             q, f = ct.quantize_act_pow2(inputs[0], RES_FRAC)
-            want = lur.act_words(q, f)
+            want = act_words(q, f)
             # Exponent words: bytes past the last token keep the garbage they held.
             row_part = tokens * tiling.act_row_words(length, 8)
             for i in range(row_part, out_words):
