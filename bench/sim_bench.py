@@ -2,8 +2,8 @@
 
     python -m accllm.bench.sim_bench [--cycles 20000] [--tokens 16]
 
-1. rtl_lib's sparse_mac_array (default parameters) with a full-rate input stream (valid every
-   cycle, output always ready) for the given cycles, once free-running (clock only: Verilator's
+1. rtl_lib's stream_fifo (default parameters: 512-bit beats, 2048 deep, the prefetcher's FIFO)
+   with a full-rate input stream (valid every cycle, output always ready) for the given cycles, once free-running (clock only: Verilator's
    own speed plus cocotb's clock) and once driven (inputs written every cycle from Python: what
    a cocotb testbench costs).
 2. The emitted engine's MAC unit, rtl_lib's stream_linear_unit, as its cost validation runs it
@@ -49,13 +49,11 @@ async def bench_cycles(dut):
     await ClockCycles(dut.clk, n)
     free = time.perf_counter() - t0
     rng = random.Random(1)
-    width = len(dut.s_act)
+    width = len(dut.s_data)
     dut.s_valid.value = 1
     t0 = time.perf_counter()
-    for i in range(n):
-        dut.s_act.value = rng.getrandbits(width)
-        dut.s_row_last.value = int(i % 8 == 7)
-        dut.s_group_last.value = int(i % 8 == 7)
+    for _ in range(n):
+        dut.s_data.value = rng.getrandbits(width)
         await RisingEdge(dut.clk)
     driven = time.perf_counter() - t0
     Path(os.environ[OUT_ENV]).write_text(json.dumps({"free_s": free, "driven_s": driven}))
@@ -70,7 +68,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "t.json"
-        prim = sim.get_primitive("sparse_mac_array")
+        prim = sim.get_primitive("stream_fifo")
         sim.run(
             __file__,
             prim.top,
@@ -81,7 +79,7 @@ def main() -> None:
         t = json.loads(out.read_text())
     free, driven = args.cycles / t["free_s"], args.cycles / t["driven_s"]
     print(
-        f"sparse_mac_array (Verilator + cocotb): {free:,.0f} cycles/s free-running, "
+        f"stream_fifo (Verilator + cocotb): {free:,.0f} cycles/s free-running, "
         f"{driven:,.0f} cycles/s with Python-driven inputs"
     )
     lu = stream_linear_unit_bench(args.tokens)
@@ -95,7 +93,7 @@ def main() -> None:
             "command": (
                 f"python -m accllm.bench.sim_bench --cycles {args.cycles} --tokens {args.tokens}"
             ),
-            "design": "rtl_lib sparse_mac_array, default parameters",
+            "design": "rtl_lib stream_fifo, default parameters",
             "cycles": args.cycles,
             "cycles_per_s_free": round(free),
             "cycles_per_s_driven": round(driven),

@@ -83,9 +83,9 @@ FETCH_TAG_W = 4  # stream_prefetcher / stream_demux TAG_W
 # The rtl_lib primitive that executes each sequencer unit's commands. A unit whose primitive is
 # not registered has no hardware yet: an instruction for it is an error.
 UNIT_RTL: dict[str, str] = {
-    "mac": "linear_unit",
-    "attn": "attention_unit",
-    "kv": "attention_unit",
+    "mac": "stream_linear_unit",
+    "attn": "stream_attention_unit",
+    "kv": "stream_attention_unit",
     "norm": "norm_unit",
     "act": "vector_unit",
     "rope": "rope_cmd_unit",

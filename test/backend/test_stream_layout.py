@@ -12,7 +12,7 @@ import pytest
 
 from accllm.backend import accel_program as ap
 from accllm.backend import tiling
-from accllm.backend.sim.linear_unit_run import random_int8_case, random_layer
+from accllm.backend.sim.stream_linear_unit_run import random_int8_case, random_layer
 from accllm.backend.target_desc import derive_engine, load_target
 from accllm.numerics import contract as ct
 
