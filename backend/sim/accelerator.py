@@ -46,6 +46,7 @@ from pathlib import Path
 from accllm.rtl_lib import sim
 
 JOB_ENV = "ACCLLM_ACCEL_JOB"
+KERNEL_TB_MODULE = "accllm.backend.sim.kernel_tb"  # the Vitis kernel through s_axi_control
 PROGRESS_ENV = "ACCLLM_ACCEL_PROGRESS"
 TB_MODULE = "accllm.backend.sim.accel_tb"
 
@@ -74,6 +75,8 @@ class AccelJob:
     greedy: dict = field(default_factory=dict)
     # Server mode: the Unix socket the bench connects to after the programs above (AccelServer)
     serve: str = ""
+    # kernel_tb (the Vitis kernel through s_axi_control): register name -> byte offset
+    regmap: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -174,6 +177,7 @@ def _simulate(
     job: AccelJob,
     tdir: Path,
     log_file: str | os.PathLike | None,
+    tb_module: str = TB_MODULE,
 ) -> AccelRun:
     """Run the bench on `job` (working files in `tdir`); the AccelRun, or AssertionError with
     the bench's message (and where the log is)."""
@@ -188,7 +192,7 @@ def _simulate(
     env[PROGRESS_ENV] = str(tdir / "progress")
     try:
         get_runner("verilator").test(
-            test_module=TB_MODULE,
+            test_module=tb_module,
             hdl_toplevel=top,
             hdl_toplevel_lang="verilog",
             build_dir=bdir,
@@ -280,9 +284,11 @@ class AccelServer:
         job: AccelJob,
         log_file: str | os.PathLike | None = None,
         connect_timeout: float = 600.0,
+        tb_module: str = TB_MODULE,
     ):
         self.top = top
         self.log_file = log_file
+        self.tb_module = tb_module
         self._tdir = tempfile.TemporaryDirectory(prefix="accllm-srv-")  # short: AF_UNIX paths
         address = str(Path(self._tdir.name) / "s")
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -303,7 +309,9 @@ class AccelServer:
 
     def _main(self, design_dir: Path, job: AccelJob) -> None:
         try:
-            self._run = _simulate(design_dir, self.top, job, Path(self._tdir.name), self.log_file)
+            self._run = _simulate(
+                design_dir, self.top, job, Path(self._tdir.name), self.log_file, self.tb_module
+            )
         except BaseException as err:  # reported to the caller by run() / close()
             self._error = err
 
