@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml tools/link_verilator.py
 
 demo: $(STAMP)
 	$(BIN)/accllm compile -o $(OUT) --sink 2 --window 6 --prompt-len 12 --decode-steps 24 --simulate
-	$(BIN)/accllm generate $(OUT) --backend sim --prompt "Once upon a time" --max-new-tokens 8
+	$(BIN)/accllm generate $(OUT) --backend sim --prompt "Hello" --max-new-tokens 8
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -32,6 +32,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -133,7 +134,9 @@ def _runner(simulator: str):
     if simulator not in simulators():
         raise RuntimeError(f"simulator {simulator!r} is not available here: {simulators()}")
     _ensure_venv_on_path()
-    return get_runner(simulator)
+    runner = get_runner(simulator)
+    runner.log.setLevel(logging.WARNING)  # no "Running command ..." lines on the terminal
+    return runner
 
 
 def build(

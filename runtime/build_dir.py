@@ -73,7 +73,13 @@ class BuildDir:
         )
 
     def config(self) -> dict:
-        return json.loads((self.checkpoint / "config.json").read_text())
+        path = self.checkpoint / "config.json"
+        try:
+            config = json.loads(path.read_text())
+            int(config["vocab_size"]), int(config["max_position_embeddings"])
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise SessionError(f"{path}: unreadable model config ({err})") from None
+        return config
 
     def require_design(self) -> None:
         """The lowered and emitted design must be there (the `sim` and `device` backends)."""

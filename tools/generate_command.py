@@ -48,7 +48,9 @@ def register(sub) -> None:
     )
     p.add_argument("build_dir", help="output directory of `accllm compile -o DIR`")
     p.add_argument("--prompt", required=True, help="the prompt text")
-    p.add_argument("--max-new-tokens", type=int_at_least(1), default=32)
+    p.add_argument(
+        "--max-new-tokens", type=int_at_least(1), default=32, help="at most this many (32)"
+    )
     p.add_argument(
         "--backend",
         choices=BACKENDS,

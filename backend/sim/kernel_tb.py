@@ -1,0 +1,199 @@
+"""cocotb bench of the Vitis RTL kernel (`backend/vitis`: `accllm_kernel` around the top),
+driven the way a host drives a card: every access goes through the AXI4-Lite control slave
+`s_axi_control` (the register map of `job.regmap`, regmap.json), the HBM images are served
+behind the `m_axi_hbm<c>` masters at the buffer addresses the host wrote into the pointer
+registers (channel c at (c + 1) << 32: the kernel's address adder is exercised).
+
+Same job and server protocol as `accel_tb` (`AccelJob`, `AccelServer`): RoPE tables written
+through the `rope_tbl_*` registers (a strobe register write per entry), token ids through the
+`host_*` registers, each program started by `ap_start` after `prog_base` / `pos` are written and
+waited for by polling `ap_done` (cycles counted from the `ap_start` write to the read that saw
+`ap_done`: what a host measures), logits rows read back through `host_addr` / `host_rdata_*`,
+the sequencer's and units' errors read from the status registers after each program.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+
+from accllm.backend.sim.accel_tb import _Progress, _serve
+from accllm.backend.sim.accelerator import JOB_ENV, AccelJob, AccelRun
+from accllm.backend.sim.hbm import AxiHbm, serve_axi
+
+ALL_LANES = 0xFF
+AP_START, AP_DONE = 1, 2
+ERROR_REGS = ("error", "hbm_err", "attn_err", "vec_err", "emb_err", "norm_err", "rope_err")
+
+
+def pointer(channel: int) -> int:
+    """The buffer address the host gives channel `channel`'s master."""
+    return (channel + 1) << 32
+
+
+class AxiLite:
+    """A host's AXI4-Lite accesses to `s_axi_control` (one at a time, as a driver does)."""
+
+    def __init__(self, dut, clk):
+        self.dut, self.clk = dut, clk
+        self.cycles = 0
+        p = "s_axi_control_"
+        for sig in ("awvalid", "wvalid", "arvalid", "awaddr", "araddr", "wdata"):
+            getattr(dut, p + sig).value = 0
+        dut.s_axi_control_wstrb.value = 0xF
+        dut.s_axi_control_bready.value = 1
+        dut.s_axi_control_rready.value = 1
+
+    async def _edge(self) -> None:
+        await RisingEdge(self.clk)
+        self.cycles += 1
+
+    async def write(self, addr: int, value: int) -> None:
+        d = self.dut
+        d.s_axi_control_awaddr.value = addr
+        d.s_axi_control_wdata.value = value & 0xFFFFFFFF
+        d.s_axi_control_awvalid.value = 1
+        d.s_axi_control_wvalid.value = 1
+        while True:
+            await ReadOnly()
+            accepted = int(d.s_axi_control_awready.value)
+            await self._edge()
+            if accepted:
+                break
+        d.s_axi_control_awvalid.value = 0
+        d.s_axi_control_wvalid.value = 0
+        while True:  # the B response
+            await ReadOnly()
+            if int(d.s_axi_control_bvalid.value):
+                assert int(d.s_axi_control_bresp.value) == 0, f"write {addr:#x}: bresp error"
+                await self._edge()
+                return
+            await self._edge()
+
+    async def read(self, addr: int) -> int:
+        d = self.dut
+        d.s_axi_control_araddr.value = addr
+        d.s_axi_control_arvalid.value = 1
+        while True:
+            await ReadOnly()
+            accepted = int(d.s_axi_control_arready.value)
+            await self._edge()
+            if accepted:
+                break
+        d.s_axi_control_arvalid.value = 0
+        while True:
+            await ReadOnly()
+            if int(d.s_axi_control_rvalid.value):
+                value = int(d.s_axi_control_rdata.value)
+                await self._edge()
+                return value
+            await self._edge()
+
+
+@cocotb.test()
+async def run_kernel(dut):
+    job = AccelJob.from_json(Path(os.environ[JOB_ENV]).read_text())
+    regs = job.regmap
+    cocotb.start_soon(Clock(dut.ap_clk, 10, unit="ns").start())
+    bus = AxiLite(dut, dut.ap_clk)
+    chans = [
+        AxiHbm(
+            f"m_axi_hbm{c}_",
+            {pointer(c) // 32 + a: w for a, w in job.hbm.get(c, {}).items()},
+            job.latency,
+            job.words_per_cycle,
+        )
+        for c in job.channels
+    ]
+    dut.ap_rst_n.value = 0
+    await ClockCycles(dut.ap_clk, 3)
+    dut.ap_rst_n.value = 1
+    await RisingEdge(dut.ap_clk)
+    cocotb.start_soon(serve_axi(dut, dut.ap_clk, chans))
+
+    async def put(name: str, value: int) -> None:
+        await bus.write(regs[name], value)
+
+    for c in job.channels:
+        await put(f"hbm{c}_ptr", pointer(c) & 0xFFFFFFFF)
+        await bus.write(regs[f"hbm{c}_ptr"] + 4, pointer(c) >> 32)
+    wide = sorted(n for n in regs if n.startswith("host_wdata_"))
+    rdata = sorted(n for n in regs if n.startswith("host_rdata_"))
+    if "host_lane_we" in regs:
+        await put("host_lane_we", ALL_LANES)
+
+    async def load(words: dict[int, int]) -> None:
+        for addr, word in sorted(words.items()):
+            await put("host_addr", addr)
+            for i, name in enumerate(wide):
+                await put(name, word >> (32 * i))
+            await put("host_we", 1)  # a one-cycle strobe
+
+    async def read(ranges) -> dict[int, int]:
+        act: dict[int, int] = {}
+        for start, count in ranges:
+            for addr in range(start, start + count):
+                await put("host_addr", addr)
+                parts = [await bus.read(regs[n]) for n in rdata]
+                act[addr] = sum(v << (32 * i) for i, v in enumerate(parts))
+        return act
+
+    # 1. RoPE tables through their strobe register, then inputs
+    sel = None
+    for s, addr, value in job.rope_tables:
+        if s != sel:
+            await put("rope_tbl_sel", s)
+            sel = s
+        await put("rope_tbl_addr", addr)
+        await put("rope_tbl_data", value & 0xFFFF)
+        await put("rope_tbl_we", 1)
+    await load(job.act_in)
+    progress = _Progress()
+
+    async def run_program(base: int, pos: int) -> int:
+        await put("prog_base", base)
+        if "pos" in regs:
+            await put("pos", pos)
+        start = bus.cycles
+        await bus.write(0x00, AP_START)
+        while not (await bus.read(0x00)) & AP_DONE:
+            assert bus.cycles - start < job.max_cycles, f"program at {base}: no ap_done"
+        cycles = bus.cycles - start
+        errors = {n: await bus.read(regs[n]) for n in ERROR_REGS if n in regs}
+        if errors.get("error"):
+            code = await bus.read(regs["err_code"])
+            pc = await bus.read(regs["err_pc"])
+            raise AssertionError(f"sequencer error code {code} at pc {pc} of the program at {base}")
+        raised = [n for n, v in errors.items() if v]
+        assert not raised, f"{', '.join(raised)} raised in the program at {base}"
+        return cycles
+
+    async def run_steps(programs, positions, step_ins, step_reads, cycles, step_act) -> None:
+        for i, base in enumerate(programs):
+            if i < len(step_ins):
+                await load(step_ins[i])
+            cycles.append(await run_program(base, positions[i] if i < len(positions) else 0))
+            progress.tick()
+            if i < len(step_reads):
+                step_act.append(await read(step_reads[i]))
+
+    cycles: list[int] = []
+    step_act: list[dict[int, int]] = []
+    await run_steps(job.programs, job.positions, job.step_in, job.step_reads, cycles, step_act)
+    if job.serve:
+        await _serve(job.serve, run_steps, chans, job.channels)
+    act = await read(job.reads)
+    violations = [v for ch in chans for v in ch.violations]
+    assert not violations, f"AXI rules broken: {violations[:3]}"
+    run = AccelRun(
+        cycles=cycles,
+        act=act,
+        words_read={c: ch.words_read for c, ch in zip(job.channels, chans, strict=True)},
+        bursts={c: ch.bursts for c, ch in zip(job.channels, chans, strict=True)},
+        step_act=step_act,
+    )
+    Path(os.environ["ACCLLM_ACCEL_RESULT"]).write_text(run.to_json())
