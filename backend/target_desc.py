@@ -321,6 +321,14 @@ def derive_engine(target: TargetDesc, max_features: int = 4096) -> EngineConfig:
             > STREAM_BUDGET_SHARE * total * lim
         ):
             lanes, bound = lanes - 1, cat
+    for cat, total in (("LUT", res.lut), ("DSP", res.dsp)):
+        need = stream_unit_resources(base, hbm.channels, lanes)[cat]
+        if need > STREAM_BUDGET_SHARE * total * lim:
+            raise TargetError(
+                f"{target.name}: resources: the {cat} budget cannot hold the MAC unit's least "
+                f"{lanes} lane(s) per channel (one per word of a beat) on {hbm.channels} "
+                f"channels: it needs {need:.0f}, {STREAM_BUDGET_SHARE * total * lim:.0f} allowed"
+            )
 
     onchip = (res.bram36 * BRAM36_BYTES + res.uram * URAM_BYTES) * lim
     act_bytes = int(onchip // 2)

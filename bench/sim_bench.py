@@ -3,7 +3,8 @@
     python -m accllm.bench.sim_bench [--cycles 20000] [--tokens 16]
 
 1. rtl_lib's stream_fifo (default parameters: 512-bit beats, 2048 deep, the prefetcher's FIFO)
-   with a full-rate input stream (valid every cycle, output always ready) for the given cycles, once free-running (clock only: Verilator's
+   with a full-rate input stream (valid every cycle, output always ready) for the given cycles,
+   once free-running (clock only: Verilator's
    own speed plus cocotb's clock) and once driven (inputs written every cycle from Python: what
    a cocotb testbench costs).
 2. The emitted engine's MAC unit, rtl_lib's stream_linear_unit, as its cost validation runs it

@@ -45,7 +45,7 @@ from accllm.dialects import limits
 from accllm.numerics.contract import NUMERICS
 from accllm.numerics.words import WORD_BYTES, act_words
 
-REGION_KINDS = ("weights", "metadata", "kv", "table", "program")
+REGION_KINDS = ("weights", "kv", "table", "program")
 BUFFER_KINDS = ("act", "kv_stage")
 MODES = ("gemm", "gemv")
 PRECISIONS = ("w2", "int8")
@@ -430,7 +430,8 @@ class LinearOp(InstructionOp):
         eng = engine_of(self)
         if tokens > eng.get("gemm_tokens"):
             raise VerifyException(
-                f"{tokens} tokens exceed the engine's GEMM tile of {eng.get('gemm_tokens')}"
+                f"{tokens} tokens exceed the engine's token limit (gemm_tokens) of "
+                f"{eng.get('gemm_tokens')}"
             )
         if k % _int(self, "group"):
             raise VerifyException(f"group {_int(self, 'group')} does not divide k = {k}")

@@ -28,6 +28,7 @@ from accllm.backend.sim.hbm import AxiHbm, serve_axi
 ALL_LANES = 0xFF
 AP_START, AP_DONE = 1, 2
 ERROR_REGS = ("error", "hbm_err", "attn_err", "vec_err", "emb_err", "norm_err", "rope_err")
+ERROR_REGS += ("fetch_err",)
 
 
 def pointer(channel: int) -> int:
@@ -100,27 +101,33 @@ async def run_kernel(dut):
     regs = job.regmap
     cocotb.start_soon(Clock(dut.ap_clk, 10, unit="ns").start())
     bus = AxiLite(dut, dut.ap_clk)
+    mems = {
+        c: {pointer(c) // 32 + a: w for a, w in job.hbm.get(c, {}).items()} for c in job.channels
+    }
     chans = [
-        AxiHbm(
-            f"m_axi_hbm{c}_",
-            {pointer(c) // 32 + a: w for a, w in job.hbm.get(c, {}).items()},
-            job.latency,
-            job.words_per_cycle,
-        )
+        AxiHbm(f"m_axi_hbm{c}_", mems[c], job.latency, job.words_per_cycle, job.data_bits)
         for c in job.channels
     ]
+    # The table master reads the misc channel's buffer (the same memory, the same pointer).
+    tables = []
+    if job.table_channel >= 0:
+        mem = mems.setdefault(job.table_channel, {})
+        tables = [AxiHbm("m_axi_tbl_", mem, job.latency, min(1.0, job.words_per_cycle))]
     dut.ap_rst_n.value = 0
     await ClockCycles(dut.ap_clk, 3)
     dut.ap_rst_n.value = 1
     await RisingEdge(dut.ap_clk)
-    cocotb.start_soon(serve_axi(dut, dut.ap_clk, chans))
+    cocotb.start_soon(serve_axi(dut, dut.ap_clk, chans + tables))
 
     async def put(name: str, value: int) -> None:
         await bus.write(regs[name], value)
 
-    for c in job.channels:
-        await put(f"hbm{c}_ptr", pointer(c) & 0xFFFFFFFF)
-        await bus.write(regs[f"hbm{c}_ptr"] + 4, pointer(c) >> 32)
+    ptrs = {f"hbm{c}_ptr": pointer(c) for c in job.channels}
+    if tables:
+        ptrs["tbl_ptr"] = pointer(job.table_channel)
+    for name, ptr in ptrs.items():
+        await put(name, ptr & 0xFFFFFFFF)
+        await bus.write(regs[name] + 4, ptr >> 32)
     wide = sorted(n for n in regs if n.startswith("host_wdata_"))
     rdata = sorted(n for n in regs if n.startswith("host_rdata_"))
     if "host_lane_we" in regs:
@@ -155,6 +162,11 @@ async def run_kernel(dut):
     progress = _Progress()
 
     async def run_program(base: int, pos: int) -> int:
+        if "fetch_base" in regs:
+            assert await bus.read(regs["fetch_idle"]), (
+                f"before the program at {base}: a prefetcher still holds unconsumed words"
+            )
+            await put("fetch_base", job.fetch_bases[base])
         await put("prog_base", base)
         if "pos" in regs:
             await put("pos", pos)

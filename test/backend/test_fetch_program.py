@@ -11,8 +11,8 @@ from xdsl.context import Context
 from accllm.backend import fetch_program, tiling
 from accllm.dialects import accel
 from accllm.dialects.registry import register_all_dialects
-from accllm.rtl_lib.fetch_isa import End, Range, Ring
 from accllm.ir.io import Chunk, parse_chunk, verify_module
+from accllm.rtl_lib.fetch_isa import End, Range, Ring
 
 # sim's stream engine (4 channels, 1 lane, 1 word per beat, tiles of 4 tokens); linear a
 # (64 x 64, 32 rows per channel) uses channels 0 and 1 only, channel 1's region after a table;

@@ -109,16 +109,10 @@ def test_budget_caps_the_lanes():
     assert e.estimate["DSP"] == 512
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="derive_engine (engine switch) stops lowering the lanes at words_per_beat and no "
-    "longer raises when even those exceed the budget (the old rule raised 'cannot hold one MAC "
-    "lane'); reported to the lead",
-)
 def test_a_budget_below_one_beat_of_lanes_is_an_error():
     raw = copy.deepcopy(U280)
     raw["resources"]["dsp"] = 100  # 52 DSPs for a unit of 32 channels x 2 lanes (512 DSPs)
-    with pytest.raises(TargetError, match="resources"):
+    with pytest.raises(TargetError, match="resources: the DSP budget cannot hold"):
         derive_engine(parse_target(raw, "tiny-dsp"))
 
 

@@ -3,7 +3,7 @@
 // RUN: accllm-opt %s --split-input-file --verify-diagnostics
 
 accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
-// expected-error @+1 {{kind must be one of ['weights', 'metadata', 'kv', 'table', 'program'], got 'bogus'}}
+// expected-error @+1 {{kind must be one of ['weights', 'kv', 'table', 'program'], got 'bogus'}}
 accel.hbm_region @w {kind = "bogus", channel = 0, offset = 0, bytes = 32}
 
 // -----
@@ -48,7 +48,7 @@ accel.hbm_region @w1 {kind = "weights", channel = 1, offset = 0, bytes = 1184}
 accel.buffer @x {kind = "act", offset = 0, bytes = 1024}
 accel.buffer @y {kind = "act", offset = 1024, bytes = 3072}
 accel.schedule @s attributes {mode = "gemm", tokens = 9} {
-  // expected-error @+1 {{9 tokens exceed the engine's GEMM tile of 8}}
+  // expected-error @+1 {{9 tokens exceed the engine's token limit (gemm_tokens) of 8}}
   accel.linear {mode = "gemm", precision = "w2", weights = [@w0, @w1], input = @x, output = @y, n = 64, k = 64, group = 64, tokens = 9, rows_per_channel = 32}
 }
 
