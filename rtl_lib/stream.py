@@ -162,3 +162,48 @@ async def run_command(
         n += 1
         assert n < limit, f"{dut._name} stuck in state {int(dut.st.value)}"
     return n
+
+
+class UnitMemories:
+    """The descriptor ROM and the activation buffer around an engine unit under test (ports
+    `desc_addr`/`desc_data`, `act_addr`/`act_we`/`act_lane_we`/`act_wdata`/`act_rdata`): reads
+    answer the previous cycle's address, a write replaces the 32-bit lanes its enables name.
+    `writes` records every write as (address, lane enables, data) in order, `written` the
+    addresses; start `run()` with cocotb.start_soon."""
+
+    def __init__(self, dut, desc: dict[int, int] | None = None, act: dict[int, int] | None = None):
+        self.dut = dut
+        self.desc = {} if desc is None else desc
+        self.act = {} if act is None else act
+        self.writes: list[tuple[int, int, int]] = []
+        self.written: set[int] = set()
+
+    async def run(self) -> None:
+        dut = self.dut
+        while True:
+            await ReadOnly()
+            daddr, aaddr = int(dut.desc_addr.value), int(dut.act_addr.value)
+            we, lanes = int(dut.act_we.value), int(dut.act_lane_we.value)
+            wdata = int(dut.act_wdata.value)
+            await RisingEdge(dut.clk)
+            if we:
+                self.writes.append((aaddr, lanes, wdata))
+                self.written.add(aaddr)
+                old = self.act.get(aaddr, 0)
+                for i in range(8):
+                    if lanes >> i & 1:
+                        m = 0xFFFFFFFF << (32 * i)
+                        old = (old & ~m) | (wdata & m)
+                self.act[aaddr] = old
+            dut.desc_data.value = self.desc.get(daddr, 0)
+            dut.act_rdata.value = self.act.get(aaddr, 0)
+
+    def lane_writes(self) -> list[tuple[int, int, int]]:
+        """Every written 32-bit lane as (address, lane, signed value), in write order."""
+        out = []
+        for addr, lanes, wdata in self.writes:
+            for i in range(8):
+                if lanes >> i & 1:
+                    v = (wdata >> (32 * i)) & 0xFFFFFFFF
+                    out.append((addr, i, v - (1 << 32) if v >> 31 else v))
+        return out

@@ -20,7 +20,8 @@ The harness of the stream-fed MAC unit, shared by its cocotb test
   above through this module's `stream_linear_unit_job` test; returns the cycles.
 * `random_layer`, `random_int8_case` (`Int8Case`: given int8 weights, input and expected
   logits), `act_words` (A8 rows + exponent bytes as activation-buffer words; also used by
-  `rtl_lib/tests/test_vector_unit.py`) and `Memories` (descriptor ROM and activation buffer).
+  `rtl_lib/tests/test_vector_unit.py`); the descriptor ROM and activation buffer are
+  `rtl_lib.stream.UnitMemories`.
 """
 
 from __future__ import annotations
@@ -98,29 +99,6 @@ def random_int8_case(rng, n: int, k: int, tokens: int) -> Int8Case:
     x_q = rng.integers(-127, 128, size=(tokens, k))
     f_x = rng.integers(0, 8, size=tokens)
     return Int8Case(w_q, mult, exp, x_q, f_x, ct.linear_int8(x_q, f_x, w_q, mult, exp))
-
-
-class Memories:
-    """Descriptor ROM and activation buffer models (one-cycle read latency, lane writes)."""
-
-    def __init__(self, dut, desc: dict[int, int], act: dict[int, int]):
-        self.dut, self.desc, self.act, self.writes = dut, desc, act, []
-
-    async def run(self) -> None:
-        while True:
-            await ReadOnly()
-            daddr = int(self.dut.desc_addr.value)
-            aaddr = int(self.dut.act_addr.value)
-            we, lanes = int(self.dut.act_we.value), int(self.dut.act_lane_we.value)
-            wdata = int(self.dut.act_wdata.value)
-            await RisingEdge(self.dut.clk)
-            if we:
-                for i in range(8):
-                    if lanes >> i & 1:
-                        v = (wdata >> (32 * i)) & 0xFFFFFFFF
-                        self.writes.append((aaddr, i, v - (1 << 32) if v >> 31 else v))
-            self.dut.desc_data.value = self.desc.get(daddr, 0)
-            self.dut.act_rdata.value = self.act.get(aaddr, 0)
 
 
 @dataclass(frozen=True)
@@ -250,7 +228,7 @@ async def run_jobs(
     """Run `jobs` back to back on the DUT; assert the outputs bit for bit; return each
     descriptor's cycles (accepting edge to `done`)."""
     from accllm.rtl_lib import sim
-    from accllm.rtl_lib.stream import clock_and_reset
+    from accllm.rtl_lib.stream import UnitMemories, clock_and_reset
 
     p = sim.test_parameters()
     ch, lanes, dw = p["CH"], p["LANES"], p["DW"]
@@ -290,7 +268,7 @@ async def run_jobs(
         beats += [[] for _ in range(ch - len(beats))]
         streams.append(beats)
         expect.append((j.y_base, j.n, want))
-    mems = Memories(dut, desc, act)
+    mems = UnitMemories(dut, desc, act)
     drv = StreamDriver(dut, ch, dw, delivery)
     dut.cmd_valid.value = 0
     dut.cmd_payload.value = 0
@@ -316,13 +294,14 @@ async def run_jobs(
         left = [len(q) - s for q, s in zip(drv.queues, drv.sent, strict=True)]
         assert not any(left), f"descriptor {idx} done with stream beats unread: {left}"
         cycles.append(t)
-    got = {(a, lane): v for a, lane, v in mems.writes}
+    lane_writes = mems.lane_writes()
+    got = {(a, lane): v for a, lane, v in lane_writes}
     want = {}
     for y_base, n, y in expect:
         for t in range(y.shape[0]):
             for o in range(n):
                 want[(y_base + t * n // 8 + o // 8, o % 8)] = int(y[t, o])
-    assert len(mems.writes) == len(want), f"{len(mems.writes)} writes, expected {len(want)}"
+    assert len(lane_writes) == len(want), f"{len(lane_writes)} writes, expected {len(want)}"
     bad = [(key, got.get(key), v) for key, v in want.items() if got.get(key) != v]
     assert not bad, f"{len(bad)} outputs differ, first: {bad[:4]}"
     return cycles

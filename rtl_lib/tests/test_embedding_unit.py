@@ -3,7 +3,7 @@
 The table image is `backend/sim/hbm_image.embedding_table_image` of random int8 rows and
 exponents, served by the behavioural HBM model (`accllm.backend.sim.hbm`: latency and
 bandwidth, so the row stream has valid gaps); the token ids (`apv.embedding_ids_words`) and the
-Q15.16 output rows sit in a modelled activation buffer (`test_vector_unit.Memories`). Checked:
+Q15.16 output rows sit in a modelled activation buffer (`rtl_lib.stream.UnitMemories`). Checked:
 every output word, nothing written outside the output rows, no `err`; then a row whose value
 does not fit Q15.16 raises `err`.
 
@@ -27,8 +27,8 @@ from accllm.backend.sim import hbm
 from accllm.backend.sim.hbm_image import embedding_table_image
 from accllm.numerics import contract as ct
 from accllm.rtl_lib import sim
-from accllm.rtl_lib.stream import clock_and_reset, run_command
-from accllm.rtl_lib.tests.test_vector_unit import Memories, q15_words
+from accllm.rtl_lib.stream import UnitMemories, clock_and_reset, run_command
+from accllm.rtl_lib.tests.test_vector_unit import q15_words
 
 PORTS = hbm.Ports(
     "g_cmd_valid", "g_cmd_ready", "g_cmd_addr", "g_cmd_len", "g_valid", "g_ready", "g_data"
@@ -44,7 +44,7 @@ async def embedding_rows_match_the_contract(dut):
     rng = np.random.default_rng(random.randrange(1 << 30))
     dut.cmd_valid.value = 0
     dut.cmd_payload.value = 0
-    mems = Memories(dut)
+    mems = UnitMemories(dut)
     cocotb.start_soon(mems.run())
     chan = hbm.HbmChannel(PORTS, {}, latency=8, words_per_cycle=0.25)
     cocotb.start_soon(hbm.serve(dut, dut.clk, [chan]))

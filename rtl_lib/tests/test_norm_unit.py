@@ -4,7 +4,7 @@ Descriptors and the HBM gain table come from `accllm.backend.accel_program_vecto
 (`norm_descriptor`, `norm_gain_image`), the gains from `contract.rmsnorm_params` of a random
 gamma; the table is served by the behavioural HBM model (`accllm.backend.sim.hbm`: latency and
 bandwidth, so the gain stream has valid gaps); Q15.16 rows sit in a modelled activation buffer
-(`test_vector_unit.Memories`). Expected: `golden.rmsnorm_block`. Checked: every output word,
+(`rtl_lib.stream.UnitMemories`). Expected: `golden.rmsnorm_block`. Checked: every output word,
 nothing written outside the output rows, no `err`.
 
 Cases: the tiny model's shape (12 tokens of H = 64, at the sim target's 0.25 words per cycle),
@@ -27,8 +27,8 @@ from accllm.numerics import contract as ct
 from accllm.numerics import golden
 from accllm.numerics.compress import NormParams
 from accllm.rtl_lib import sim
-from accllm.rtl_lib.stream import clock_and_reset, run_command
-from accllm.rtl_lib.tests.test_vector_unit import Memories, q15_words, random_rows
+from accllm.rtl_lib.stream import UnitMemories, clock_and_reset, run_command
+from accllm.rtl_lib.tests.test_vector_unit import q15_words, random_rows
 
 PORTS = hbm.Ports(
     "g_cmd_valid", "g_cmd_ready", "g_cmd_addr", "g_cmd_len", "g_valid", "g_ready", "g_data"
@@ -40,7 +40,7 @@ async def rmsnorm_rows_match_the_golden_block(dut):
     rng = np.random.default_rng(random.randrange(1 << 30))
     dut.cmd_valid.value = 0
     dut.cmd_payload.value = 0
-    mems = Memories(dut)
+    mems = UnitMemories(dut)
     cocotb.start_soon(mems.run())
     chan = hbm.HbmChannel(PORTS, {}, latency=8, words_per_cycle=0.25)
     cocotb.start_soon(hbm.serve(dut, dut.clk, [chan]))

@@ -20,8 +20,8 @@ from cocotb.triggers import RisingEdge
 from accllm.backend import accel_program_vector as apv
 from accllm.numerics import contract as ct
 from accllm.rtl_lib import sim
-from accllm.rtl_lib.stream import clock_and_reset, run_command
-from accllm.rtl_lib.tests.test_vector_unit import Memories, q15_words, random_rows
+from accllm.rtl_lib.stream import UnitMemories, clock_and_reset, run_command
+from accllm.rtl_lib.tests.test_vector_unit import q15_words, random_rows
 
 
 async def load_tables(dut, tables: ct.RopeTables, half: int) -> None:
@@ -45,7 +45,7 @@ async def rope_rows_match_the_contract(dut):
     dut.cmd_payload.value = 0
     dut.tbl_we.value = 0
     dut.pos.value = 0
-    mems = Memories(dut)
+    mems = UnitMemories(dut)
     cocotb.start_soon(mems.run())
     await clock_and_reset(dut)
     tables = ct.rope_tables(ct.rope_inv_freq(10000.0, hd), p["MAX_POS"])

@@ -36,36 +36,10 @@ from accllm.backend.perf import cost
 from accllm.numerics import contract as ct
 from accllm.numerics import golden
 from accllm.rtl_lib import fetch_isa, sim
-from accllm.rtl_lib.stream import clock_and_reset, run_command
+from accllm.rtl_lib.stream import UnitMemories, clock_and_reset, run_command
 
 HBM_BYTES = 8192
 WRITE_LATENCY = 8  # write model: last data beat -> busy low (cycles test)
-
-
-class Memories:
-    """Descriptor ROM and activation buffer (one-cycle reads, lane writes), KV host reads."""
-
-    def __init__(self, dut):
-        self.dut, self.desc, self.act, self.writes = dut, {}, {}, []
-
-    async def run(self):
-        while True:
-            await ReadOnly()
-            daddr = int(self.dut.desc_addr.value)
-            aaddr = int(self.dut.act_addr.value)
-            we, lanes = int(self.dut.act_we.value), int(self.dut.act_lane_we.value)
-            wdata = int(self.dut.act_wdata.value)
-            await RisingEdge(self.dut.clk)
-            if we:
-                self.writes.append((aaddr, lanes, wdata))
-                old = self.act.get(aaddr, 0)
-                for i in range(8):
-                    if lanes >> i & 1:
-                        m = 0xFFFFFFFF << (32 * i)
-                        old = (old & ~m) | (wdata & m)
-                self.act[aaddr] = old
-            self.dut.desc_data.value = self.desc.get(daddr, 0)
-            self.dut.act_rdata.value = self.act.get(aaddr, 0)
 
 
 def store_rows(act: dict, base: int, x) -> None:
@@ -243,7 +217,7 @@ async def setup(dut, gap: float, stall: float, b_latency: int | None = None):
     p = sim.test_parameters()
     for port in ("cmd_valid", "cmd_payload", "pos"):
         getattr(dut, port).value = 0
-    mems = Memories(dut)
+    mems = UnitMemories(dut)
     hbm = Hbm(dut, p["PIPES"], p["DW"], gap, stall, b_latency)
     await clock_and_reset(dut)
     cocotb.start_soon(mems.run())

@@ -22,43 +22,16 @@ import random
 import cocotb
 import numpy as np
 import pytest
-from cocotb.triggers import ReadOnly, RisingEdge
 
 from accllm.backend import accel_program_vector as apv
 from accllm.backend import tiling
 from accllm.backend.sim.stream_linear_unit_run import act_words
 from accllm.numerics import contract as ct
 from accllm.rtl_lib import sim
-from accllm.rtl_lib.stream import clock_and_reset, run_command
+from accllm.rtl_lib.stream import UnitMemories, clock_and_reset, run_command
 
 RES_FRAC = ct.NUMERICS.res_frac
 MASK32 = 0xFFFFFFFF
-
-
-class Memories:
-    """Descriptor ROM and activation buffer (reads answer the previous cycle's address)."""
-
-    def __init__(self, dut):
-        self.dut, self.desc, self.act, self.written = dut, {}, {}, set()
-
-    async def run(self):
-        while True:
-            await ReadOnly()
-            daddr = int(self.dut.desc_addr.value)
-            aaddr = int(self.dut.act_addr.value)
-            we, lanes = int(self.dut.act_we.value), int(self.dut.act_lane_we.value)
-            wdata = int(self.dut.act_wdata.value)
-            await RisingEdge(self.dut.clk)
-            if we:
-                self.written.add(aaddr)
-                old = self.act.get(aaddr, 0)
-                for i in range(8):
-                    if lanes >> i & 1:
-                        m = MASK32 << (32 * i)
-                        old = (old & ~m) | (wdata & m)
-                self.act[aaddr] = old
-            self.dut.desc_data.value = self.desc.get(daddr, 0)
-            self.dut.act_rdata.value = self.act.get(aaddr, 0)
 
 
 def q15_words(x) -> list[int]:
@@ -157,7 +130,7 @@ async def vector_ops_match_the_contract(dut):
     dut.act_cmd_valid.value = 0
     dut.cmd_payload.value = 0
     dut.act_cmd_payload.value = 0
-    mems = Memories(dut)
+    mems = UnitMemories(dut)
     cocotb.start_soon(mems.run())
     await clock_and_reset(dut)
     h = Harness(dut, mems, rng)

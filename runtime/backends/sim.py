@@ -14,9 +14,9 @@ status registers checked — and waits for their cycles (from the `ap_start` wri
 that saw `ap_done`: what a host measures, a few cycles more than the accelerator's own count).
 The KV cache lives in the accelerator between runs.
 
-`reset` needs no work on the accelerator: the attention unit derives which cache slots a query
-sees from positions only (`kv_cache_ctrl`: every key position <= the query's, under the Λ
-rule), so a new sequence at position 0 overwrites each slot before any query reads it.
+`reset` needs no work on the accelerator: the attention unit reads only the first
+min(position, S + W) slots of each Λ ring (the fetch program's RINGs follow the position
+register), so a new sequence at position 0 overwrites each slot before any query reads it.
 """
 
 from __future__ import annotations
