@@ -113,7 +113,9 @@ def chain_ir(tokens: int, k: int, layers: list[tuple[int, int]]) -> str:
 
 
 def target_file(tmp_path, name: str, hbm: dict) -> str:
-    """Path of `sim` with the HBM fields in `hbm` changed (the shipped file when none are)."""
+    """Path of `sim` with the HBM fields in `hbm` changed (the shipped file when none are).
+    A 512-bit port needs two MAC lanes per channel (one per word of a beat): its variant gets
+    the DSPs for them (derive_engine refuses a budget below that)."""
     if not hbm:
         return str(TARGETS_DIR / "sim.json")
     tag = name.split()[0]
@@ -121,6 +123,8 @@ def target_file(tmp_path, name: str, hbm: dict) -> str:
     raw["name"] = tag
     raw["description"] = f"sim with HBM {hbm} (estimator validation)"
     raw["hbm"] = {**raw["hbm"], **hbm}
+    if hbm.get("axi_data_bits", 256) > 256:
+        raw["resources"]["dsp"] *= 2
     path = tmp_path / f"{tag}.json"
     path.write_text(json.dumps(raw))
     return str(path)

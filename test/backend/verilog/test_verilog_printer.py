@@ -70,7 +70,7 @@ def translate(src: Path, out_file: Path) -> Path:
     "mlir, top", [("counter.mlir", "counter"), ("comb_ops.mlir", "ops"), ("instance.mlir", None)]
 )
 def test_printed_verilog_lints_clean(tmp_path, mlir, top):
-    top = top or "requant_top"
+    top = top or "fifo_top"
     out = translate(LIT_DIR / mlir, tmp_path / f"{top}.sv")
     files = [tmp_path / f for f in (tmp_path / "filelist.f").read_text().split()]
     assert files[-1] == out
