@@ -915,6 +915,12 @@ def _axi_master_params(addr_w: int) -> dict[str, int]:
     }
 
 
+def _max_burst(dw: int) -> int:
+    """Beats per AXI burst of a DW-bit master: AXI_MAX_BURST, and no more than a 4 KiB page
+    (a burst must not cross one)."""
+    return min(AXI_MAX_BURST, 4096 // (dw // 8))
+
+
 def _declare_rom(net: Netlist, sym: str, width: int, aw: int) -> None:
     net.declare(sym, "rom", {"WIDTH": width, "DEPTH": 1 << aw, "IMAGE": ""})
 
@@ -961,7 +967,7 @@ def _attention_unit(
         "ADDR_W": addr_w,
         "DATA_W": dw,
         "LEN_W": KVW_LEN_BITS,
-        "MAX_BURST": min(AXI_MAX_BURST, 4096 // (dw // 8)),
+        "MAX_BURST": _max_burst(dw),
         "MAX_OUTSTANDING": AXI_MAX_OUTSTANDING,
     }
     net.declare("axi_write_master", "axi_write_master", wm_params)
@@ -969,6 +975,7 @@ def _attention_unit(
     tag = fetch_program.STREAM_TAGS["attn"]
     cmd_attn = net.extract(seq_out["cmd_valid"], attn, 1)
     cmd_kv = net.extract(seq_out["cmd_valid"], kv, 1)
+    cmd_any = net.add(comb.OrOp([cmd_attn, cmd_kv])).results[0]
     rev = streams[:pipes][::-1]
     unit = net.instance(
         "attn",
@@ -978,7 +985,7 @@ def _attention_unit(
             "clk": clk,
             "rst": rst,
             # One command port for both sequencer units (kv_append = an append-only command).
-            "cmd_valid": net.add(comb.OrOp([cmd_attn, cmd_kv])).results[0],
+            "cmd_valid": cmd_any,
             "cmd_payload": seq_out["cmd_payload"],
             "pos": net.port["pos"],
             "desc_data": "attn_desc_data",
@@ -1024,14 +1031,11 @@ def _attention_unit(
     net.define("kvw_ready", net.concat([m["s_ready"] for m in rev_m]))
     net.define("kvw_busy", net.concat([m["busy"] for m in rev_m]))
     # `done` belongs to the unit whose command was accepted last (kv_append -> unit kv).
-    accept = net.add(comb.AndOp([unit["cmd_ready"], cmd_kv])).results[0]
-    taken = net.add(
-        comb.AndOp([unit["cmd_ready"], net.add(comb.OrOp([cmd_attn, cmd_kv])).results[0]])
-    ).results[0]
+    taken = net.add(comb.AndOp([unit["cmd_ready"], cmd_any])).results[0]
     hold = net.const(0, 1)  # placeholder for the register's own output (a feedback loop)
-    nxt = net.add(comb.MuxOp(taken, accept, hold))
+    nxt = net.add(comb.MuxOp(taken, cmd_kv, hold))
     was = net.register(nxt.results[0], 0)
-    nxt.operands = [taken, accept, was]
+    nxt.operands = [taken, cmd_kv, was]
     hold.owner.detach()
     hold.owner.erase()
     not_kv = net.add(comb.XorOp([was, net.const(1, 1)])).results[0]
@@ -1086,7 +1090,7 @@ def _stream_channels(
         "DEPTH": fifo_beats,
         "PC_W": fpc_w,
         "POS_W": POS_W,
-        "MAX_BURST": min(AXI_MAX_BURST, 4096 // (dw // 8)),
+        "MAX_BURST": _max_burst(dw),
     }
     dm_params = {"NU": FETCH_TAGS, "DATA_W": dw, "TAG_W": FETCH_TAG_W}
     net.declare("stream_prefetcher", "stream_prefetcher", pf_params)

@@ -55,6 +55,27 @@ class _Progress:
             self._file.write(".\n")
 
 
+def _step_runner(load, run_program, read, progress: _Progress, before_read=None):
+    """`run_steps(programs, positions, step_ins, step_reads, cycles, step_act)` of a bench:
+    per program, its inputs loaded, the program run at its position (cycles appended), the
+    progress ticked, then its words read back (after `before_read()`, a phase change the bench
+    needs) -- the one loop of `accel_tb` (the top's pins) and `kernel_tb` (the kernel's
+    registers), in the first run and in server mode."""
+
+    async def run_steps(programs, positions, step_ins, step_reads, cycles, step_act) -> None:
+        for i, base in enumerate(programs):
+            if i < len(step_ins):
+                await load(step_ins[i])
+            cycles.append(await run_program(base, positions[i] if i < len(positions) else 0))
+            progress.tick()
+            if i < len(step_reads):
+                if before_read is not None:
+                    await before_read()
+                step_act.append(await read(step_reads[i]))
+
+    return run_steps
+
+
 async def _serve(address: str, run_steps, chans, channels) -> None:
     """Server mode (`accllm.backend.sim.accelerator.AccelServer`): connect to the host's socket
     at `address` and run each request's programs in order on the live design (its KV memory
@@ -218,16 +239,7 @@ async def run_programs(dut):
         return n
 
     progress = _Progress()
-
-    async def run_steps(programs, positions, step_ins, step_reads, cycles, step_act) -> None:
-        for i, base in enumerate(programs):
-            if i < len(step_ins):
-                await load(step_ins[i])
-            cycles.append(await run_program(base, positions[i] if i < len(positions) else 0))
-            progress.tick()
-            if i < len(step_reads):
-                await FallingEdge(dut.clk)
-                step_act.append(await read(step_reads[i]))
+    run_steps = _step_runner(load, run_program, read, progress, lambda: FallingEdge(dut.clk))
 
     await run_steps(job.programs, job.positions, job.step_in, job.step_reads, cycles, step_act)
     if job.serve:  # 2a. server mode: the host sends program batches until it says quit

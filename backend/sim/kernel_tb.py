@@ -21,7 +21,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
-from accllm.backend.sim.accel_tb import _Progress, _serve
+from accllm.backend.sim.accel_tb import _Progress, _serve, _step_runner
 from accllm.backend.sim.accelerator import JOB_ENV, AccelJob, AccelRun
 from accllm.backend.sim.hbm import AxiHbm, serve_axi
 
@@ -184,14 +184,7 @@ async def run_kernel(dut):
         assert not raised, f"{', '.join(raised)} raised in the program at {base}"
         return cycles
 
-    async def run_steps(programs, positions, step_ins, step_reads, cycles, step_act) -> None:
-        for i, base in enumerate(programs):
-            if i < len(step_ins):
-                await load(step_ins[i])
-            cycles.append(await run_program(base, positions[i] if i < len(positions) else 0))
-            progress.tick()
-            if i < len(step_reads):
-                step_act.append(await read(step_reads[i]))
+    run_steps = _step_runner(load, run_program, read, progress)
 
     cycles: list[int] = []
     step_act: list[dict[int, int]] = []

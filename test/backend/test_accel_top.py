@@ -22,6 +22,7 @@ import pytest
 from safetensors.numpy import save_file
 
 from accllm.backend.sim.hbm_image import hbm_images, load_w2_linear
+from accllm.backend.sim.stream_linear_unit_run import act_words
 from accllm.interpreter.params import ParamStore
 from accllm.numerics import contract as ct
 from accllm.numerics.compress import w2_components
@@ -107,18 +108,6 @@ def test_emitted_top_synthesises(design):
     assert figures["BRAM"] >= 4608 * 256 // (18 * 1024)
 
 
-def _act_rows(x_q: np.ndarray, f_x: np.ndarray) -> list[int]:
-    """A8 rows then per-token exponent bytes (the `tiling.act_words` layout), as words."""
-    words = []
-    for row in x_q:
-        b = (row.astype(np.int64) & 0xFF).astype(np.uint8).tobytes()
-        words += [int.from_bytes(b[i : i + 32], "little") for i in range(0, len(b), 32)]
-    fb = (f_x.astype(np.int64) & 0xFF).astype(np.uint8).tobytes()
-    fb += bytes(-len(fb) % 32)
-    words += [int.from_bytes(fb[i : i + 32], "little") for i in range(0, len(fb), 32)]
-    return words
-
-
 @pytest.mark.slow
 def test_simulated_top_matches_the_contract(design):
     from accllm.backend.sim.accelerator import accel_job, run_accelerator, top_job_fields
@@ -143,7 +132,7 @@ def test_simulated_top_matches_the_contract(design):
     x_q = rng.integers(-127, 128, size=(TOKENS, K))
     f_x = rng.integers(0, 8, size=TOKENS)
     x_base = buffers[linears[0].input.root_reference.data].offset.value.data // 32
-    act_in = {x_base + i: w for i, w in enumerate(_act_rows(x_q, f_x))}
+    act_in = {x_base + i: w for i, w in enumerate(act_words(x_q, f_x))}
 
     store = ParamStore(work)
     want: dict[int, int] = {}

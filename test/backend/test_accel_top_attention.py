@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
+from accllm.backend.sim.stream_linear_unit_run import act_words
 from accllm.numerics import contract as ct
 from accllm.numerics.compress import w2_components
 from accllm.rtl_lib import sim
@@ -172,16 +173,6 @@ def _q15_words(base: int, rows) -> dict[int, int]:
     }
 
 
-def _a8_words(base: int, x_q: np.ndarray, f_x: np.ndarray) -> dict[int, int]:
-    """A8 rows then the per-token exponent bytes (`tiling.act_words`), from word `base`."""
-    data = b"".join((row.astype(np.int64) & 0xFF).astype(np.uint8).tobytes() for row in x_q)
-    data += (f_x.astype(np.int64) & 0xFF).astype(np.uint8).tobytes()
-    data += bytes(-len(data) % 32)
-    return {
-        base + i // 32: int.from_bytes(data[i : i + 32], "little") for i in range(0, len(data), 32)
-    }
-
-
 @pytest.mark.slow
 def test_simulated_top_matches_the_golden_model(design):
     from accllm.backend.sim.accelerator import accel_job, run_accelerator, top_job_fields
@@ -228,7 +219,8 @@ def test_simulated_top_matches_the_golden_model(design):
             0,
         )
         want |= _q15_words(words[att.output.root_reference.data], o)
-        x_in = _a8_words(words[lin_ops[0].input.root_reference.data], x_q, f_x)
+        x_base = words[lin_ops[0].input.root_reference.data]
+        x_in = {x_base + i: w for i, w in enumerate(act_words(x_q, f_x))}
         return x_in, want
 
     scheds = {o.sym_name.data: o for o in module.ops if isinstance(o, accel.ScheduleOp)}

@@ -42,6 +42,7 @@ from xdsl.context import Context
 from xdsl.printer import Printer
 
 from accllm.backend.perf.estimate import schedule_cycles
+from accllm.backend.sim.stream_linear_unit_run import act_words
 from accllm.backend.target_desc import TARGETS_DIR
 from accllm.dialects.registry import register_all_dialects
 from accllm.ir.io import Chunk, parse_chunk, verify_module
@@ -135,18 +136,6 @@ def _tool(*cmd: str) -> None:
     assert proc.returncode == 0, f"{' '.join(cmd)}:\n{proc.stderr}"
 
 
-def _act_rows(x_q: np.ndarray, f_x: np.ndarray) -> list[int]:
-    """A8 rows then per-token exponent bytes (the `tiling.act_words` layout), as words."""
-    words = []
-    for row in x_q:
-        b = (row.astype(np.int64) & 0xFF).astype(np.uint8).tobytes()
-        words += [int.from_bytes(b[i : i + 32], "little") for i in range(0, len(b), 32)]
-    fb = (f_x.astype(np.int64) & 0xFF).astype(np.uint8).tobytes()
-    fb += bytes(-len(fb) % 32)
-    words += [int.from_bytes(fb[i : i + 32], "little") for i in range(0, len(fb), 32)]
-    return words
-
-
 def run_linear_config(tmp_path, name, hbm, tokens, k, layers) -> dict:
     """Lower, emit and simulate one configuration; its estimated and simulated cycles."""
     from accllm.backend.sim.accelerator import accel_job, run_accelerator, top_job_fields
@@ -198,7 +187,7 @@ def run_linear_config(tmp_path, name, hbm, tokens, k, layers) -> dict:
     x_q = rng.integers(-127, 128, size=(tokens, k))
     f_x = rng.integers(0, 8, size=tokens)
     x_base = buffers[linears[0].input.root_reference.data].offset.value.data // 32
-    act_in = {x_base + i: w for i, w in enumerate(_act_rows(x_q, f_x))}
+    act_in = {x_base + i: w for i, w in enumerate(act_words(x_q, f_x))}
     # The golden chain: linear_w2a8, the A8 requantize (quantize_act_pow2 of Q15.16), ...
     store, xq, fx, kin, y = ParamStore(work), x_q, f_x, k, None
     for i, (n, g) in enumerate(layers):
