@@ -36,86 +36,34 @@ def int8_words_per_row(k: int) -> int:
 
 def int8_meta_words(n: int) -> int:
     """Words of per-row (16-bit mantissa, 8-bit exponent) pairs, one 32-bit slot per row (the
-    unpadded size; the MAC unit's layout pads passes: `int8_meta_region_words`)."""
+    previous engine's int8 metadata, kept for bench/stream_linear_7b's comparison)."""
     return ceil_div(n * 4, WORD_BYTES)
-
-
-INT8_SLOT_BYTES = 4  # int8 metadata slot: bits [7:0] exponent e, [23:8] mantissa M, [31:24] 0
-
-
-def int8_meta_words_per_pass(split: RowSplit) -> int:
-    """Metadata words of one pass of an int8 linear on the MAC unit: one 32-bit slot per row
-    slot of the pass (channel by channel, lane by lane), the pass padded to a word."""
-    return words_of(split.channels_used * split.lanes * INT8_SLOT_BYTES)
-
-
-def int8_macs(words_per_cycle: float) -> int:
-    """int8 products per cycle per weight channel of the MAC unit (linear_unit I8_MACS): the
-    smallest divisor of 32 that consumes the channel's words per cycle (at most one 256-bit
-    word per cycle enters the unit), so the LM head stays bandwidth bound."""
-    need = 32 * min(words_per_cycle, 1.0)
-    return next(d for d in (1, 2, 4, 8, 16, 32) if d >= need - 1e-9)
-
-
-def int8_meta_region_words(split: RowSplit) -> int:
-    """Words of an int8 linear's metadata region in the MAC unit's layout (passes in order)."""
-    return split.passes * int8_meta_words_per_pass(split)
-
-
-def kv_cache_words(heads: int, head_dim: int, sink: int, window: int) -> int:
-    """Words of one layer's KV4 cache: K and V, S+W slots per head, each slot's packed codes
-    plus its zero point and exponent, every (head, K|V) slot array word-aligned."""
-    slot_bytes = head_dim // 2 + KV_SCALE_BYTES
-    return 2 * heads * words_of((sink + window) * slot_bytes)
 
 
 @dataclass(frozen=True)
 class RowSplit:
     """Output rows of a linear layer over the weight channels: channel c holds rows
     [c * rows_per_channel, ...) (the last channel may hold fewer); each channel's `lanes` lanes
-    take `lanes` consecutive rows per pass, `passes` passes in all.
-
-    HBM layout of a channel's weights (what the MAC unit streams): pass by pass, word by word,
-    lane by lane -- word w of the pass's row l sits at ((p * words_per_row + w) * lanes + l),
-    so the lanes receive their rows' words in lockstep; rows past the layer's end are zero."""
+    take `lanes` consecutive rows per pass, `passes` passes in all (the channel's stream:
+    `StreamLayout`)."""
 
     rows_per_channel: int
     channels_used: int
     passes: int
     lanes: int
 
-    def rows_on(self, c: int, n: int) -> int:
-        return max(0, min(self.rows_per_channel, n - c * self.rows_per_channel))
 
-    @property
-    def padded_rows(self) -> int:
-        """Row slots per channel (whole passes of `lanes` rows)."""
-        return self.passes * self.lanes
+def split_per_channel(n: int, rows_per_channel: int, lanes: int) -> RowSplit:
+    """The split of n rows at `rows_per_channel` per channel on `lanes` lanes per channel."""
+    return RowSplit(
+        rows_per_channel, ceil_div(n, rows_per_channel), ceil_div(rows_per_channel, lanes), lanes
+    )
 
 
 def split_rows(n: int, engine: EngineConfig) -> RowSplit:
     """Spread n output rows evenly over the weight channels (GEMV is bandwidth bound, so every
     channel should stream the same number of words)."""
-    per = ceil_div(n, engine.weight_channels)
-    used = ceil_div(n, per)
-    lanes = engine.lanes_per_channel
-    return RowSplit(per, used, ceil_div(per, lanes), lanes)
-
-
-def token_tiles(tokens: int, engine: EngineConfig) -> int:
-    """GEMM (prefill) tiles of at most `gemm_tokens` tokens; GEMV (decode) is one token."""
-    return ceil_div(tokens, engine.gemm_tokens)
-
-
-def kv_entries(heads: int, sink: int, window: int) -> int:
-    """Records of one layer's Λ cache in the attention unit's KV memory: one {V, K} KV4 record
-    per (KV head, slot), at head * (sink + window) + slot (`rtl_lib/kv_cache_ctrl.sv`)."""
-    return heads * (sink + window)
-
-
-def kv_entry_base(layer: int, heads: int, sink: int, window: int) -> int:
-    """First KV-memory record of the `layer`-th KV region (regions packed in layer order)."""
-    return layer * kv_entries(heads, sink, window)
+    return split_per_channel(n, ceil_div(n, engine.weight_channels), engine.lanes_per_channel)
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,12 +160,7 @@ def linear_stream_layout(
 ) -> StreamLayout:
     """The stream layout of an [n, k] linear whose rows are split `rows_per_channel` per channel
     (the `accel.linear` property) on a unit of `lanes` lanes and `wpb` words per beat."""
-    split = RowSplit(
-        rows_per_channel,
-        ceil_div(n, rows_per_channel),
-        ceil_div(rows_per_channel, lanes),
-        lanes,
-    )
+    split = split_per_channel(n, rows_per_channel, lanes)
     return stream_layout(n, k, group, precision, split, wpb)
 
 

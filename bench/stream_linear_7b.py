@@ -62,8 +62,7 @@ def figures() -> dict:
     tile = eng.tile_tokens
     for name, n, k, prec, count in linears(cfg):
         per = tiling.ceil_div(n, eng.weight_channels)
-        split = tiling.RowSplit(per, tiling.ceil_div(n, per), tiling.ceil_div(per, unit.lanes),
-                                unit.lanes)  # fmt: skip
+        split = tiling.split_per_channel(n, per, unit.lanes)
         lay = tiling.stream_layout(n, k, GROUP, prec, split, unit.words_per_beat)
         group = GROUP if prec == "w2" else k
         one = cost.stream_linear_cycles(lay, unit, k=k, group=group, tokens=1, words_per_cycle=wpc)

@@ -86,10 +86,6 @@ class _Allocator:
     hbm_next: dict[int, int] = field(default_factory=dict)
     live: dict[str, tuple[int, int]] = field(default_factory=dict)  # buffer -> (offset, bytes)
 
-    def hbm(self, channel: int, nbytes: int) -> int:
-        """The next offset of `channel`, aligned to an AXI beat (stream reads are whole beats)."""
-        return self.hbm_striped(range(channel, channel + 1), nbytes, 1)
-
     def hbm_striped(self, channels: range, nbytes: int, align: int) -> int:
         """One offset, free on every channel of `channels` and aligned to an AXI beat and to
         `align` bytes, for `nbytes` on each (a layer's KV rings: one kv_addr for all pipes)."""

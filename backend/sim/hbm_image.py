@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from accllm.backend import accel_program, tiling
+from accllm.backend import accel_program, fetch_program, tiling
 from accllm.backend import accel_program_vector as apv
 from accllm.dialects import accel
 from accllm.interpreter.params import ParamStore, ir_base_dir
@@ -131,10 +131,7 @@ def hbm_images(module: ModuleOp, base_dir: Path | None = None) -> dict[int, dict
             if weights[0].sym_name.data in filled:
                 continue
             n, k = op.n.value.data, op.k.value.data
-            layout = tiling.linear_stream_layout(
-                n, k, op.group.value.data, op.precision.data, op.rows_per_channel.value.data,
-                engine.get("lanes_per_channel"), engine.get("words_per_beat"),
-            )  # fmt: skip
+            layout = fetch_program.linear_layout(op, engine)
             source = weights[0].source.data
             try:
                 if op.precision.data == "int8":

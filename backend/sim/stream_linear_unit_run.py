@@ -125,10 +125,7 @@ class StreamJob:
     precision: str = "w2"
 
     def split(self, lanes: int) -> tiling.RowSplit:
-        per = self.rows_per_channel
-        return tiling.RowSplit(
-            per, tiling.ceil_div(self.n, per), tiling.ceil_div(per, lanes), lanes
-        )
+        return tiling.split_per_channel(self.n, self.rows_per_channel, lanes)
 
     def layout(self, lanes: int, words_per_beat: int) -> tiling.StreamLayout:
         return tiling.stream_layout(

@@ -15,15 +15,6 @@ from accllm.backend import accel_program as ap
 from accllm.backend import tiling
 from accllm.numerics import contract as ct
 
-
-def test_int8_meta_words_per_pass_pads_each_pass():
-    # u280-like: 18 lanes on 3 channels = 54 slots = 216 bytes -> 7 words per pass.
-    split = tiling.RowSplit(36, 3, 2, 18)
-    assert tiling.int8_meta_words_per_pass(split) == 7
-    assert tiling.int8_meta_region_words(split) == 14
-    assert [tiling.int8_macs(w) for w in (0.125, 0.25, 0.375, 1.0, 2.0)] == [4, 8, 16, 32, 32]
-
-
 # ---- stream_linear_unit: descriptors and GEMM tiles --------------------------------------------
 
 # The descriptor word as stream_linear_unit.sv unpacks it (desc_data[220:0], LSB first).
