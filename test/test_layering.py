@@ -53,6 +53,7 @@ COMPONENTS: tuple[Component, ...] = (
             "backend/tiling.py",
             "backend/accel_program",
             "backend/fetch_program.py",
+            "backend/kernel_host.py",
         ),
     ),
     Component("interpreter", 5, ("interpreter/",)),

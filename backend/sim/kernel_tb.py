@@ -21,14 +21,10 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
-from accllm.backend.sim.accel_tb import _Progress, _serve, _step_runner
+from accllm.backend.kernel_host import KernelHost, step_runner
+from accllm.backend.sim.accel_tb import _Progress, _serve
 from accllm.backend.sim.accelerator import JOB_ENV, AccelJob, AccelRun
 from accllm.backend.sim.hbm import AxiHbm, serve_axi
-
-ALL_LANES = 0xFF
-AP_START, AP_DONE = 1, 2
-ERROR_REGS = ("error", "hbm_err", "attn_err", "vec_err", "emb_err", "norm_err", "rope_err")
-ERROR_REGS += ("fetch_err",)
 
 
 def pointer(channel: int) -> int:
@@ -52,6 +48,10 @@ class AxiLite:
     async def _edge(self) -> None:
         await RisingEdge(self.clk)
         self.cycles += 1
+
+    def now(self) -> int:
+        """Cycles since the bench started (the `KernelHost` clock: timeouts in cycles)."""
+        return self.cycles
 
     async def write(self, addr: int, value: int) -> None:
         d = self.dut
@@ -98,7 +98,6 @@ class AxiLite:
 @cocotb.test()
 async def run_kernel(dut):
     job = AccelJob.from_json(Path(os.environ[JOB_ENV]).read_text())
-    regs = job.regmap
     cocotb.start_soon(Clock(dut.ap_clk, 10, unit="ns").start())
     bus = AxiLite(dut, dut.ap_clk)
     mems = {
@@ -119,79 +118,20 @@ async def run_kernel(dut):
     await RisingEdge(dut.ap_clk)
     cocotb.start_soon(serve_axi(dut, dut.ap_clk, chans + tables))
 
-    async def put(name: str, value: int) -> None:
-        await bus.write(regs[name], value)
-
+    host = KernelHost(bus, job.regmap, job.rope_tables, job.fetch_bases, job.max_cycles)
     ptrs = {f"hbm{c}_ptr": pointer(c) for c in job.channels}
     if tables:
         ptrs["tbl_ptr"] = pointer(job.table_channel)
-    for name, ptr in ptrs.items():
-        await put(name, ptr & 0xFFFFFFFF)
-        await bus.write(regs[name] + 4, ptr >> 32)
-    wide = sorted(n for n in regs if n.startswith("host_wdata_"))
-    rdata = sorted(n for n in regs if n.startswith("host_rdata_"))
-    if "host_lane_we" in regs:
-        await put("host_lane_we", ALL_LANES)
-
-    async def load(words: dict[int, int]) -> None:
-        for addr, word in sorted(words.items()):
-            await put("host_addr", addr)
-            for i, name in enumerate(wide):
-                await put(name, word >> (32 * i))
-            await put("host_we", 1)  # a one-cycle strobe
-
-    async def read(ranges) -> dict[int, int]:
-        act: dict[int, int] = {}
-        for start, count in ranges:
-            for addr in range(start, start + count):
-                await put("host_addr", addr)
-                parts = [await bus.read(regs[n]) for n in rdata]
-                act[addr] = sum(v << (32 * i) for i, v in enumerate(parts))
-        return act
-
-    # 1. RoPE tables through their strobe register, then inputs
-    sel = None
-    for s, addr, value in job.rope_tables:
-        if s != sel:
-            await put("rope_tbl_sel", s)
-            sel = s
-        await put("rope_tbl_addr", addr)
-        await put("rope_tbl_data", value & 0xFFFF)
-        await put("rope_tbl_we", 1)
-    await load(job.act_in)
-    progress = _Progress()
-
-    async def run_program(base: int, pos: int) -> int:
-        if "fetch_base" in regs:
-            assert await bus.read(regs["fetch_idle"]), (
-                f"before the program at {base}: a prefetcher still holds unconsumed words"
-            )
-            await put("fetch_base", job.fetch_bases[base])
-        await put("prog_base", base)
-        if "pos" in regs:
-            await put("pos", pos)
-        start = bus.cycles
-        await bus.write(0x00, AP_START)
-        while not (await bus.read(0x00)) & AP_DONE:
-            assert bus.cycles - start < job.max_cycles, f"program at {base}: no ap_done"
-        cycles = bus.cycles - start
-        errors = {n: await bus.read(regs[n]) for n in ERROR_REGS if n in regs}
-        if errors.get("error"):
-            code = await bus.read(regs["err_code"])
-            pc = await bus.read(regs["err_pc"])
-            raise AssertionError(f"sequencer error code {code} at pc {pc} of the program at {base}")
-        raised = [n for n, v in errors.items() if v]
-        assert not raised, f"{', '.join(raised)} raised in the program at {base}"
-        return cycles
-
-    run_steps = _step_runner(load, run_program, read, progress)
+    await host.setup(ptrs)
+    await host.load(job.act_in)
+    run_steps = step_runner(host.load, host.run_program, host.read, _Progress())
 
     cycles: list[int] = []
     step_act: list[dict[int, int]] = []
     await run_steps(job.programs, job.positions, job.step_in, job.step_reads, cycles, step_act)
     if job.serve:
         await _serve(job.serve, run_steps, chans, job.channels)
-    act = await read(job.reads)
+    act = await host.read(job.reads)
     violations = [v for ch in chans for v in ch.violations]
     assert not violations, f"AXI rules broken: {violations[:3]}"
     run = AccelRun(
