@@ -1,6 +1,8 @@
 """cocotb bench of the Vitis RTL kernel (`backend/vitis`: `accllm_kernel` around the top),
 driven the way a host drives a card: every access goes through the AXI4-Lite control slave
-`s_axi_control` (the register map of `job.regmap`, regmap.json), the HBM images are served
+`s_axi_control` (the register map of `job.regmap`, regmap.json; cocotbext-axi's AXI4-Lite
+master runs `backend/kernel_host.KernelHost`, the protocol the `device` backend runs on a
+card), the HBM images are served
 behind the `m_axi_hbm<c>` masters at the buffer addresses the host wrote into the pointer
 registers (channel c at (c + 1) << 32: the kernel's address adder is exercised).
 
@@ -14,12 +16,15 @@ the sequencer's and units' errors read from the status registers after each prog
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.utils import get_sim_time
+from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 
 from accllm.backend.kernel_host import KernelHost, step_runner
 from accllm.backend.sim.accel_tb import _Progress, _serve
@@ -32,74 +37,34 @@ def pointer(channel: int) -> int:
     return (channel + 1) << 32
 
 
-class AxiLite:
-    """A host's AXI4-Lite accesses to `s_axi_control` (one at a time, as a driver does)."""
+CLOCK_NS = 10
 
-    def __init__(self, dut, clk):
-        self.dut, self.clk = dut, clk
-        self.cycles = 0
-        p = "s_axi_control_"
-        for sig in ("awvalid", "wvalid", "arvalid", "awaddr", "araddr", "wdata"):
-            getattr(dut, p + sig).value = 0
-        dut.s_axi_control_wstrb.value = 0xF
-        dut.s_axi_control_bready.value = 1
-        dut.s_axi_control_rready.value = 1
 
-    async def _edge(self) -> None:
-        await RisingEdge(self.clk)
-        self.cycles += 1
+class HostBus:
+    """A host's register accesses to `s_axi_control`, one at a time as a driver makes them,
+    through cocotbext-axi's AXI4-Lite master (`KernelHost`'s bus: timeouts in cycles)."""
 
-    def now(self) -> int:
-        """Cycles since the bench started (the `KernelHost` clock: timeouts in cycles)."""
-        return self.cycles
+    def __init__(self, dut):
+        bus = AxiLiteBus.from_prefix(dut, "s_axi_control")
+        self.master = AxiLiteMaster(bus, dut.ap_clk, dut.ap_rst_n, reset_active_level=False)
+        for side in (self.master.write_if, self.master.read_if):
+            side.log.setLevel(logging.WARNING)  # its start-up banner, not per-access noise
 
     async def write(self, addr: int, value: int) -> None:
-        d = self.dut
-        d.s_axi_control_awaddr.value = addr
-        d.s_axi_control_wdata.value = value & 0xFFFFFFFF
-        d.s_axi_control_awvalid.value = 1
-        d.s_axi_control_wvalid.value = 1
-        while True:
-            await ReadOnly()
-            accepted = int(d.s_axi_control_awready.value)
-            await self._edge()
-            if accepted:
-                break
-        d.s_axi_control_awvalid.value = 0
-        d.s_axi_control_wvalid.value = 0
-        while True:  # the B response
-            await ReadOnly()
-            if int(d.s_axi_control_bvalid.value):
-                assert int(d.s_axi_control_bresp.value) == 0, f"write {addr:#x}: bresp error"
-                await self._edge()
-                return
-            await self._edge()
+        await self.master.write_dword(addr, value)
 
     async def read(self, addr: int) -> int:
-        d = self.dut
-        d.s_axi_control_araddr.value = addr
-        d.s_axi_control_arvalid.value = 1
-        while True:
-            await ReadOnly()
-            accepted = int(d.s_axi_control_arready.value)
-            await self._edge()
-            if accepted:
-                break
-        d.s_axi_control_arvalid.value = 0
-        while True:
-            await ReadOnly()
-            if int(d.s_axi_control_rvalid.value):
-                value = int(d.s_axi_control_rdata.value)
-                await self._edge()
-                return value
-            await self._edge()
+        return await self.master.read_dword(addr)
+
+    def now(self) -> int:
+        return get_sim_time("ns") // CLOCK_NS
 
 
 @cocotb.test()
 async def run_kernel(dut):
     job = AccelJob.from_json(Path(os.environ[JOB_ENV]).read_text())
-    cocotb.start_soon(Clock(dut.ap_clk, 10, unit="ns").start())
-    bus = AxiLite(dut, dut.ap_clk)
+    cocotb.start_soon(Clock(dut.ap_clk, CLOCK_NS, unit="ns").start())
+    bus = HostBus(dut)
     mems = {
         c: {pointer(c) // 32 + a: w for a, w in job.hbm.get(c, {}).items()} for c in job.channels
     }
