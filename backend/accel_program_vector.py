@@ -228,16 +228,14 @@ def rope_descriptor(
     )
 
 
-def rope_table_writes(
-    theta: float, head_dim: int, max_positions: int
-) -> list[tuple[int, int, int]]:
+def rope_table_writes(inv_freq, max_positions: int) -> list[tuple[int, int, int]]:
     """What the loader writes through rope_cmd_unit's table port before the first command:
-    (tbl_sel, tbl_addr, Q1.14 value) of `contract.rope_tables(rope_inv_freq(theta, head_dim),
-    max_positions)`, sel 0 cos_lo, 1 sin_lo, 2 cos_hi, 3 sin_hi, row r element i at
-    r * head_dim / 2 + i (the accelerator top's `rope_tbl_*` ports; theta and max_positions are
-    the IR rope op's, recorded by accel-to-hw in `accel.top`)."""
-    half = head_dim // 2
-    t = ct.rope_tables(ct.rope_inv_freq(theta, head_dim), max_positions)
+    (tbl_sel, tbl_addr, Q1.14 value) of `contract.rope_tables(inv_freq, max_positions)`, sel 0
+    cos_lo, 1 sin_lo, 2 cos_hi, 3 sin_hi, row r element i at r * head_dim / 2 + i (the
+    accelerator top's `rope_tbl_*` ports; the frequencies and max_positions are the IR rope
+    op's, recorded by accel-to-hw in `accel.top`: a scaled RoPE's own, else theta's)."""
+    half = len(inv_freq)
+    t = ct.rope_tables(inv_freq, max_positions)
     return [
         (sel, r * half + i, int(v))
         for sel, table in enumerate((t.cos_lo, t.sin_lo, t.cos_hi, t.sin_hi))

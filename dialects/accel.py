@@ -20,6 +20,7 @@ from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
+    DenseArrayBase,
     FloatAttr,
     IntegerAttr,
     ModuleOp,
@@ -42,6 +43,7 @@ from xdsl.utils.exceptions import VerifyException
 
 from accllm.backend.tiling import linear_stream_layout
 from accllm.dialects import limits
+from accllm.dialects.smla import verify_inv_freq
 from accllm.numerics.contract import NUMERICS
 from accllm.numerics.words import WORD_BYTES, act_words
 
@@ -586,6 +588,9 @@ class VectorOp(InstructionOp):
     head_dim = opt_prop_def(IntegerAttr)
     theta = opt_prop_def(FloatAttr)
     max_positions = opt_prop_def(IntegerAttr)
+    # Scaled RoPE (smla.rope's inv_freq, e.g. Llama-3 `llama3`): the model's own frequencies,
+    # from which the loader's tables are built; absent = contract.rope_inv_freq(theta, head_dim).
+    inv_freq = opt_prop_def(DenseArrayBase)
     # RMSNorm only: the gain shift sh_g and eps in units of 2^-32 (NormParams.shift / .eps_q,
     # from the smla.rmsnorm gain type's frac and epsilon): descriptor fields of the norm unit.
     gain_shift = opt_prop_def(IntegerAttr)
@@ -615,9 +620,13 @@ class VectorOp(InstructionOp):
             _lookup(self, self.table, HBMRegionOp, ("table",))
         if self.position is not None and (kind != "rope" or self.position.value.data < 0):
             raise VerifyException("only 'rope' takes a position, and it must be >= 0")
-        rope_attrs = (self.head_dim, self.theta, self.max_positions)
+        rope_attrs = (self.head_dim, self.theta, self.max_positions, self.inv_freq)
         if kind != "rope" and any(a is not None for a in rope_attrs):
-            raise VerifyException("only 'rope' takes head_dim / theta / max_positions")
+            raise VerifyException("only 'rope' takes head_dim / theta / max_positions / inv_freq")
+        if self.inv_freq is not None:
+            if self.head_dim is None:
+                raise VerifyException("rope inv_freq needs head_dim (it holds head_dim/2 values)")
+            verify_inv_freq(self.inv_freq, self.head_dim.value.data)
         if self.head_dim is not None:
             hd = self.head_dim.value.data
             if hd <= 0 or hd % 2 or self.length.value.data % hd:

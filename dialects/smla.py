@@ -791,6 +791,18 @@ class SwiGLUOp(IRDLOperation):
             require_residual({"gate": gt, "up": ut, "result": yt})
 
 
+def verify_inv_freq(inv_freq: DenseArrayBase, head_dim: int) -> None:
+    """A RoPE `inv_freq` property (smla.rope, accel.vector rope): head_dim/2 finite positive
+    f64 frequencies."""
+    if not isinstance(inv_freq.elt_type, Float64Type):
+        raise VerifyException("inv_freq must be an array<f64: ...>")
+    w = np.asarray(inv_freq.get_values(), dtype=np.float64)
+    if w.shape != (head_dim // 2,) or not np.all(np.isfinite(w) & (w > 0)):
+        raise VerifyException(
+            f"inv_freq must hold head_dim/2 = {head_dim // 2} finite positive values, got {w.size}"
+        )
+
+
 @irdl_op_definition
 class RoPEOp(IRDLOperation):
     """Rotary position embedding, HF Llama convention (rotate_half).
@@ -876,14 +888,7 @@ class RoPEOp(IRDLOperation):
             )
         verify_constant_positions(self.positions, mp)
         if self.inv_freq is not None:
-            if not isinstance(self.inv_freq.elt_type, Float64Type):
-                raise VerifyException("inv_freq must be an array<f64: ...>")
-            w = np.asarray(self.inv_freq.get_values(), dtype=np.float64)
-            if w.shape != (hd // 2,) or not np.all(np.isfinite(w) & (w > 0)):
-                raise VerifyException(
-                    f"inv_freq must hold head_dim/2 = {hd // 2} finite positive values, got "
-                    f"{w.size}"
-                )
+            verify_inv_freq(self.inv_freq, hd)
         if not (
             isinstance(pt, TensorType)
             and isinstance(pt.element_type, IntegerType)

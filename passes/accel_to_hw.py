@@ -45,9 +45,10 @@ from xdsl.context import Context
 from xdsl.dialects import comb, hw, seq
 from xdsl.dialects.builtin import (
     ArrayAttr,
+    DenseArrayBase,
     DictionaryAttr,
     FlatSymbolRefAttr,
-    FloatAttr,
+    Float64Type,
     IntegerAttr,
     IntegerType,
     ModuleOp,
@@ -63,6 +64,7 @@ from accllm.backend import accel_program_vector as apv
 from accllm.backend.target_desc import STREAM_META_FIFO_WORDS
 from accllm.dialects import accel
 from accllm.ir.diagnostics import error_at
+from accllm.numerics import contract as ct
 from accllm.numerics.words import WORD_BYTES
 from accllm.passes.accel_insert_barriers import missing_barrier
 from accllm.rtl_lib import fetch_isa, isa
@@ -164,7 +166,8 @@ class Compiled:
     norm: list[apv.NormDescriptor] = field(default_factory=list)
     norm_max_h: int = 0  # longest normalised row (norm_unit's MAX_H)
     rope: list[apv.RopeDescriptor] = field(default_factory=list)
-    rope_table: tuple[int, float, int] | None = None  # (head_dim, theta, max_positions)
+    # (head_dim, inverse frequencies, max_positions): the tables the host writes
+    rope_table: tuple[int, tuple[float, ...], int] | None = None
     emb: list[apv.EmbeddingDescriptor] = field(default_factory=list)
     emb_max_h: int = 0  # longest embedding row (embedding_unit's MAX_H)
     # The token ids, the programs' input: written by the host (`apv.embedding_ids_words`) at
@@ -403,12 +406,20 @@ def _vector_descriptor(
                     "rope without head_dim / theta / max_positions: the unit's HALF and its "
                     "tables depend on them (lower it with this lower-to-accel)",
                 )
-            geom = (op.head_dim.value.data, op.theta.value.data, op.max_positions.value.data)
+            hd = op.head_dim.value.data
+            freqs = (  # a scaled RoPE's own frequencies, else theta's (the contract's)
+                op.inv_freq.get_values()
+                if op.inv_freq is not None
+                else ct.rope_inv_freq(op.theta.value.data, hd)
+            )
+            geom = (hd, tuple(float(w) for w in freqs), op.max_positions.value.data)
             if comp.rope_table is not None and comp.rope_table != geom:
                 raise error_at(
                     op,
-                    f"rope with (head_dim, theta, max_positions) {geom}, another rope used "
-                    f"{comp.rope_table}: rope_cmd_unit holds one table set and one HALF",
+                    f"rope with head_dim {hd}, max_positions {geom[2]} and inverse frequencies "
+                    f"{list(geom[1])} differs from another rope's (head_dim {comp.rope_table[0]}, "
+                    f"max_positions {comp.rope_table[2]}, {list(comp.rope_table[1])}): "
+                    "rope_cmd_unit holds one table set and one HALF",
                 )
             comp.rope_table = geom
             pos = op.position.value.data if op.position is not None else None
@@ -720,9 +731,9 @@ class TopParams:
     channels: tuple[int, ...]  # HBM channels with an AXI port, ascending
     kv_pipes: int = 0  # stream_attention_unit pipelines = KV channels 0.. (0: no attention)
     # rope_cmd_unit's tables, written by the host through the rope_tbl_* ports before the first
-    # program: contract.rope_tables(rope_inv_freq(theta, head_dim), max_pos) (0: no rope unit)
+    # program: contract.rope_tables(rope_inv_freq, max_pos) (0 / (): no rope unit)
     rope_head_dim: int = 0
-    rope_theta: float = 0.0
+    rope_inv_freq: tuple[float, ...] = ()
     rope_max_pos: int = 0
     rope_tbl_aw: int = 0
     data_bits: int = AXI_DATA_W  # beat width of the stream ports hbm<c>_
@@ -1441,7 +1452,7 @@ def build_top(
         channels,
         kv_pipes=kvl.pipes if kvl else 0,
         rope_head_dim=comp.rope_table[0] if comp.rope_table else 0,
-        rope_theta=comp.rope_table[1] if comp.rope_table else 0.0,
+        rope_inv_freq=comp.rope_table[1] if comp.rope_table else (),
         rope_max_pos=comp.rope_table[2] if comp.rope_table else 0,
         rope_tbl_aw=rope_aw,
         data_bits=dw,
@@ -1464,7 +1475,7 @@ def top_params(module: ModuleOp) -> TopParams:
         channels=tuple(c.value.data for c in d["channels"].data),
         kv_pipes=d["kv_pipes"].value.data,
         rope_head_dim=d["rope_head_dim"].value.data,
-        rope_theta=d["rope_theta"].value.data,
+        rope_inv_freq=tuple(d["rope_inv_freq"].get_values()),
         rope_max_pos=d["rope_max_pos"].value.data,
         rope_tbl_aw=d["rope_tbl_aw"].value.data,
         data_bits=d["data_bits"].value.data,
@@ -1518,7 +1529,7 @@ class AccelToHw(ModulePass):
                 "channels": ArrayAttr([IntegerAttr(c, i32) for c in top.channels]),
                 "kv_pipes": IntegerAttr(top.kv_pipes, i32),
                 "rope_head_dim": IntegerAttr(top.rope_head_dim, i32),
-                "rope_theta": FloatAttr(top.rope_theta, 64),
+                "rope_inv_freq": DenseArrayBase.from_list(Float64Type(), list(top.rope_inv_freq)),
                 "rope_max_pos": IntegerAttr(top.rope_max_pos, i32),
                 "rope_tbl_aw": IntegerAttr(top.rope_tbl_aw, i32),
                 "data_bits": IntegerAttr(top.data_bits, i32),

@@ -526,6 +526,8 @@ class _FuncLowering:
                     "theta": FloatAttr(op.theta.value.data, 64),
                     "max_positions": _i(op.max_positions.value.data),
                 }
+                if op.inv_freq is not None:  # scaled RoPE: the model's own frequencies
+                    rope["inv_freq"] = op.inv_freq
                 pos = self.positions.get(op.operands[1])
                 self.vector(op, "rope", [op.operands[0]], None, pos, rope)
             case smla.SiLUOp():

@@ -187,11 +187,6 @@ def pending_engine_features(compressed_ir: Path) -> list[str]:
             f"zero-padded input sizes ({len(padded)} linears whose K is not a multiple of 32, "
             "e.g. 'intermediate_size'): the linear unit reads unpadded activation rows"
         )
-    if any(isinstance(o, smla.RoPEOp) and o.inv_freq is not None for o in ops):
-        found.append(
-            "scaled RoPE ('rope_scaling' llama3/linear: smla.rope inv_freq): the RoPE unit's "
-            "tables are generated from theta only"
-        )
     return found
 
 

@@ -152,9 +152,7 @@ def design_map(accel_module, hw_module) -> DesignMap:
         logits_word={s: logits[s][0] for s in (CHUNK, DECODE)},
         chunk=attr(ids[CHUNK], "tokens"),
         vocab=logits[DECODE][1],
-        rope=apv.rope_table_writes(
-            top["rope_theta"].value.data, attr(top, "rope_head_dim"), attr(top, "rope_max_pos")
-        ),
+        rope=apv.rope_table_writes(top["rope_inv_freq"].get_values(), attr(top, "rope_max_pos")),
         max_pos=attr(top, "rope_max_pos"),
     )
 

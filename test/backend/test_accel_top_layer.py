@@ -215,11 +215,7 @@ def test_simulated_layer_matches_the_golden_model(design, tiny):
     bases = {k: v.value.data for k, v in hw.attributes["accel.programs"].data.items()}
     top = hw.attributes["accel.top"].data
     channels = [c.value.data for c in top["channels"].data]
-    rope = apv.rope_table_writes(
-        top["rope_theta"].value.data,
-        top["rope_head_dim"].value.data,
-        top["rope_max_pos"].value.data,
-    )
+    rope = apv.rope_table_writes(top["rope_inv_freq"].get_values(), top["rope_max_pos"].value.data)
     cache = golden.LambdaKVCache(1, cm.n_kv_heads, cm.head_dim, SINK, WINDOW)
     rng = np.random.default_rng(3)
     ids = rng.integers(0, cm.vocab, size=T + len(DECODE_POS))

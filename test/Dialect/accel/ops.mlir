@@ -31,6 +31,9 @@ accel.schedule @prefill attributes {mode = "gemm", tokens = 4} {
   accel.vector {kind = "rmsnorm", inputs = [@x], output = @h, table = @norm0, length = 64, tokens = 4, gain_shift = 14, eps_q = 4295}
   // CHECK-NEXT: accel.vector {kind = "rope", inputs = [@h], output = @x, length = 64 : i64, tokens = 4 : i64, position = 0 : i64, head_dim = 16 : i64, theta = 1.000000e+04 : f64, max_positions = 256 : i64}
   accel.vector {kind = "rope", inputs = [@h], output = @x, length = 64, tokens = 4, position = 0, head_dim = 16, theta = 10000.0 : f64, max_positions = 256}
+  // Scaled RoPE: the model's own frequencies (head_dim/2 of them) for the loader's tables.
+  // CHECK-NEXT: accel.vector {kind = "rope", inputs = [@h], output = @x, length = 64 : i64, tokens = 4 : i64, head_dim = 16 : i64, theta = 5.000000e+05 : f64, max_positions = 256 : i64, inv_freq = array<f64: 1.000000e+00, 5.000000e-01, 2.500000e-01, 1.250000e-01, 6.250000e-02, 3.125000e-02, 1.562500e-02, 7.812500e-03>}
+  accel.vector {kind = "rope", inputs = [@h], output = @x, length = 64, tokens = 4, head_dim = 16, theta = 500000.0 : f64, max_positions = 256, inv_freq = array<f64: 1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625, 0.0078125>}
   // CHECK-NEXT: accel.barrier {units = [3 : i64]}
   accel.barrier {units = [3]}
   // CHECK-NEXT: accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], input = @h, output = @q, n = 64 : i64, k = 64 : i64, group = 64 : i64, tokens = 4 : i64, rows_per_channel = 32 : i64}

@@ -164,10 +164,37 @@ accel.schedule @s attributes {mode = "gemm", tokens = 4} {
 
 // -----
 
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 2, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{inv_freq must hold head_dim/2 = 8 finite positive values, got 2}}
+  accel.vector {kind = "rope", inputs = [@h], output = @h, length = 64, tokens = 4, head_dim = 16, theta = 10000.0 : f64, max_positions = 256, inv_freq = array<f64: 1.0, 0.5>}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 2, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{rope inv_freq needs head_dim (it holds head_dim/2 values)}}
+  accel.vector {kind = "rope", inputs = [@h], output = @h, length = 64, tokens = 4, inv_freq = array<f64: 1.0, 0.5>}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 2, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemm", tokens = 4} {
+  // expected-error @+1 {{inv_freq must be an array<f64: ...>}}
+  accel.vector {kind = "rope", inputs = [@h], output = @h, length = 64, tokens = 4, head_dim = 4, inv_freq = array<i64: 1, 2>}
+}
+
+// -----
+
 accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
 accel.buffer @h {kind = "act", offset = 0, bytes = 256}
 accel.schedule @s attributes {mode = "gemm", tokens = 4} {
-  // expected-error @+1 {{only 'rope' takes head_dim / theta / max_positions}}
+  // expected-error @+1 {{only 'rope' takes head_dim / theta / max_positions / inv_freq}}
   accel.vector {kind = "add", inputs = [@h, @h], output = @h, length = 64, tokens = 4, head_dim = 16}
 }
 

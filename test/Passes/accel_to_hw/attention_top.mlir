@@ -24,7 +24,7 @@
 // CHECK-SAME: fetch_c3.hex = "10000000000000000000000000000013\0A10000000000000000000000000000013\0A00000000000000000000000000000000\0A",
 // CHECK-SAME: linear_desc.hex = "{{[0-9a-f]+}}\0A{{[0-9a-f]+}}\0A", attn_desc.hex = "{{[0-9a-f]+}}\0A"}
 // CHECK-SAME: accel.fetch_programs = {step_gemv = 0 : i32}
-// CHECK-SAME: kv_pipes = 2 : i32, rope_head_dim = 0 : i32, rope_theta = 0.000000e+00 : f64, rope_max_pos = 0 : i32, rope_tbl_aw = 0 : i32, data_bits = 256 : i32, table_channel = -1 : i32}}
+// CHECK-SAME: kv_pipes = 2 : i32, rope_head_dim = 0 : i32, rope_inv_freq = array<f64>, rope_max_pos = 0 : i32, rope_tbl_aw = 0 : i32, data_bits = 256 : i32, table_channel = -1 : i32}}
 // CHECK-DAG:  hw.module.extern @stream_attention_unit<PIPES: i32, SINK: i32, WINDOW: i32, HEAD_DIM: i32, DW: i32, KV_HEADS: i32, REP_MAX: i32, TMAX: i32, ACT_AW: i32, DESC_AW: i32, POS_W: i32>
 // CHECK-DAG:  hw.module.extern @attn_desc_rom<WIDTH: i32, DEPTH: i32, IMAGE: none>({{.*}}) attributes {verilogName = "rom"}
 // CHECK-DAG:  hw.module.extern @axi_write_master<

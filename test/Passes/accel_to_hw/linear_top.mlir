@@ -25,7 +25,7 @@
 // y 69, fx_byte 4.
 // CHECK-SAME: linear_desc.hex = "0000000000040010002000100040001000400001000040000008000002000000\0A0000000000040010003000100040001000400001000080000010000007000003\0A0000000000040010002000100040004000400001000040000025000024000018\0A0000000004040010002000100040002000400001000040000045000024000020\0A"},
 // CHECK-SAME: accel.programs = {lin_gemv = 0 : i32, lin_gemm = 3 : i32}, accel.fetch_programs = {lin_gemv = 0 : i32, lin_gemm = 3 : i32},
-// CHECK-SAME: accel.top = {name = "accllm_top", pc_w = 3 : i32, act_words = 4608 : i32, act_aw = 13 : i32, addr_w = 24 : i32, channels = [0 : i32, 1 : i32, 2 : i32, 3 : i32], kv_pipes = 0 : i32, rope_head_dim = 0 : i32, rope_theta = 0.000000e+00 : f64, rope_max_pos = 0 : i32, rope_tbl_aw = 0 : i32, data_bits = 256 : i32, table_channel = -1 : i32}}
+// CHECK-SAME: accel.top = {name = "accllm_top", pc_w = 3 : i32, act_words = 4608 : i32, act_aw = 13 : i32, addr_w = 24 : i32, channels = [0 : i32, 1 : i32, 2 : i32, 3 : i32], kv_pipes = 0 : i32, rope_head_dim = 0 : i32, rope_inv_freq = array<f64>, rope_max_pos = 0 : i32, rope_tbl_aw = 0 : i32, data_bits = 256 : i32, table_channel = -1 : i32}}
 // CHECK-DAG:  hw.module.extern @sequencer<NUM_UNITS: i32, PC_W: i32, LOOP_DEPTH: i32, OUTST_W: i32>
 // CHECK-DAG:  hw.module.extern @program_rom<WIDTH: i32, DEPTH: i32, IMAGE: none>({{.*}}) attributes {verilogName = "rom"}
 // CHECK-DAG:  hw.module.extern @stream_prefetcher<ADDR_W: i32, DATA_W: i32, TAG_W: i32, DEPTH: i32, PC_W: i32, POS_W: i32, MAX_BURST: i32>({{.*}}in %port3 start_pc: i3, {{.*}}out prog_addr: i3, in %port9 prog_data: i128, {{.*}}in %port18 m_axi_rdata: i256, {{.*}}out m_data: i256, out m_tag: i4)
