@@ -82,6 +82,8 @@ class StreamLinearDescriptor:
     passes: int
     channels_used: int
     fx_byte: int = 0
+    bias: int = 0
+    k_pad: int = 0
 
     def pack(self) -> int:
         """The 256-bit descriptor word; raises EncodingError naming a field that does not fit."""
@@ -105,6 +107,7 @@ def stream_linear_descriptor(
     meta_fifo_words: int,
     first_token: int = 0,
     total_tokens: int | None = None,
+    input_k: int | None = None,
 ) -> StreamLinearDescriptor:
     """The descriptor of a linear laid out by `layout` (activation-buffer words as
     `tiling.act_words` lays them out); EncodingError names what the unit cannot run: k or n
@@ -113,10 +116,21 @@ def stream_linear_descriptor(
 
     A GEMM tile of a longer activation: `tokens` tokens from `first_token` of an activation of
     `total_tokens` rows at x_base / y_base (its exponent bytes after all `total_tokens` rows);
-    the tile must not straddle an exponent word."""
-    if k % 32 or n % 8:
-        raise EncodingError(f"the MAC unit needs k % 32 == 0 and n % 8 == 0, got n={n}, k={k}")
+    the tile must not straddle an exponent word.
+
+    `input_k`: the activation rows' K when the weights' k is zero-padded past it (contract
+    `padded_k`; default k): the unit reads the row's bytes from input_k on as zeros (`k_pad`),
+    whatever the buffer holds there.  An int8 k (the LM head) runs over whole activation words
+    (`tiling.stream_k`), its weight rows zero-padded to them."""
     w2 = layout.precision == "w2"
+    if (w2 and k % 32) or n % 8:
+        raise EncodingError(f"the MAC unit needs k % 32 == 0 (w2) and n % 8 == 0, got n={n}, k={k}")
+    in_k = k if input_k is None else input_k
+    ks = tiling.stream_k(k)
+    if not 0 < in_k <= k or tiling.stream_k(in_k) != ks:
+        raise EncodingError(
+            f"input K {in_k} must lie in the last activation word of k = {k} (a zero-padded K)"
+        )
     if w2 and group % (4 * mac_blocks):
         raise EncodingError(f"group {group} is not a whole number of {mac_blocks}-block beats")
     if not 1 <= tokens <= max_tokens:
@@ -138,7 +152,7 @@ def stream_linear_descriptor(
         x_base=x_base + first_token * row8,
         fx_base=x_base + total * row8 + first_token // 32,
         y_base=y_base + first_token * tiling.act_row_words(n, 32),
-        k=k,
+        k=ks,
         rows_per_channel=split.rows_per_channel,
         n=n,
         tokens=tokens,
@@ -149,6 +163,8 @@ def stream_linear_descriptor(
         passes=split.passes,
         channels_used=split.channels_used,
         fx_byte=first_token % 32,
+        bias=int(layout.bias),
+        k_pad=ks - in_k,
     )
 
 
@@ -200,17 +216,35 @@ def _stream_image(layout: tiling.StreamLayout, n: int, rows_words, row_entries) 
     return out
 
 
+def bias_entries(bias: int) -> list[int]:
+    """A row's bias entries (tiling.STREAM_BIAS_ENTRIES): the int32 Q15.16 bias
+    (contract.quantize_bias) as its low, then its high 16 bits (two's complement)."""
+    rb = ct.NUMERICS.res_bits
+    if not -(1 << (rb - 1)) <= bias < 1 << (rb - 1):
+        raise EncodingError(f"bias {bias} is not an int{rb} (contract.quantize_bias)")
+    u = bias & ((1 << rb) - 1)
+    return [u & 0xFFFF, u >> 16]
+
+
 def w2_stream_image(lin: ct.W2Linear, layout: tiling.StreamLayout) -> list[list[int]]:
     """Per weight channel, the stream words of a W2 layer (contract pack_2_4_w2 rows; entries:
-    the exponent, then per group zero point | mantissa << 2)."""
+    the exponent, the bias's two when the layout carries one, then per group zero point |
+    mantissa << 2)."""
+    if layout.bias != (lin.bias is not None):
+        raise EncodingError(
+            f"the stream layout {'carries' if layout.bias else 'has no'} bias, the layer "
+            f"{'has' if lin.bias is not None else 'has none'}"
+        )
     rows = ct.words_to_ints(lin.packed)
     zp, mant = np.asarray(lin.zp, dtype=np.int64), np.asarray(lin.scale_mant, dtype=np.int64)
     exp = np.asarray(lin.scale_exp, dtype=np.int64)
     wb = ct.NUMERICS.w_bits
+    bias = None if lin.bias is None else np.asarray(lin.bias, dtype=np.int64)
 
     def entries(r: int) -> list[int]:
         groups = zip(zp[r], mant[r], strict=True)
-        return [int(exp[r]) & 0xFF] + [int(z) | int(m) << wb for z, m in groups]
+        lead = [int(exp[r]) & 0xFF] + ([] if bias is None else bias_entries(int(bias[r])))
+        return lead + [int(z) | int(m) << wb for z, m in groups]
 
     return _stream_image(layout, lin.out_features, lambda r: rows[r], entries)
 

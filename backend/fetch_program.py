@@ -44,6 +44,7 @@ def linear_layout(op: accel.LinearOp, engine: accel.EngineOp) -> tiling.StreamLa
         _int(op, "rows_per_channel"),
         engine.get("lanes_per_channel"),
         engine.get("words_per_beat"),
+        op.bias is not None,
     )
 
 

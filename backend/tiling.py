@@ -75,11 +75,23 @@ def split_rows(n: int, engine: EngineConfig) -> RowSplit:
 # int8 24-bit entries (exponent byte, 16-bit mantissa M), 10 per word.
 STREAM_ENTRY_BITS = {"w2": META_GROUP_BITS, "int8": META_EXP_BITS + NUMERICS.mult_bits}
 STREAM_ENTRIES_PER_WORD = {p: WORD_BITS // b for p, b in STREAM_ENTRY_BITS.items()}
+# A biased W2 row (Qwen2's q/k/v) has two more entries after its exponent: the Q15.16 bias's
+# low and high 16 bits (contract.quantize_bias), so the bias travels in the weights' stream.
+STREAM_BIAS_ENTRIES = 2
 
 
-def stream_entries_per_row(k: int, group: int, precision: str) -> int:
-    """Metadata entries of one output row: W2 the exponent + one per group; int8 one."""
-    return 1 + k // group if precision == "w2" else 1
+def stream_entries_per_row(k: int, group: int, precision: str, bias: bool = False) -> int:
+    """Metadata entries of one output row: W2 the exponent (+ the bias's 2) + one per group;
+    int8 one."""
+    if precision != "w2":
+        return 1
+    return 1 + (STREAM_BIAS_ENTRIES if bias else 0) + k // group
+
+
+def stream_k(k: int) -> int:
+    """The inputs stream_linear_unit runs a row over: k rounded up to whole A8 activation words
+    (an int8 row is zero-padded to its words; a W2 K is a multiple of 32 already, `padded_k`)."""
+    return act_row_words(k, 8) * WORD_BYTES
 
 
 def stream_words_per_row(k: int, precision: str) -> int:
@@ -102,6 +114,12 @@ class StreamLayout:
     words_per_row: int
     entries_per_row: int
     words_per_beat: int
+    bias: bool = False  # W2 rows carry their bias entries (STREAM_BIAS_ENTRIES)
+
+    @property
+    def lead_entries(self) -> int:
+        """Entries the unit reads one per cycle before a row's first beat (exponent, bias)."""
+        return 1 + (STREAM_BIAS_ENTRIES if self.bias else 0)
 
     @property
     def entries_per_word(self) -> int:
@@ -138,30 +156,47 @@ class StreamLayout:
 
 
 def stream_layout(
-    n: int, k: int, group: int, precision: str, split: RowSplit, words_per_beat: int
+    n: int,
+    k: int,
+    group: int,
+    precision: str,
+    split: RowSplit,
+    words_per_beat: int,
+    bias: bool = False,
 ) -> StreamLayout:
     """The per-channel stream of an [n, k] linear (`precision` "w2" or "int8") split by
-    `split` (`split_rows`) on a unit taking `words_per_beat` stream words per beat."""
+    `split` (`split_rows`) on a unit taking `words_per_beat` stream words per beat; `bias`: a
+    W2 linear whose rows carry their bias."""
     if precision not in STREAM_ENTRY_BITS:
         raise ValueError(f"unknown linear precision {precision!r}")
+    if bias and precision != "w2":
+        raise ValueError("only a W2 linear carries a bias in its stream")
     if split.lanes < words_per_beat:
         raise ValueError(f"{split.lanes} lanes cannot take {words_per_beat} words per beat")
     return StreamLayout(
         split,
         precision,
         stream_words_per_row(k, precision),
-        stream_entries_per_row(k, group, precision),
+        stream_entries_per_row(k, group, precision, bias),
         words_per_beat,
+        bias,
     )
 
 
 def linear_stream_layout(
-    n: int, k: int, group: int, precision: str, rows_per_channel: int, lanes: int, wpb: int
+    n: int,
+    k: int,
+    group: int,
+    precision: str,
+    rows_per_channel: int,
+    lanes: int,
+    wpb: int,
+    bias: bool = False,
 ) -> StreamLayout:
     """The stream layout of an [n, k] linear whose rows are split `rows_per_channel` per channel
     (the `accel.linear` property) on a unit of `lanes` lanes and `wpb` words per beat."""
     split = split_per_channel(n, rows_per_channel, lanes)
-    return stream_layout(n, k, group, precision, split, wpb)
+    return stream_layout(n, k, group, precision, split, wpb, bias)
 
 
 def linear_tiles(tokens: int, tile_tokens: int) -> list[tuple[int, int]]:

@@ -45,7 +45,7 @@ from accllm.backend.tiling import linear_stream_layout
 from accllm.dialects import limits
 from accllm.dialects.smla import verify_inv_freq
 from accllm.numerics.contract import NUMERICS
-from accllm.numerics.words import WORD_BYTES, act_words
+from accllm.numerics.words import WORD_BYTES, act_row_words, act_words
 
 REGION_KINDS = ("weights", "kv", "table", "program")
 BUFFER_KINDS = ("act", "kv_stage")
@@ -392,7 +392,12 @@ class LinearOp(InstructionOp):
     the LM head).  `weights` lists one region per weight channel in use, channel c holding rows
     [c * rows_per_channel, ...) as that channel's stream (`tiling.stream_layout`: per pass the
     lanes' metadata entries, then their weight words); `mode` gemm (prefill) or gemv (decode).
-    A gemm of more tokens than the engine's `tile_tokens` runs tile by tile."""
+    A gemm of more tokens than the engine's `tile_tokens` runs tile by tile.
+    `bias` (w2 only; Qwen2's q/k/v): the Q15.16 bias parameter ("file:key", contract
+    `quantize_bias`); its values travel in the weight stream, two entries after each row's
+    exponent, and the unit adds them after the requantizer (`contract.linear_bias_add`).
+    `input_k` (w2 only): the activations' K when the weights' k is zero-padded past it (contract
+    `padded_k`, within the last activation word); the unit reads the padded inputs as zeros."""
 
     name = "accel.linear"
     UNIT: ClassVar[str] = "mac"
@@ -407,6 +412,8 @@ class LinearOp(InstructionOp):
     group = prop_def(IntegerAttr)
     tokens = prop_def(IntegerAttr)
     rows_per_channel = prop_def(IntegerAttr)
+    bias = opt_prop_def(StringAttr)
+    input_k = opt_prop_def(IntegerAttr)
 
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "attr-dict"
@@ -414,6 +421,15 @@ class LinearOp(InstructionOp):
     def verify_(self) -> None:
         mode = _choice(self.mode, MODES, "mode")
         prec = _choice(self.precision, PRECISIONS, "precision")
+        if self.bias is not None and prec != "w2":
+            raise VerifyException(f"a {prec} linear takes no bias (only w2 streams carry one)")
+        if self.input_k is not None:
+            in_k, k = _int(self, "input_k"), _int(self, "k")
+            if prec != "w2" or not 0 < in_k < k or act_row_words(in_k, 8) != act_row_words(k, 8):
+                raise VerifyException(
+                    f"input_k {in_k} must be a w2 linear's K zero-padded to k = {k} within the "
+                    "last activation word"
+                )
         _require_positive(self, "n", "k", "group", "tokens", "rows_per_channel")
         _require_at_most(
             self,
@@ -450,7 +466,7 @@ class LinearOp(InstructionOp):
             raise VerifyException(f"weight regions must be on distinct weight channels: {channels}")
         layout = linear_stream_layout(
             n, k, _int(self, "group"), prec, per, eng.get("lanes_per_channel"),
-            eng.get("words_per_beat"),
+            eng.get("words_per_beat"), self.bias is not None,
         )  # fmt: skip
         need = layout.beats * layout.words_per_beat * WORD_BYTES
         for r in regions:

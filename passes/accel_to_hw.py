@@ -233,6 +233,7 @@ def _linear_descriptors(
                 meta_fifo_words=STREAM_META_FIFO_WORDS,
                 first_token=t0,
                 total_tokens=tokens,
+                input_k=_int(op, "input_k") if op.input_k is not None else None,
             )
             for t0, t in tiling.linear_tiles(tokens, engine.get("tile_tokens"))
         ]
@@ -1301,6 +1302,8 @@ def build_top(
             "ACT_AW": act_aw,
             "DESC_AW": desc_aw,
         }
+        if any(o.bias is not None for o in comp.linear_ops):
+            params["BIAS"] = 1  # the bias path only in designs that have a biased linear
         assert set(params) <= set(prim.params), "stream_linear_unit parameters changed"
         net.declare("stream_linear_unit", "stream_linear_unit", params)
         # Stream port c is channel c's demux output `mac` (vectors: channel c in bits [c]).

@@ -13,7 +13,6 @@ options.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,21 +55,6 @@ def summary(report: dict) -> dict[str, float | int | str]:
     return out
 
 
-def unpriced_bias_bytes(module: ModuleOp) -> int:
-    """Bytes per decoded token of the linear biases (int32 Q15.16, one per output) of the
-    module's first function, which the performance model does not price."""
-    from accllm.dialects import smla
-
-    fn = next((o for o in module.walk() if o.name == "func.func"), None)
-    if fn is None:
-        return 0
-    return sum(
-        4 * o.bias.type.get_shape()[-1]
-        for o in fn.walk()
-        if isinstance(o, smla.LinearOp) and o.bias is not None
-    )
-
-
 def _attr(v):
     if isinstance(v, str):
         return StringAttr(v)
@@ -105,20 +89,6 @@ class Estimate(ModulePass):
         except (EstimateError, WorkloadError, TargetError, ValueError) as err:
             raise error_at(op, f"accllm-estimate: {err}") from err
         head = summary(report)
-        unpriced = unpriced_bias_bytes(op)
-        if unpriced:
-            # Said, not hidden: the engine has no bias path yet (issue #15), so the cost model
-            # has none either; the bytes are tiny next to the weights but not zero.
-            head["unpriced_bias_bytes_per_token"] = unpriced
-            report["unpriced"] = {
-                "bias_bytes_per_token": unpriced,
-                "why": "linear biases (Q15.16, 4 bytes per output) are not in the performance "
-                "model: the engine has no bias path yet",
-            }
-            sys.stderr.write(
-                f"accllm-estimate: note: linear biases ({unpriced} bytes per token) are not "
-                "priced: the engine has no bias path yet\n"
-            )
         op.attributes["accllm.estimate"] = DictionaryAttr({k: _attr(v) for k, v in head.items()})
         if self.report:
             Path(self.report).write_text(json.dumps(report, indent=2) + "\n")

@@ -243,7 +243,9 @@ class _FuncLowering:
 
     # ---- ops -------------------------------------------------------------------------------
 
-    def linear(self, op: Operation, x: SSAValue, w: SSAValue, y: SSAValue, tokens: int) -> None:
+    def linear(
+        self, op: Operation, x: SSAValue, w: SSAValue, y: SSAValue, tokens: int, bias=None
+    ) -> None:
         wt = w.type
         assert isinstance(wt, QWeightType)
         n, k = wt.get_shape()
@@ -258,11 +260,25 @@ class _FuncLowering:
             precision, group = "w2", wt.group_size()
         else:
             precision, group = "int8", k
-        layout = tiling.stream_layout(n, k, group, precision, split, self.eng.words_per_beat)
+        # A bias rides in the weights' stream (two entries after each row's exponent), so it
+        # must be a named parameter the HBM image writer can read.
+        bias_src = None
+        if bias is not None:
+            bias_op = self.weights.get(bias)
+            bias_src = _source(bias_op) if bias_op is not None else "inline"
+            if precision != "w2" or bias_src == "inline":
+                raise error_at(
+                    op,
+                    "a linear bias maps onto the MAC unit for a 2:4 W2 weight with the bias as a "
+                    "#smla.param (compress the model with accllm-quantize)",
+                )
+        layout = tiling.stream_layout(
+            n, k, group, precision, split, self.eng.words_per_beat, bias is not None
+        )
         words = layout.beats * layout.words_per_beat
         # Every schedule (the prefill chunk, the decode step) streams the same weights: one
         # copy in HBM per parameter (an inline weight has no name to share by).
-        key = (src, n, k, group, precision) if src != "inline" else None
+        key = (src, bias_src, n, k, group, precision) if src != "inline" else None
         regions = self.low.weight_regions.get(key) if key else None
         if regions is None:
             regions = [
@@ -272,20 +288,24 @@ class _FuncLowering:
             if key:
                 self.low.weight_regions[key] = regions
         xin, yout = self.act(x, op), self.act(y, op)
-        inst = accel.LinearOp.create(
-            properties={
-                "mode": StringAttr("gemm" if tokens > 1 else "gemv"),
-                "precision": StringAttr(precision),
-                "weights": ArrayAttr([_ref(r) for r in regions]),
-                "input": _ref(xin),
-                "output": _ref(yout),
-                "n": _i(n),
-                "k": _i(k),
-                "group": _i(group),
-                "tokens": _i(tokens),
-                "rows_per_channel": _i(split.rows_per_channel),
-            }
-        )
+        props = {
+            "mode": StringAttr("gemm" if tokens > 1 else "gemv"),
+            "precision": StringAttr(precision),
+            "weights": ArrayAttr([_ref(r) for r in regions]),
+            "input": _ref(xin),
+            "output": _ref(yout),
+            "n": _i(n),
+            "k": _i(k),
+            "group": _i(group),
+            "tokens": _i(tokens),
+            "rows_per_channel": _i(split.rows_per_channel),
+        }
+        if bias_src is not None:
+            props["bias"] = StringAttr(bias_src)
+        in_k = _shape(x)[-1]
+        if in_k != k:  # a zero-padded K (contract padded_k): the unit reads zeros past in_k
+            props["input_k"] = _i(in_k)
+        inst = accel.LinearOp.create(properties=props)
         self.issue(inst)
 
     def vector(
@@ -491,9 +511,8 @@ class _FuncLowering:
             case smla.LinearOp() | smla.LMHeadOp():
                 if not isinstance(op.operands[1].type, QWeightType):
                     raise error_at(op, "float linear: run the compression passes first")
-                if len(op.operands) > 2:
-                    raise error_at(op, "a linear with a bias has no MAC-array mapping yet")
-                self.linear(op, op.operands[0], op.operands[1], op.results[0], tokens)
+                bias = op.operands[2] if len(op.operands) > 2 else None
+                self.linear(op, op.operands[0], op.operands[1], op.results[0], tokens, bias)
             case smla.EmbeddingOp():
                 table_t = op.operands[1].type
                 if not isinstance(table_t, QTensorType):

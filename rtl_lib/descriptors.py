@@ -30,6 +30,8 @@ STREAM_LINEAR_FIELDS: tuple[tuple[str, int], ...] = (
     ("passes", 16),
     ("channels_used", 8),
     ("fx_byte", 5),  # byte of the exponent word holding the tile's first token's exponent
+    ("bias", 1),  # W2 rows carry a Q15.16 bias (tiling.STREAM_BIAS_ENTRIES after the exponent)
+    ("k_pad", 5),  # a row's last activation bytes the unit reads as zeros (k - the input's K)
 )
 STREAM_LINEAR_BITS = sum(b for _, b in STREAM_LINEAR_FIELDS)
 assert STREAM_LINEAR_BITS <= ct.NUMERICS.word_bits

@@ -197,6 +197,7 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
             "MFD": 8,
             "ACT_AW": 12,
             "DESC_AW": 8,
+            "BIAS": 0,
         },
         summary="stream-fed MAC unit: W2A8 and int8 linears from per-channel weight streams "
         "(metadata in the stream), GEMM tiles, Q15.16 rows",

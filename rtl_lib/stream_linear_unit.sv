@@ -9,6 +9,12 @@
 // per 256-bit word: W2 (contract linear_w2a8) 18-bit entries, 14 per word: per row the exponent
 // entry (e[o] in bits [7:0]) then one (zero point [1:0], mantissa [17:2]) entry per group;
 // int8 (contract linear_int8, the LM head) 24-bit entries, 10 per word: e[o] [7:0], M[o] [23:8].
+// A biased W2 linear (descriptor bit `bias`, Qwen2's q/k/v) has two more entries after the
+// exponent: the Q15.16 bias b[o]'s bits [15:0], then [31:16] (contract quantize_bias); the
+// write stage adds it after the requantizer, saturate(y + b, 32) (contract linear_bias_add).
+// A zero-padded K (contract padded_k: the weights have k inputs, the activations fewer): the
+// descriptor's k_pad last bytes of each A8 row are stored as zeros in S_XLOAD, whatever the
+// activation buffer holds there (contract pad_inputs).
 // GEMM tile: a descriptor runs `tokens` (<= TOK) tokens; each weight beat is applied to every
 // token of the tile in consecutive cycles (tile_mac_array keeps per-token sums), so a tile
 // streams the weights once.
@@ -18,7 +24,7 @@
 // channel's activation store, S_FX reads the per-token exponents (one word: tokens <= 32), then
 // S_RUN: the channels run their passes independently; outputs (Q15.16, token rows of n/8 words
 // from y_base) leave a channel through one requantizer (one result per cycle) into whole-word
-// writes with lane enables, and a round-robin arbiter gives the activation-buffer port one word
+// writes with lane enables (the row's bias added after the requantizer), and a round-robin arbiter gives the activation-buffer port one word
 // write per cycle.
 module stream_linear_unit #(
     parameter int CH = 2,
@@ -31,7 +37,11 @@ module stream_linear_unit #(
     parameter int WFD = 4,
     parameter int MFD = 8,
     parameter int ACT_AW = 12,
-    parameter int DESC_AW = 8
+    parameter int DESC_AW = 8,
+    // 1: the bias path (row records carry LANES x 32 bias bits, the write stage's adder); a
+    // build without it ignores the descriptor's bias bit (accel-to-hw sets BIAS when a linear
+    // has a bias)
+    parameter int BIAS = 0
 ) (
     input  logic                 clk,
     input  logic                 rst,
@@ -62,7 +72,9 @@ module stream_linear_unit #(
   localparam int BPW_W2 = 36 / BLOCKS;  // MAC beats per W2 word
   localparam int BPW_I8 = 32 / P8;  // MAC beats per int8 word
   localparam int EPW_W2 = 14, EPW_I8 = 10;  // metadata entries per word
-  localparam int REC_W = LANES * 24 + 16;  // a row's entries (exponent / int8 scale) + row base
+  // a row's record: entries (exponent / int8 scale), biases, row base
+  localparam int RB_W = (BIAS != 0) ? LANES * 32 : 1;  // bias bits of a record (1: unused)
+  localparam int REC_W = LANES * 24 + RB_W + 16;
   localparam int WR_W = ACT_AW + 8 + 256;  // an output word write: address, lane enables, data
 
   if (DW % 256 != 0 || LANES < WPB || 36 % BLOCKS != 0 || 32 % P8 != 0 || P8 > 4 * BLOCKS
@@ -75,15 +87,20 @@ module stream_linear_unit #(
   logic [19:0] d_k, d_rpc, d_n;
   logic [15:0] d_tokens, d_wpr, d_passes;
   logic [14:0] d_group_beats;
-  logic d_i8;
+  logic d_i8, d_bias;
+  logic bias_on;  // this descriptor's rows carry biases (and the build has the bias path)
+  assign bias_on = (BIAS != 0) && d_bias;
   logic [11:0] d_epr;  // metadata entries per row
   logic [7:0] d_ch_used;
   logic [4:0] d_fx_byte;  // byte of the exponent word holding the tile's first token
+  logic [4:0] d_kpad;  // zero bytes at the end of each A8 row (a zero-padded K)
 
   typedef enum logic [2:0] {S_IDLE, S_DESC, S_START, S_XLOAD, S_FX, S_FXW, S_RUN, S_DONE} state_t;
   state_t st;
 
   logic [15:0] xcnt_q, xidx_q;
+  logic [15:0] xword_q;  // word within its row of the pending tile-load write
+  logic [255:0] xdata;  // the pending write, its row's padded bytes zeroed
   logic xpend_q;
   logic [7:0] fx_q[TOK];
   logic [CH-1:0] ch_done;
@@ -114,11 +131,13 @@ module stream_linear_unit #(
     end else begin
       xpend_q <= (st == S_XLOAD);
       xidx_q <= xcnt_q;
+      if (st == S_START) xword_q <= '0;
+      else if (xpend_q) xword_q <= (xword_q + 16'd1 == kw) ? '0 : xword_q + 16'd1;
       case (st)
         S_IDLE: if (cmd_valid) st <= S_DESC;
         S_DESC: begin
-          {d_fx_byte, d_ch_used, d_passes, d_epr, d_wpr, d_i8, d_group_beats, d_tokens, d_n,
-           d_rpc, d_k, d_y_base, d_fx_base, d_x_base} <= desc_data[220:0];
+          {d_kpad, d_bias, d_fx_byte, d_ch_used, d_passes, d_epr, d_wpr, d_i8, d_group_beats,
+           d_tokens, d_n, d_rpc, d_k, d_y_base, d_fx_base, d_x_base} <= desc_data[226:0];
           xcnt_q <= '0;
           st <= S_START;
         end
@@ -143,6 +162,12 @@ module stream_linear_unit #(
       endcase
       if (|wr_pop) rr_q <= (32'(rr_q) + 1 == CH) ? '0 : rr_q + C_W'(1);
     end
+  end
+
+  always_comb begin
+    xdata = act_rdata;
+    if (xword_q + 16'd1 == kw)
+      for (int b = 0; b < 32; b++) if (32'(b) >= 32 - 32'(d_kpad)) xdata[8*b+:8] = 8'd0;
   end
 
   // ---- activation-buffer port: tile loads, then the arbitrated output writes -------------------
@@ -197,14 +222,14 @@ module stream_linear_unit #(
     else lanes_in_pass = L_W'(rem);
   endfunction
 
-  typedef enum logic [1:0] {F_IDLE, F_EXP, F_BEAT, F_END} fstate_t;
+  typedef enum logic [2:0] {F_IDLE, F_EXP, F_BLO, F_BHI, F_BEAT, F_END} fstate_t;
 
   // ---- per channel: router -> lane FIFOs -> feeder -> tile MAC -> requantizer -> word writes ---
   for (genvar c = 0; c < CH; c++) begin : g_ch
     // -------- activation store (a copy per channel; the tile is written to all at once) --------
     logic [255:0] xmem[XWORDS];
     always_ff @(posedge clk) begin
-      if (xpend_q) xmem[X_W'(xidx_q)] <= act_rdata;
+      if (xpend_q) xmem[X_W'(xidx_q)] <= xdata;
     end
 
     // -------- lane FIFOs -------------------------------------------------------------------------
@@ -340,7 +365,8 @@ module stream_linear_unit #(
     logic [L_W-1:0] f_lip;
     logic [19:0] f_rowbase;
     logic [LANES-1:0] act_mask;  // lanes streamed in this pass
-    logic w_ok, m_ok, s0_free, fire, fire_exp, last_tok, glast, rlast, wlast, epop;
+    logic w_ok, m_ok, s0_free, fire, fire_exp, fire_blo, fire_bhi, rec_push;
+    logic last_tok, glast, rlast, wlast, epop;
     logic rec_full, rec_empty, rec_pop;
     logic [REC_W-1:0] rec_head;
 
@@ -353,10 +379,16 @@ module stream_linear_unit #(
     assign rlast = (f_rb + 16'd1 == rbeats);
     assign glast = d_i8 || rlast || (f_gb + 16'd1 == 16'(d_group_beats));
     assign wlast = rlast || (f_bw + 16'd1 == bpw);
+    // The record is pushed with the row's last lead entry; nothing else pushes until then, so
+    // room checked at the exponent holds through the bias cycles.
     assign fire_exp = (f_st == F_EXP) && (st == S_RUN) && m_ok && !rec_full;
+    assign fire_blo = (f_st == F_BLO) && m_ok;
+    assign fire_bhi = (f_st == F_BHI) && m_ok;
+    assign rec_push = bias_on ? fire_bhi : fire_exp;
     assign fire = (f_st == F_BEAT) && w_ok && (d_i8 || m_ok) && s0_free;
-    // An entry is used up by the exponent cycle, or (W2) by the last token of a group's last beat.
-    assign epop = fire_exp || (fire && last_tok && glast && !d_i8);
+    // An entry is used up by a lead cycle (exponent, bias halves), or (W2) by the last token of
+    // a group's last beat.
+    assign epop = fire_exp || fire_blo || fire_bhi || (fire && last_tok && glast && !d_i8);
     assign mf_pop = (epop && 32'(f_ei) + 1 == 32'(epw)) ? act_mask : '0;
     assign wf_pop = (fire && last_tok && wlast) ? act_mask : '0;
 
@@ -374,7 +406,9 @@ module stream_linear_unit #(
         f_lip <= lanes_in_pass('0, d_rpc);
       end else begin
         if (epop) f_ei <= (32'(f_ei) + 1 == 32'(epw)) ? '0 : f_ei + 6'd1;
-        if (fire_exp) f_st <= F_BEAT;
+        if (fire_exp) f_st <= bias_on ? F_BLO : F_BEAT;
+        if (fire_blo) f_st <= F_BHI;
+        if (fire_bhi) f_st <= F_BEAT;
         if (fire) begin
           if (!last_tok) f_tok <= f_tok + T_W'(1);
           else begin
@@ -404,11 +438,28 @@ module stream_linear_unit #(
           if (d_i8 && 32'(f_ei) == i) f_rexp_next[l*24+:24] = mf_head[l*256+24*i+:24];
       end
     end
+    // A biased row's exponents and bias low halves wait for its bias high halves.
+    logic [LANES*24-1:0] f_rexp_q;
+    logic [LANES*16-1:0] f_blo_q;
+    logic [LANES*16-1:0] e_low;  // the lanes' current entries' bits [15:0]
+    always_ff @(posedge clk) begin
+      if (fire_exp) f_rexp_q <= f_rexp_next;
+      if (fire_blo) f_blo_q <= e_low;
+    end
+    logic [RB_W-1:0] f_bias;
+    if (BIAS != 0) begin : g_fbias
+      always_comb begin
+        for (int l = 0; l < LANES; l++)
+          f_bias[l*32+:32] = bias_on ? {e_low[l*16+:16], f_blo_q[l*16+:16]} : 32'd0;
+      end
+    end else begin : g_no_fbias
+      assign f_bias = '0;
+    end
     logic [2:0] rec_count, wr_count;
     lane_fifo #(.W(REC_W), .DEPTH(4)) u_rec (
-        .clk(clk), .rst(rst), .flush(start), .push(fire_exp),
-        .wdata({f_rowbase[15:0], f_rexp_next}), .pop(rec_pop), .head(rec_head),
-        .empty(rec_empty), .full(rec_full), .count(rec_count)
+        .clk(clk), .rst(rst), .flush(start), .push(rec_push),
+        .wdata({f_rowbase[15:0], f_bias, bias_on ? f_rexp_q : f_rexp_next}), .pop(rec_pop),
+        .head(rec_head), .empty(rec_empty), .full(rec_full), .count(rec_count)
     );
 
     // The lanes' beat slices of their head words and their current group entries.
@@ -428,6 +479,7 @@ module stream_linear_unit #(
           if (d_i8 && 32'(f_bw) == i) w_beat[l*32+:32] = 32'(wf_head[l*256+P8*8*i+:P8*8]);
         e_zero[l*2+:2] = ent[1:0];
         e_scale[l*16+:16] = ent[17:2];
+        e_low[l*16+:16] = ent[15:0];
       end
     end
 
@@ -486,6 +538,13 @@ module stream_linear_unit #(
     logic [LANES*48-1:0] snap[TOK];
     logic w_busy;
     logic [LANES*24-1:0] w_exp;
+    logic [RB_W-1:0] w_bias;
+    logic [LANES*32-1:0] w_bias_l;  // the row's biases per lane (0 without the bias path)
+    if (BIAS != 0) begin : g_wbias
+      assign w_bias_l = w_bias;
+    end else begin : g_no_wbias
+      assign w_bias_l = '0;
+    end
     logic [19:0] w_rowbase;
     logic [T_W-1:0] w_t;
     logic [L_W-1:0] w_l;
@@ -498,9 +557,12 @@ module stream_linear_unit #(
     assign rec_pop = m_valid && m_ready && (32'(m_tok) + 1 == 32'(d_tokens));
 
     // The result being written: requantize_pow2 (W2) or requantize with M (int8), shift
-    // f_x + e - 16 in either direction, saturated to int32.
+    // f_x + e - 16 in either direction, saturated to int32; then + the row's bias (0 when the
+    // linear has none) in 33 bits, saturated to int32 again (contract linear_bias_add).
     logic [47:0] racc;
     logic [23:0] rent;
+    logic signed [31:0] rbias, rq;
+    logic signed [32:0] rsum;
     logic signed [47:0] rprod;
     logic signed [10:0] rshift;
     logic signed [127:0] rwide, rround;
@@ -510,19 +572,26 @@ module stream_linear_unit #(
     always_comb begin
       racc = '0;
       rent = '0;
+      rbias = '0;
       for (int l = 0; l < LANES; l++)
         if (32'(w_l) == l) begin
           racc = snap[w_t][l*48+:48];
           rent = w_exp[l*24+:24];
+          rbias = w_bias_l[l*32+:32];
         end
       rprod = 48'(signed'(racc[31:0])) * 48'(signed'({1'b0, rent[23:8]}));
       rshift = 11'(signed'(fx_q[w_t])) + 11'({3'b0, rent[7:0]}) - 11'sd16;
       rwide = d_i8 ? 128'(rprod) : 128'(signed'(racc));
       if (rshift > 0) rround = (rwide + (128'sd1 <<< (rshift - 11'sd1))) >>> rshift;
       else rround = rwide <<< (-rshift);
-      if (rround > 128'sh7fffffff) ry = 32'sh7fffffff;
-      else if (rround < -128'sh80000000) ry = -32'sh80000000;
-      else ry = rround[31:0];
+      if (rround > 128'sh7fffffff) rq = 32'sh7fffffff;
+      else if (rround < -128'sh80000000) rq = -32'sh80000000;
+      else rq = rround[31:0];
+      rsum = 33'(rq) + 33'(rbias);
+      if (BIAS == 0) ry = rq;
+      else if (rsum > 33'sh07fffffff) ry = 32'sh7fffffff;
+      else if (rsum < -33'sh080000000) ry = -32'sh80000000;
+      else ry = rsum[31:0];
       rrow = 20'(32'(c) * 32'(d_rpc) + 32'(w_rowbase) + 32'(w_l));
       rvalid = (32'(w_rowbase) + 32'(w_l) < 32'(d_rpc)) && (rrow < d_n);
       rflush = (rrow[2:0] == 3'd7) || (32'(w_l) + 1 == LANES);
@@ -552,7 +621,8 @@ module stream_linear_unit #(
           if (32'(m_tok) + 1 == 32'(d_tokens)) begin
             w_busy <= 1'b1;
             w_exp <= rec_head[LANES*24-1:0];
-            w_rowbase <= 20'(rec_head[REC_W-1:LANES*24]);
+            w_bias <= rec_head[LANES*24+:RB_W];
+            w_rowbase <= 20'(rec_head[REC_W-1-:16]);
             w_t <= '0;
             w_l <= '0;
           end
@@ -581,5 +651,5 @@ module stream_linear_unit #(
   end
 
   logic unused_ok;
-  assign unused_ok = ^{cmd_payload[55:DESC_AW], desc_data[255:221], d_fx_base, xidx_q};
+  assign unused_ok = ^{cmd_payload[55:DESC_AW], desc_data[255:227], d_fx_base, xidx_q};
 endmodule

@@ -170,22 +170,19 @@ def pending_engine_features(compressed_ir: Path) -> list[str]:
 
     found: list[str] = []
     ops = list(load_module(compressed_ir).walk())
-    biased = sum(1 for o in ops if isinstance(o, smla.LinearOp) and o.bias is not None)
-    if biased:
+    # stream_linear_unit writes Q15.16 output rows as whole 8-lane words (descriptor n / 8)
+    odd_n = sorted(
+        {
+            o.operands[1].type.get_shape()[0]
+            for o in ops
+            if isinstance(o, (smla.LinearOp, smla.LMHeadOp))
+            and o.operands[1].type.get_shape()[0] % 8
+        }
+    )
+    if odd_n:
         found.append(
-            f"linear biases ({biased} biased linears, e.g. Qwen2's q/k/v 'bias'): the linear "
-            "unit's write stage has no bias adder yet"
-        )
-    padded = [
-        o
-        for o in ops
-        if isinstance(o, smla.LinearOp)
-        and o.weight.type.get_shape()[-1] != o.input.type.get_shape()[-1]
-    ]
-    if padded:
-        found.append(
-            f"zero-padded input sizes ({len(padded)} linears whose K is not a multiple of 32, "
-            "e.g. 'intermediate_size'): the linear unit reads unpadded activation rows"
+            f"output sizes that are not a multiple of 8 (N = {', '.join(map(str, odd_n))}, e.g. "
+            "'hidden_size' or 'vocab_size'): the linear unit writes whole 8-output words"
         )
     return found
 

@@ -179,7 +179,8 @@ def stream_linear_cycles(
       writes has room (a word enters the cycle after the word `wfd` (`mfd`) rounds before it on
       its lane was popped); a round (one word per lane of the pass) is present the cycle after
       the beat holding its last word entered;
-    * feeder, per row: one cycle for the row's exponent entry, then per weight round its beats
+    * feeder, per row: one cycle per lead entry (the exponent; a biased row's two bias entries
+      after it, `layout.lead_entries`), then per weight round its beats
       (36 / blocks W2, 32 / p8 int8; the row's last word only up to k) x tokens, one per cycle,
       the round popped with its last beat; W2 entries are popped at group ends;
     * results: a row's token-t result leaves the MAC 4 cycles after its last beat; once the
@@ -193,6 +194,7 @@ def stream_linear_cycles(
     split = layout.split
     wpb, lanes = unit.words_per_beat, split.lanes
     w2 = layout.precision == "w2"
+    k = tiling.stream_k(k)  # the unit runs rows over whole activation words (an int8 k of 80)
     bpw = 36 // unit.blocks if w2 else 32 // unit.p8
     row_beats = k // (4 * unit.blocks) if w2 else k // unit.p8
     epw = layout.entries_per_word
@@ -242,12 +244,13 @@ def stream_linear_cycles(
     writer_free = arb_free = 0.0
     e = 0  # next metadata entry
     for p in range(split.passes):
-        route_until("m", e // epw)
-        cur = max(cur, ready["m"][e // epw])
-        if (e + 1) % epw == 0:
-            pop["m"].append(cur)
-        e += 1
-        cur += 1  # the exponent cycle
+        for _ in range(layout.lead_entries):  # one cycle each: the exponent, the bias halves
+            route_until("m", e // epw)
+            cur = max(cur, ready["m"][e // epw])
+            if (e + 1) % epw == 0:
+                pop["m"].append(cur)
+            e += 1
+            cur += 1
         rb = 0
         for w in range(layout.words_per_row):
             j = p * layout.words_per_row + w
@@ -302,8 +305,9 @@ def linear_layout(s: Step, m: Machine) -> tiling.StreamLayout:
     eng = m.engine
     rpc = s.rows_per_channel or tiling.split_rows(s.n, eng).rows_per_channel
     return tiling.linear_stream_layout(
-        s.n, s.k, linear_group(s), s.precision, rpc, eng.lanes_per_channel, eng.words_per_beat
-    )
+        s.n, s.k, linear_group(s), s.precision, rpc, eng.lanes_per_channel, eng.words_per_beat,
+        s.bias,
+    )  # fmt: skip
 
 
 def linear_channels(s: Step, layout: tiling.StreamLayout) -> tuple[int, ...]:

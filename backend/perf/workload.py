@@ -38,7 +38,8 @@ class Step:
 
     kind: "linear", "attention", "kv_append" or a vector kind (accel.VECTOR_KINDS).
     unit: the accel.UNITS name it runs on.
-    n, k, group, precision: a linear's shape (rows, inputs), W2 group and "w2" | "int8".
+    n, k, group, precision: a linear's shape (rows, inputs), W2 group and "w2" | "int8";
+        bias: a W2 linear whose stream carries its Q15.16 bias (tiling.STREAM_BIAS_ENTRIES).
     heads, kv_heads, head_dim, sink, window: attention / KV append geometry.
     length: elements per token of a vector step; in_bytes/out_bytes: activation bytes per token
         it reads / writes (for spilling when activations are not kept on chip).
@@ -57,6 +58,7 @@ class Step:
     k: int = 0
     group: int = 0
     precision: str = "w2"
+    bias: bool = False
     heads: int = 0
     kv_heads: int = 0
     head_dim: int = 0
@@ -156,6 +158,7 @@ def from_schedule(schedule: accel.ScheduleOp) -> Workload:
                 k=_int(op, "k"),
                 group=_int(op, "group"),
                 precision=op.precision.data,
+                bias=op.bias is not None,
                 in_bytes=b(op.input),
                 out_bytes=b(op.output),
                 rows_per_channel=_int(op, "rows_per_channel"),
@@ -275,6 +278,7 @@ class _ModelReader:
             k=k,
             group=group,
             precision=precision,
+            bias=len(op.operands) > 2 and precision == "w2",
             in_bytes=k + 1,
             out_bytes=4 * n,
         )

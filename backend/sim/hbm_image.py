@@ -7,7 +7,9 @@ with `accllm.backend.accel_program` at the region's channel and offset:
 
 - the channel streams of an `accel.linear` (one region per weight channel in use: the
   `tiling.stream_layout` of the linear's row split, `w2_stream_image` for W2 weights,
-  `int8_stream_image` for the int8 LM head from `key.codes`, `key.scale_mant`, `key.scale_exp`);
+  `int8_stream_image` for the int8 LM head from `key.codes`, `key.scale_mant`, `key.scale_exp`;
+  a biased linear's Q15.16 bias (`accel.linear`'s `bias` parameter, `key.values`) in its rows'
+  entries);
 - KV regions start empty (all zero words: nothing is visible before the first append);
 - the embedding table (`key.values` int8 rows, `key.exp` exponents) as
   `embedding_table_image`, the rows `rtl_lib/embedding_unit.sv` reads;
@@ -21,6 +23,7 @@ to {word address: 256-bit int} (absent words are zero), the form `backend/sim/hb
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +141,10 @@ def hbm_images(module: ModuleOp, base_dir: Path | None = None) -> dict[int, dict
                     streams = _int8_stream(store, source, n, k, layout)
                 else:
                     lin = load_w2_linear(store, source, n, k, op.group.value.data)
+                    if op.bias is not None:  # its Q15.16 values ride in the rows' entries
+                        bfile, bkey = op.bias.data.rsplit(":", 1)
+                        bias = np.asarray(store.get(bfile, f"{bkey}.values"), dtype=np.int64)
+                        lin = dataclasses.replace(lin, bias=bias.reshape(n))
                     streams = accel_program.w2_stream_image(lin, layout)
             except (InterpretError, ValueError) as err:
                 raise error_at(op, f"cannot read the weights of this linear: {err}") from err

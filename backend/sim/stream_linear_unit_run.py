@@ -48,8 +48,13 @@ OUT_ENV = "ACCLLM_STREAM_LINEAR_OUT"
 STUCK_CYCLES = 500_000
 
 
-def random_layer(rng, n: int, k: int, group: int) -> ct.W2Linear:
-    """A random compressed W2 layer in the contract's stored form."""
+def random_layer(rng, n: int, k: int, group: int, bias: bool = False) -> ct.W2Linear:
+    """A random compressed W2 layer in the contract's stored form; `bias`: with a random Q15.16
+    bias, its first rows at the int32 extremes (the write stage's saturation)."""
+    b = None
+    if bias:
+        b = rng.integers(-(1 << 20), 1 << 20, size=n)
+        b[: min(n, 4)] = [(1 << 31) - 1, -(1 << 31), (1 << 31) - 1, -(1 << 31)][: min(n, 4)]
     patterns = rng.integers(0, 6, size=(n, k // 4))
     codes = rng.integers(0, 4, size=(n, k // 4, 2))
     return ct.W2Linear(
@@ -60,6 +65,7 @@ def random_layer(rng, n: int, k: int, group: int) -> ct.W2Linear:
         in_features=k,
         out_features=n,
         group=group,
+        bias=b,
     )
 
 
@@ -123,26 +129,31 @@ class StreamJob:
     x_base: int
     y_base: int
     precision: str = "w2"
+    bias: bool = False  # a W2 layer with a bias (its rows carry it in the stream)
+    input_k: int = 0  # W2: the activations' K when k is zero-padded past it (0: k)
 
     def split(self, lanes: int) -> tiling.RowSplit:
         return tiling.split_per_channel(self.n, self.rows_per_channel, lanes)
 
     def layout(self, lanes: int, words_per_beat: int) -> tiling.StreamLayout:
         return tiling.stream_layout(
-            self.n, self.k, self.group, self.precision, self.split(lanes), words_per_beat
-        )
+            self.n, self.k, self.group, self.precision, self.split(lanes), words_per_beat,
+            self.bias,
+        )  # fmt: skip
 
 
 def packed_jobs(layers: Sequence[tuple], ch: int) -> list[StreamJob]:
-    """(n, k, group, tokens[, precision]) layers, rows split evenly over `ch` channels, their
-    activations laid out back to back in the activation buffer."""
+    """(n, k, group, tokens[, precision[, bias[, input_k]]]) layers, rows split evenly over `ch`
+    channels, their activations laid out back to back in the activation buffer."""
     jobs, a_next = [], 0
-    for n, k, group, tokens, *prec in layers:
-        precision = prec[0] if prec else "w2"
+    for n, k, group, tokens, *opt in layers:
+        precision = opt[0] if opt else "w2"
+        bias = bool(opt[1]) if len(opt) > 1 else False
+        input_k = int(opt[2]) if len(opt) > 2 else 0
         per = tiling.ceil_div(n, ch)
         y_base = a_next + tiling.act_words(tokens, k, 8, True)
         jobs.append(StreamJob(n, k, group if precision == "w2" else k, tokens, per, a_next,
-                              y_base, precision))  # fmt: skip
+                              y_base, precision, bias, input_k))  # fmt: skip
         a_next = y_base + tiling.act_words(tokens, n, 32, False)
     return jobs
 
@@ -157,6 +168,7 @@ def unit_parameters(
         "DW": dw,
         "TOK": tok,
         "MAX_K": max(j.k for j in jobs),
+        "BIAS": int(any(j.bias for j in jobs)),
         **extra,
     }
 
@@ -242,12 +254,16 @@ async def run_jobs(
             image = ap.int8_stream_image(case.w_q, case.mult, case.exp, layout)
             x_q, f_x, want = case.x_q, case.f_x, np.asarray(case.want)
         else:
-            lin = random_layer(rng, j.n, j.k, j.group)
+            lin = random_layer(rng, j.n, j.k, j.group, j.bias)
             image = ap.w2_stream_image(lin, layout)
-            x_q = rng.integers(-127, 128, size=(j.tokens, j.k))
+            x_q = rng.integers(-127, 128, size=(j.tokens, j.input_k or j.k))
             f_x = rng.integers(0, 8, size=j.tokens)
             want = ct.linear_w2a8(x_q, f_x, lin)
-        act.update({j.x_base + i: w for i, w in enumerate(act_words(x_q, f_x))})
+        # A row's bytes past its K (a zero-padded K, an int8 k of part of a word) hold garbage:
+        # the unit must read them as zeros.
+        garbage = rng.integers(1, 128, size=(x_q.shape[0], tiling.stream_k(x_q.shape[1])))
+        garbage[:, : x_q.shape[1]] = x_q
+        act.update({j.x_base + i: w for i, w in enumerate(act_words(garbage, f_x))})
         d = ap.stream_linear_descriptor(
             layout,
             x_base=j.x_base,
@@ -259,6 +275,7 @@ async def run_jobs(
             mac_blocks=blocks,
             max_tokens=tok,
             meta_fifo_words=mfd,
+            input_k=j.input_k or None,
         )
         desc[idx] = d.pack()
         beats = [beats_of(words, wpb) for words in image]

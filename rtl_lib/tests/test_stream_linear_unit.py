@@ -9,6 +9,10 @@ rows and per-token exponents sit in a modelled activation buffer. The descriptor
 back on a 256-bit and on a 512-bit (two words per beat, the u280 width) build:
 * W2 GEMM tiles (4 and 3 tokens) and decode (1 token), G = 32 / 64 / 128, rows that do not fill
   the last pass (the pass streams fewer lanes);
+* W2 with a Q15.16 bias (Qwen2's q/k/v: two entries after each row's exponent, added after the
+  requantizer, `contract.linear_bias_add`), rows at the int32 extremes saturating;
+* a zero-padded K (W2 weights of K 96 on activations of 80, `contract.padded_k`) and an int8 K
+  of part of a word (80), the rows' bytes past K holding garbage the unit must read as zeros;
 * int8 (the LM head): the tiny model's compressed LM head on 2 tokens against
   `golden.lm_head_block` (256-bit build; a random int8 layer on the 512-bit one), and a random
   int8 layer of an odd shape.
@@ -47,6 +51,10 @@ LAYERS = [
     (40, 256, 128, 1),
     (24, 64, 32, 3),
     (8, 96, 32, 2),
+    (48, 128, 64, 4, "w2", True),
+    (16, 64, 32, 1, "w2", True),
+    (24, 96, 32, 2, "w2", False, 80),
+    (16, 80, 0, 1, "int8"),
     (256, 64, 0, 2, "int8"),
     (200, 96, 0, 3, "int8"),
 ]
@@ -58,7 +66,7 @@ async def stream_linear_layers_match_the_contract(dut):
     rng = np.random.default_rng(random.randrange(1 << 30))
     jobs = slr.packed_jobs(LAYERS, p["CH"])
     # The tiny model's LM head once (building the model takes a while); random int8 otherwise.
-    cases = {4: tiny_lm_head_case(rng, 2)} if p["DW"] == 256 else {}
+    cases = {8: tiny_lm_head_case(rng, 2)} if p["DW"] == 256 else {}
     delivery = slr.Delivery(words_per_cycle=p["DW"] / 256, gap_prob=0.3)
     cycles = await slr.run_jobs(dut, jobs, delivery, rng, cases=cases)
     dut._log.info(f"stream_linear_unit cycles per descriptor: {cycles}")
@@ -67,4 +75,4 @@ async def stream_linear_layers_match_the_contract(dut):
 @pytest.mark.slow
 @pytest.mark.parametrize("dw", [256, 512])
 def test_stream_linear_unit(dw):
-    sim.run_primitive("stream_linear_unit", __file__, {"DW": dw})
+    sim.run_primitive("stream_linear_unit", __file__, {"DW": dw, "BIAS": 1})

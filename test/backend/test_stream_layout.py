@@ -46,15 +46,23 @@ def decode(layout: tiling.StreamLayout, words: list[int]):
 
 
 @pytest.mark.parametrize(
-    "n, k, group, lanes, wpb",
-    [(64, 128, 64, 4, 1), (40, 256, 32, 3, 2), (200, 96, 32, 22, 2), (24, 64, 32, 4, 2)],
+    "n, k, group, lanes, wpb, bias",
+    [
+        (64, 128, 64, 4, 1, False),
+        (40, 256, 32, 3, 2, False),
+        (200, 96, 32, 22, 2, False),
+        (24, 64, 32, 4, 2, False),
+        (40, 256, 32, 3, 2, True),
+    ],
 )
-def test_w2_stream_reads_back_as_the_layer(n, k, group, lanes, wpb):
+def test_w2_stream_reads_back_as_the_layer(n, k, group, lanes, wpb, bias):
+    """Each row's entries: the exponent, a biased row's bias halves (low, high), the groups'."""
     rng = np.random.default_rng(n + k)
-    lin = random_layer(rng, n, k, group)
+    lin = random_layer(rng, n, k, group, bias)
     per = tiling.ceil_div(n, 2)
     split = tiling.RowSplit(per, tiling.ceil_div(n, per), tiling.ceil_div(per, lanes), lanes)
-    layout = tiling.stream_layout(n, k, group, "w2", split, wpb)
+    layout = tiling.stream_layout(n, k, group, "w2", split, wpb, bias)
+    lead = layout.lead_entries
     rows = ct.words_to_ints(lin.packed)
     seen = set()
     for c, words in enumerate(ap.w2_stream_image(lin, layout)):
@@ -68,8 +76,11 @@ def test_w2_stream_reads_back_as_the_layer(n, k, group, lanes, wpb):
             seen.add(r)
             assert wds == rows[r]
             assert ents[0] == int(lin.scale_exp[r]) & 0xFF
-            assert [e & 3 for e in ents[1:]] == [int(z) for z in lin.zp[r]]
-            assert [e >> 2 for e in ents[1:]] == [int(m) for m in lin.scale_mant[r]]
+            if bias:  # two's complement int32 from the two 16-bit halves
+                b = ents[1] | ents[2] << 16
+                assert b - (b >> 31 << 32) == int(lin.bias[r])
+            assert [e & 3 for e in ents[lead:]] == [int(z) for z in lin.zp[r]]
+            assert [e >> 2 for e in ents[lead:]] == [int(m) for m in lin.scale_mant[r]]
     assert seen == set(range(n))
 
 
@@ -137,3 +148,24 @@ def test_linear_stream_layout_is_the_lowering_split(target, n, k, group, precisi
     )
     assert rebuilt == layout
     assert layout.beats * layout.words_per_beat >= layout.words
+
+
+def test_bias_and_padding_in_the_descriptor():
+    """A biased layout sets the descriptor's bias bit; a zero-padded K (input_k) its k_pad; an
+    int8 k of part of a word runs over whole words; an input_k outside k's last word is refused;
+    a layer's bias must match its layout's."""
+    split = tiling.RowSplit(32, 2, 8, 4)
+    kw = dict(x_base=0, y_base=64, n=64, tokens=1, mac_blocks=4, max_tokens=4, meta_fifo_words=8)
+    biased = tiling.stream_layout(64, 96, 32, "w2", split, 1, bias=True)
+    d = ap.stream_linear_descriptor(biased, k=96, group=32, input_k=80, **kw)
+    assert (d.bias, d.k, d.k_pad, d.entries_per_row) == (1, 96, 16, 1 + 2 + 3)
+    i8 = tiling.stream_layout(64, 80, 80, "int8", split, 1)
+    d = ap.stream_linear_descriptor(i8, k=80, group=80, **kw)
+    assert (d.bias, d.k, d.k_pad) == (0, 96, 16)
+    with pytest.raises(ap.EncodingError, match="input K 64 must lie in the last activation word"):
+        ap.stream_linear_descriptor(biased, k=96, group=32, input_k=64, **kw)
+    with pytest.raises(ValueError, match="only a W2 linear carries a bias"):
+        tiling.stream_layout(64, 80, 80, "int8", split, 1, bias=True)
+    lin = random_layer(np.random.default_rng(1), 64, 96, 32)
+    with pytest.raises(ap.EncodingError, match="layout carries bias, the layer has none"):
+        ap.w2_stream_image(lin, biased)

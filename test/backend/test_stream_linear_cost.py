@@ -24,10 +24,14 @@ from accllm.backend.sim import stream_linear_unit_run as slr
 
 TOLERANCE = 0.05
 
-# (name, unit build (CH, LANES, DW), words per cycle, layers (n, k, group, tokens[, precision]))
+# (name, unit build (CH, LANES, DW), words per cycle,
+#  layers (n, k, group, tokens[, precision[, bias]]))
 CONFIGS = [
     ("256-bit decode, stream bound", (2, 4, 256), 0.25, [(48, 256, 64, 1)]),
     ("256-bit GEMM tile, compute bound", (2, 4, 256), 1.0, [(40, 128, 32, 4)]),
+    # a biased linear (Qwen2's q/k/v): 2 more entries and feeder cycles per row
+    ("256-bit biased decode, stream bound", (2, 4, 256), 0.25, [(48, 256, 64, 1, "w2", True)]),
+    ("256-bit biased GEMM tile", (2, 4, 256), 1.0, [(40, 128, 32, 4, "w2", True)]),
     ("512-bit decode, stream bound", (2, 4, 512), 0.375, [(64, 256, 128, 1)]),
     ("512-bit GEMM tile, full rate", (2, 4, 512), 2.0, [(72, 192, 64, 3)]),
     ("512-bit int8 LM head", (2, 4, 512), 0.5, [(200, 128, 0, 1, "int8")]),
@@ -42,7 +46,9 @@ def validate() -> list[dict]:
     for name, (ch, lanes, dw), wpc, layers in CONFIGS:
         jobs = slr.packed_jobs(layers, ch)
         params = slr.unit_parameters(ch, lanes, jobs, dw=dw, tok=4)
-        params["MAX_K"] = 256  # the builds of rtl_lib/tests/test_stream_linear_unit.py
+        # the builds of rtl_lib/tests/test_stream_linear_unit.py (with the bias path, which an
+        # unbiased descriptor does not use)
+        params |= {"MAX_K": 256, "BIAS": 1}
         sim = slr.simulate(params, jobs, slr.Delivery(wpc))
         unit = StreamUnit(lanes=lanes, channels=ch, words_per_beat=dw // 256)
         for j, sim_c in zip(jobs, sim, strict=True):
@@ -60,7 +66,8 @@ def validate() -> list[dict]:
                     "engine": f"{ch}x{lanes}, DW {dw}",
                     "wpc": wpc,
                     "layer": f"T={j.tokens} N={j.n} K={j.k} "
-                    + (f"G={j.group}" if j.precision == "w2" else "int8"),
+                    + (f"G={j.group}" if j.precision == "w2" else "int8")
+                    + (" bias" if j.bias else ""),
                     "est": est,
                     "sim": sim_c,
                     "err": (est - sim_c) / sim_c,
@@ -134,3 +141,16 @@ def test_held_beats_and_a_late_stream():
         stream_linear_cycles(lay, unit, words_per_cycle=0.25, offset=o, **kw) for o in (0, 10, 100)
     ]
     assert late == sorted(late) and late[-1] >= plain + 90
+
+
+def test_biased_linear_costs_its_entries():
+    """A biased linear (Qwen2.5-7B's q projection, decode on u280) streams its rows' two bias
+    entries: more bytes than the same linear without, and not fewer cycles."""
+    from accllm.backend.perf.cost import Machine, Step, stream_linear_cost
+    from accllm.backend.target_desc import derive_engine, load_target
+
+    target = load_target("u280")
+    m = Machine(target, derive_engine(target))
+    plain = stream_linear_cost(Step("linear", "mac", n=3584, k=3584, group=128), m, 1)
+    biased = stream_linear_cost(Step("linear", "mac", n=3584, k=3584, group=128, bias=True), m, 1)
+    assert biased.read > plain.read and biased.cycles >= plain.cycles

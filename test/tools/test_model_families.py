@@ -95,10 +95,8 @@ def test_family_compress_and_hls_bit_exact(case, tmp_path, capsys):
         np.testing.assert_array_equal(got, ref["prefill_logits"])
     ir = (out / "model.compressed.mlir").read_text()
     # what the RTL engine does not implement yet is named before lowering (never dropped)
-    pending = " ".join(pending_engine_features(out / "model.compressed.mlir"))
-    assert ("linear biases" in pending) == (family == "qwen2")
-    assert "RoPE" not in pending  # scaled RoPE tables are host-written from the IR's inv_freq
-    assert ("zero-padded" in pending) == (case == "llama-k80-k264")
+    pending = pending_engine_features(out / "model.compressed.mlir")
+    assert pending == []  # biases, scaled RoPE and zero-padded K run on the RTL engine
     if family == "qwen2":  # the biases are in the IR, quantized, and the LM head is tied
         assert ir.count("_proj.bias") == 3 * 2
         assert '"model.embed_tokens.weight"> : !smla.qweight<256x64, si8>' in ir
@@ -152,37 +150,52 @@ def test_mistral_window_is_the_models_and_a_different_window_warns(tmp_path, cap
     assert (summary["lambda"]["sinks"], summary["lambda"]["window"]) == (0, 6)
 
 
-# feature -> the family case whose whole-model RTL simulation covers it (GQA where it has it)
-SIMULATED = {"scaled RoPE": "llama3-gqa"}
+# feature -> (the family case whose whole-model RTL simulation covers it, config overrides):
+# GQA everywhere (the padded-K model's 5 heads share 1 KV head)
+SIMULATED = {
+    "scaled RoPE": ("llama3-gqa", {}),
+    "linear biases": ("qwen2-gqa", {}),
+    "zero-padded K": ("llama-k80-k264", {"num_key_value_heads": 1}),
+}
 
 
 @pytest.mark.parametrize("feature", list(SIMULATED))
 def test_family_rtl_simulation_bit_exact(feature, tmp_path, capsys):
     """`accllm compile CKPT --simulate`: the emitted accelerator's prefill logits and greedy
     decode equal the golden model's, bit for bit."""
-    case = SIMULATED[feature]
+    case, overrides = SIMULATED[feature]
     family, kw, _ = CASES[case]
-    out = _compile(tmp_path, family, kw, "--simulate", stop="")
+    out = _compile(tmp_path, family, kw | overrides, "--simulate", stop="")
     log = capsys.readouterr().out
     assert "simulated tokens and logits match the integer golden model bit for bit" in log
     from accllm.dialects import smla
     from accllm.interpreter.runner import load_module
     from accllm.numerics import contract as ct
 
-    ropes = [o for o in load_module(out / "model.compressed.mlir").walk()
-             if isinstance(o, smla.RoPEOp)]  # fmt: skip
+    accel_ir = (out / "model.accel.mlir").read_text()
     if feature == "scaled RoPE":  # the host's tables are the model's frequencies, not theta's
+        ropes = [o for o in load_module(out / "model.compressed.mlir").walk()
+                 if isinstance(o, smla.RoPEOp)]  # fmt: skip
         top = load_module(out / "model.hw.mlir").attributes["accel.top"].data
         freqs = np.array(top["rope_inv_freq"].get_values())
         np.testing.assert_array_equal(freqs, ropes[0].frequencies())
         assert not np.allclose(freqs, ct.rope_inv_freq(ropes[0].theta.value.data, len(freqs) * 2))
+    if feature == "linear biases":  # q/k/v stream their biases; the tied LM head is int8
+        assert accel_ir.count('_proj.bias"}') == 3 * 2 * 2  # 3 per layer, chunk and decode
+    if feature == "zero-padded K":  # K 80 -> 96 and 264 -> 288: the unit zeroes the rest
+        # per layer q, k, v, o, gate, up read 80 of 96 inputs, down 264 of 288 (chunk, decode)
+        assert accel_ir.count("k = 96 : i64, group = 32 : i64") == 6 * 2 * 2
+        assert accel_ir.count("input_k = 80 : i64") == 6 * 2 * 2
+        assert accel_ir.count("k = 288 : i64, group = 32 : i64") == 1 * 2 * 2
+        assert accel_ir.count("input_k = 264 : i64") == 1 * 2 * 2
 
 
-def test_biased_and_scaled_models_stop_before_lowering(tmp_path, capsys):
-    """The RTL engine has no bias adder and builds RoPE tables from theta: `lower` says so."""
-    ckpt = save_family_checkpoint("qwen2", tmp_path / "ckpt")
+def test_output_size_not_a_multiple_of_8_stops_before_lowering(tmp_path, capsys):
+    """What the RTL engine still lacks is named before lowering: an N that is not a multiple of
+    8 (hidden 84: o_proj and down_proj; the linear unit writes whole 8-output words)."""
+    ckpt = save_family_checkpoint("llama", tmp_path / "ckpt", hidden_size=84)
     argv = ["compile", str(ckpt), "-o", str(tmp_path / "o"), "--prompt-len", "4"]
     assert accllm([*argv, "--decode-steps", "1", "--stop-after", "lower"]) == 1
     err = capsys.readouterr().err
-    assert "does not implement linear biases (6 biased linears" in err
+    assert "does not implement output sizes that are not a multiple of 8 (N = 84, " in err
     assert "use --stop-after compress" in err

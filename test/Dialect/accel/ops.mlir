@@ -13,6 +13,11 @@ accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_chan
 accel.hbm_region @wq_c0 {kind = "weights", channel = 0, offset = 0, bytes = 1184, source = "tiny.safetensors:q_proj"}
 // CHECK: accel.hbm_region @wq_c1 {kind = "weights", channel = 1 : i64, offset = 0 : i64, bytes = 1184 : i64, source = "tiny.safetensors:q_proj"}
 accel.hbm_region @wq_c1 {kind = "weights", channel = 1, offset = 0, bytes = 1184, source = "tiny.safetensors:q_proj"}
+// A biased linear's rows carry 2 more entries (the Q15.16 bias's halves): 32 x 4 entries = 10
+// words, 42 words per channel.
+// CHECK: accel.hbm_region @wk_c0 {kind = "weights", channel = 2 : i64, offset = 0 : i64, bytes = 1344 : i64, source = "tiny.safetensors:k_proj"}
+accel.hbm_region @wk_c0 {kind = "weights", channel = 2, offset = 0, bytes = 1344, source = "tiny.safetensors:k_proj"}
+accel.hbm_region @wk_c1 {kind = "weights", channel = 3, offset = 256, bytes = 1344, source = "tiny.safetensors:k_proj"}
 // CHECK: accel.hbm_region @norm0 {kind = "table", channel = 3 : i64, offset = 0 : i64, bytes = 256 : i64}
 accel.hbm_region @norm0 {kind = "table", channel = 3, offset = 0, bytes = 256}
 // KV regions share the weight channels: a layer's rings striped over channels 0 and 1, after
@@ -38,6 +43,8 @@ accel.schedule @prefill attributes {mode = "gemm", tokens = 4} {
   accel.barrier {units = [3]}
   // CHECK-NEXT: accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], input = @h, output = @q, n = 64 : i64, k = 64 : i64, group = 64 : i64, tokens = 4 : i64, rows_per_channel = 32 : i64}
   accel.linear {mode = "gemm", precision = "w2", weights = [@wq_c0, @wq_c1], input = @h, output = @q, n = 64, k = 64, group = 64, tokens = 4, rows_per_channel = 32}
+  // CHECK-NEXT: accel.linear {mode = "gemm", precision = "w2", weights = [@wk_c0, @wk_c1], input = @h, output = @q, n = 64 : i64, k = 64 : i64, group = 64 : i64, tokens = 4 : i64, rows_per_channel = 32 : i64, bias = "tiny.safetensors:k_proj.bias"}
+  accel.linear {mode = "gemm", precision = "w2", weights = [@wk_c0, @wk_c1], input = @h, output = @q, n = 64, k = 64, group = 64, tokens = 4, rows_per_channel = 32, bias = "tiny.safetensors:k_proj.bias"}
   // CHECK-NEXT: accel.kv_append {kv = @kv0, k = @q, v = @q, tokens = 4 : i64}
   accel.kv_append {kv = @kv0, k = @q, v = @q, tokens = 4}
   // CHECK-NEXT: accel.attention {mode = "gemm", kv = @kv0, q = @q, output = @h, heads = 4 : i64, kv_heads = 4 : i64, head_dim = 16 : i64, sink = 4 : i64, window = 12 : i64, tokens = 4 : i64, k = @q, v = @q}

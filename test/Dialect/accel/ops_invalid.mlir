@@ -107,6 +107,28 @@ accel.schedule @s attributes {mode = "gemv", tokens = 1} {
 
 // -----
 
+// A bias's two entries per row lengthen the stream: 32 rows need 1344 bytes.
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
+accel.hbm_region @w0 {kind = "weights", channel = 0, offset = 0, bytes = 1184}
+accel.hbm_region @w1 {kind = "weights", channel = 1, offset = 0, bytes = 1344}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemv", tokens = 1} {
+  // expected-error @+1 {{@w0 holds 1184 bytes, the stream of 32 rows needs 1344}}
+  accel.linear {mode = "gemv", precision = "w2", weights = [@w0, @w1], input = @h, output = @h, n = 64, k = 64, group = 64, tokens = 1, rows_per_channel = 32, bias = "m.safetensors:b"}
+}
+
+// -----
+
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
+accel.hbm_region @w0 {kind = "weights", channel = 0, offset = 0, bytes = 4096}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemv", tokens = 1} {
+  // expected-error @+1 {{a int8 linear takes no bias (only w2 streams carry one)}}
+  accel.linear {mode = "gemv", precision = "int8", weights = [@w0], input = @h, output = @h, n = 8, k = 32, group = 32, tokens = 1, rows_per_channel = 8, bias = "m.safetensors:b"}
+}
+
+// -----
+
 accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
 accel.hbm_region @w0 {kind = "weights", channel = 0, offset = 0, bytes = 1184}
 accel.hbm_region @w3 {kind = "weights", channel = 3, offset = 0, bytes = 1184}
