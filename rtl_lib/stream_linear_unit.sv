@@ -440,20 +440,24 @@ module stream_linear_unit #(
     end
     // A biased row's exponents and bias low halves wait for its bias high halves.
     logic [LANES*24-1:0] f_rexp_q;
-    logic [LANES*16-1:0] f_blo_q;
     logic [LANES*16-1:0] e_low;  // the lanes' current entries' bits [15:0]
     always_ff @(posedge clk) begin
       if (fire_exp) f_rexp_q <= f_rexp_next;
-      if (fire_blo) f_blo_q <= e_low;
     end
     logic [RB_W-1:0] f_bias;
     if (BIAS != 0) begin : g_fbias
+      logic [LANES*16-1:0] f_blo_q;
+      always_ff @(posedge clk) begin
+        if (fire_blo) f_blo_q <= e_low;
+      end
       always_comb begin
         for (int l = 0; l < LANES; l++)
           f_bias[l*32+:32] = bias_on ? {e_low[l*16+:16], f_blo_q[l*16+:16]} : 32'd0;
       end
     end else begin : g_no_fbias
       assign f_bias = '0;
+      logic unused_low;
+      assign unused_low = ^e_low;
     end
     logic [2:0] rec_count, wr_count;
     lane_fifo #(.W(REC_W), .DEPTH(4)) u_rec (
@@ -544,6 +548,8 @@ module stream_linear_unit #(
       assign w_bias_l = w_bias;
     end else begin : g_no_wbias
       assign w_bias_l = '0;
+      logic unused_wbias;
+      assign unused_wbias = ^w_bias;
     end
     logic [19:0] w_rowbase;
     logic [T_W-1:0] w_t;
