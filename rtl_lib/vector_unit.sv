@@ -19,11 +19,14 @@
 //   add:        3 cycles per word (read x, read y, write);
 //   swiglu:     3 cycles per word in rounds (read gate w, read up w, write w - 1): silu_unit's 3
 //               stages overlap the next round's reads, one extra round writes the last word;
-//   requantize: per token the row's max/min (one read per cycle), the exponent search started
-//               at the candidate the row max's bit length gives (<= 3 candidates instead of up
-//               to 64), then per A8 word 4 reads + 1 write of the 32 codes, and the exponent
-//               byte (read-modify-write).
+//   requantize: per token the row's max/min (one read per cycle, each word also kept in a row
+//               buffer of A8-word-sized entries), the exponent search started at the candidate
+//               the row max's bit length gives (<= 3 candidates instead of up to 64), then one
+//               write per A8 word (32 codes from one buffer entry, 32 lanes), and the exponent
+//               byte (read-modify-write). A row longer than MAX_H sets `err` and the command
+//               completes without writing.
 module vector_unit #(
+    parameter int MAX_H = 4096,  // longest requantize row (values; the row buffer)
     parameter int ACT_AW = 12,
     parameter int DESC_AW = 8
 ) (
@@ -48,13 +51,19 @@ module vector_unit #(
     output logic [       7:0] act_lane_we,
     output logic [     255:0] act_wdata,
     input  logic [     255:0] act_rdata,
-    // sticky: an op code this port does not execute
+    // sticky: an op code this port does not execute, a requantize row longer than MAX_H
     output logic              err
 );
   localparam int RES_FRAC = 16;  // contract res_frac (Q15.16)
   localparam int EXP_MAX = 31;  // contract act_exp_max / act_exp_min
   localparam int EXP_MIN = -32;
   localparam logic [7:0] OP_REQUANT = 8'd0, OP_ADD = 8'd1, OP_SWIGLU = 8'd2;
+  localparam int QW = (MAX_H + 31) / 32;  // row buffer entries: 4 Q15.16 words = one A8 word
+  localparam int Q_AW = (QW > 1) ? $clog2(QW) : 1;
+
+  initial begin
+    if (MAX_H < 8) $error("vector_unit: MAX_H must be >= 8");
+  end
 
   // ---- descriptor (accel_program_vector.VectorDescriptor, LSB first) --------------------------
   logic [7:0] d_op;
@@ -74,7 +83,11 @@ module vector_unit #(
   logic signed [31:0] hi_q, lo_q;  // running max(row, 0), min(row, 0)
   logic signed [7:0] e_q;  // exponent candidate / result
   logic [255:0] x_q, y_q, s_q;  // operand words, SiLU of the gate word
-  logic [191:0] qacc;  // requantize: codes of the A8 word's first three input words
+  logic [1023:0] rbuf[QW];  // requantize: the row, 4 words per entry
+  logic [1023:0] rb_q;  // the entry read for the A8 word being written
+  logic [15:0] g_q;  // A8 word of the row being written
+  logic [15:0] nq;  // A8 words of a row
+  assign nq = (d_xrw + 16'd3) >> 2;
   logic s_v;  // swiglu: s_q holds the SiLU of the word to write
 
   assign cmd_ready = (st == S_IDLE) && !act_cmd_valid;
@@ -128,15 +141,29 @@ module vector_unit #(
   end
 
   // Lane results of the word being written: A8 codes (8 bytes of an A8 word), sum, SwiGLU.
-  logic [63:0] qcodes;
+  logic [255:0] qcodes;  // the 32 codes of A8 word g_q (zero past the row's last word)
   logic [255:0] sum_w, glu_w;
   always_comb begin
     for (int l = 0; l < 8; l++) begin
-      qcodes[8*l+:8] = 8'(rshift(64'(signed'(act_rdata[32*l+:32])), RES_FRAC - 32'(e_q)));
       sum_w[32*l+:32] = sat32(64'(signed'(x_q[32*l+:32])) + 64'(signed'(act_rdata[32*l+:32])));
       glu_w[32*l+:32] = sat32(rshift(64'(signed'(s_q[32*l+:32])) * 64'(signed'(y_q[32*l+:32])),
                                      RES_FRAC));
     end
+  end
+
+  always_comb begin
+    for (int l = 0; l < 32; l++)
+      qcodes[8*l+:8] = (32'(g_q) * 32 + 32'(l) < 32'(d_xrw) * 8) ?
+          8'(rshift(64'(signed'(rb_q[32*l+:32])), RES_FRAC - 32'(e_q))) : 8'd0;
+  end
+
+  // Row buffer: written as pass 1's words land, read one entry ahead of each A8 word's write.
+  logic [15:0] wl;  // the word landing in S_LOAD / S_LOADW
+  assign wl = w_q - 16'd1;
+  always_ff @(posedge clk) begin
+    if ((st == S_LOAD && w_q != 0) || st == S_LOADW)
+      rbuf[Q_AW'(wl >> 2)][256*wl[1:0]+:256] <= act_rdata;
+    if (st == S_QRD || st == S_QWR) rb_q <= rbuf[Q_AW'((st == S_QRD) ? 16'd0 : g_q + 16'd1)];
   end
 
   // The exponent word of token tok_q with its byte replaced by f.
@@ -156,16 +183,12 @@ module vector_unit #(
     act_lane_we = '0;
     act_wdata = '0;
     case (st)
-      S_LOAD, S_QRD: act_addr = ACT_AW'(xrow + 32'(w_q));
-      S_QWR: begin  // A8 word w / 4: lanes 2 j, 2 j + 1 = the codes of input word 4 (w / 4) + j
-        // (the row's last A8 word is padded with zero codes, tiling.act_words' layout)
-        act_addr = ACT_AW'(orow + 32'(w_q) / 4);
+      S_LOAD: act_addr = ACT_AW'(xrow + 32'(w_q));
+      S_QWR: begin  // A8 word g (the row's last one padded with zero codes: tiling.act_words)
+        act_addr = ACT_AW'(orow + 32'(g_q));
         act_we = 1'b1;
         act_lane_we = 8'hff;
-        for (int j = 0; j < 3; j++)
-          act_wdata[64*j+:64] = (2'(j) == w_q[1:0]) ? qcodes
-                              : (2'(j) < w_q[1:0]) ? qacc[64*j+:64] : 64'd0;
-        act_wdata[255:192] = (w_q[1:0] == 2'd3) ? qcodes : 64'd0;
+        act_wdata = qcodes;
       end
       S_FXRD: act_addr = ACT_AW'(32'(d_fo_base) + 32'(tok_q) / 32);
       S_FXWR: begin  // read-modify-write of the token's exponent byte (32-bit lane writes)
@@ -235,7 +258,13 @@ module vector_unit #(
           // `act` executes swiglu, `vec` requantize and add; anything else is refused.
           if (d_from_act ? (desc_data[7:0] == OP_SWIGLU)
                          : (desc_data[7:0] == OP_REQUANT || desc_data[7:0] == OP_ADD)) begin
-            if (desc_data[7:0] == OP_REQUANT) st <= S_LOAD;
+            if (desc_data[7:0] == OP_REQUANT) begin
+              // desc_data[135:120] = x_row_words
+              if (32'(desc_data[135:120]) * 8 > MAX_H) begin
+                err <= 1'b1;
+                st  <= S_DONE;
+              end else st <= S_LOAD;
+            end
             else if (desc_data[7:0] == OP_SWIGLU) st <= S_GX;
             else st <= S_RDX;
           end else begin
@@ -261,19 +290,14 @@ module vector_unit #(
         S_SEARCH: begin  // largest exponent that fits, one candidate per cycle
           // e = -32 always fits a 32-bit row (shift 48), so the search ends there at the latest.
           if (e_ok || e_q == 8'(EXP_MIN)) begin
-            w_q <= '0;
-            st <= S_QRD;
+            g_q <= '0;
+            st  <= S_QRD;
           end else e_q <= e_q - 8'd1;
         end
-        S_QRD: begin  // read word w_q; word w_q - 1 of the same A8 word lands now
-          if (w_q[1:0] != 2'd0) qacc[64*(32'(w_q[1:0])-1)+:64] <= qcodes;
-          if (w_q[1:0] == 2'd3 || w_q + 16'd1 == d_xrw) st <= S_QWR;
-          else w_q <= w_q + 16'd1;
-        end
-        S_QWR: begin  // the A8 word's last input word lands: write its codes with the others
-          w_q <= w_q + 16'd1;
-          if (w_q + 16'd1 == d_xrw) st <= S_FXRD;
-          else st <= S_QRD;
+        S_QRD: st <= S_QWR;  // the buffer's first entry
+        S_QWR: begin  // write A8 word g_q, the next entry is read meanwhile
+          g_q <= g_q + 16'd1;
+          if (g_q + 16'd1 == nq) st <= S_FXRD;
         end
         S_FXRD: st <= S_FXWR;
         S_FXWR: begin

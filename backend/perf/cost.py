@@ -552,10 +552,10 @@ def vector_unit_cycles(kind: str, tokens: int, h: int, search: Sequence[int] = (
     `search`: requantize's S_SEARCH cycles per token (default: the estimator's assumption)."""
     r = tiling.ceil_div(h, 8)
     if kind == "requantize":
-        # per token S_LOAD (R) + S_LOADW, S_SEARCH, 4 S_QRD / S_QWR per A8 word (R + R/4),
-        # S_FXRD + S_FXWR
+        # per token S_LOAD (R, into the row buffer) + S_LOADW, S_SEARCH, S_QRD (the buffer's
+        # first entry), one S_QWR per A8 word (R/4), S_FXRD + S_FXWR
         search = list(search) or [assumed_a8_search_cycles()] * tokens
-        return 3 + tokens * (2 * r + tiling.ceil_div(r, 4) + 3) + sum(search)
+        return 3 + tokens * (r + tiling.ceil_div(r, 4) + 4) + sum(search)
     if kind in ("swiglu", "silu", "mul"):
         # rounds of S_GX, S_GY, S_GW per word and one more for the last write (silu / mul
         # have no RTL op of their own: priced as swiglu)

@@ -20,13 +20,9 @@ from cocotb.triggers import RisingEdge, with_timeout
 from accllm.numerics import contract
 from accllm.rtl_lib import sim
 from accllm.rtl_lib.stream import StreamSink, StreamSource, clock_and_reset
+from accllm.rtl_lib.tests.test_vector_unit import q15_words
 
 I32 = (-(1 << 31), (1 << 31) - 1)
-
-
-def _word(v) -> int:
-    """8 int32 values -> a 256-bit activation word, lane 0 lowest."""
-    return sum((int(e) & 0xFFFFFFFF) << (32 * i) for i, e in enumerate(v))
 
 
 def _tables(half: int, max_pos: int, theta: float) -> contract.RopeTables:
@@ -75,11 +71,11 @@ async def rope_matches_contract(dut):
                     {
                         "s_pos": pos,
                         "s_chunk": j,
-                        "s_x1": _word(x[lanes]),
-                        "s_x2": _word(x[half:][lanes]),
+                        "s_x1": q15_words(x[lanes])[0],
+                        "s_x2": q15_words(x[half:][lanes])[0],
                     }
                 )
-                want.append((_word(y[lanes]), _word(y[half:][lanes]), pos, j))
+                want.append((q15_words(y[lanes])[0], q15_words(y[half:][lanes])[0], pos, j))
         src = StreamSource(dut, gap_prob=0.3)
         sink = StreamSink(dut, ["m_y1", "m_y2"], stall_prob=0.3)
         cocotb.start_soon(src.send(beats))

@@ -13,9 +13,9 @@ per token from the row's data by `cost.a8_search_cycles`).
 
 Data: per-token magnitudes from 0 to 2^31 (A8 exponents from 31 down to -15, left and right
 shifts, an all-zero token, int32 extremes), 40 tokens so the exponent bytes span two words,
-rows of 5 and 6 words (a last A8 word of 8 and 16 codes);
-full-range operands so the add and the SwiGLU product saturate; gates across and beyond the
-sigmoid table's [-16, 16].
+rows of 5 and 6 words (a last A8 word of 8 and 16 codes); full-range operands so the add and
+the SwiGLU product saturate; gates across and beyond the sigmoid table's [-16, 16]. A requantize
+row longer than the row buffer (MAX_H) is refused with `err`.
 """
 
 from __future__ import annotations
@@ -175,6 +175,21 @@ async def vector_ops_match_the_contract(dut):
     mems.written.clear()
     bad = apv.vector_descriptor("swiglu", inputs=[0, 0], o_base=0, length=8, tokens=1)
     await h.dispatch(bad, "vec")
+    assert int(dut.err.value) and not mems.written
+
+
+@cocotb.test()
+async def overlong_requantize_row_is_refused(dut):
+    """A requantize row longer than MAX_H (the row buffer): err, done, nothing written."""
+    max_h = sim.test_parameters()["MAX_H"]
+    dut.cmd_valid.value = 0
+    dut.act_cmd_valid.value = 0
+    mems = UnitMemories(dut)
+    cocotb.start_soon(mems.run())
+    await clock_and_reset(dut)
+    h = Harness(dut, mems, np.random.default_rng(1))
+    d = apv.vector_descriptor("requantize", inputs=[0], o_base=0, length=max_h + 8, tokens=1)
+    await h.dispatch(d, "vec")
     assert int(dut.err.value) and not mems.written
 
 
