@@ -128,9 +128,12 @@ class Estimate(ModulePass):
                 "priced: the engine has no bias path yet\n"
             )
         # Said wherever the figure appears: the watts are modelled, not measured.
-        from accllm.backend.perf.power import headline
+        from accllm.backend.perf.power import headline, published_line
 
-        sys.stderr.write(f"accllm-estimate: {headline(report['workloads'][0]['power'])}\n")
+        power = report["workloads"][0]["power"]
+        sys.stderr.write(f"accllm-estimate: {headline(power)}\n")
+        if "decode" in power:
+            sys.stderr.write(f"accllm-estimate: {published_line()}\n")
         op.attributes["accllm.estimate"] = DictionaryAttr({k: _attr(v) for k, v in head.items()})
         if self.report:
             Path(self.report).write_text(json.dumps(report, indent=2) + "\n")

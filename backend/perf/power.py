@@ -344,6 +344,15 @@ def estimate(wl: Workload, m: Machine, res: dict, context: int, prefill_tokens: 
     }
 
 
+def published_line() -> str:
+    """The published figures in one line (what the estimate is printed beside)."""
+    return "published Llama-2-7B decode: " + "; ".join(
+        f"{name} {v['tokens_per_s']:g} tokens/s, {v['watts']:g} W, {v['tokens_per_joule']:.2f} "
+        "tokens/J"
+        for name, v in published().items()
+    )
+
+
 def headline(p: dict) -> str:
     """One line: decode watts and tokens/J with their ranges, and the limits."""
     if "unavailable" in p:

@@ -23,6 +23,7 @@
 // JSON: {'group': 128, 'sink': 4, 'window': 1020} [1, 64] 8
 // PNG: b'\x89PNG\r\n\x1a\n'
 // POWER: accllm-estimate: decode {{[0-9.]+}} W ({{[0-9.]+}}-{{[0-9.]+}}), {{[0-9.]+}} tokens/J ({{[0-9.]+}}-{{[0-9.]+}}) at {{[0-9.]+}} tokens/s -- pre-silicon estimate, no board measurement
+// POWER: accllm-estimate: published Llama-2-7B decode: AccLLM (U280, reported) 164 tokens/s, 33 W, 4.97 tokens/J; FlightLLM (U280; W derived) 55 tokens/s, 45.1 W, 1.22 tokens/J
 // POWER: accllm.estimate = {target = "u280", {{.*}}, decode_watts = {{.*}} : f64, decode_tokens_per_joule = {{.*}} : f64, power_note = "pre-silicon estimate, no board measurement"}
 // POWERJSON: pre-silicon estimate, no board measurement ['AccLLM (U280, reported)', 'FlightLLM (U280; W derived)'] True ['device_static', 'hbm_dynamic', 'hbm_static']
 // NOPOWER: accllm-estimate: power: not estimated (no device power figures for target 'sim' (known: u280))
