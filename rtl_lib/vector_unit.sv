@@ -14,8 +14,15 @@
 // sequencer counts completions per unit); `act` wins when both are valid (the activation port
 // is shared, so the two streams are serialised).
 // Activation buffer: Q15.16 rows of 8 int32 lanes per word; A8 rows of 32 int8 per word.
-// The single activation port reads the word addressed in the previous cycle, so element-wise
-// ops cost 3 cycles per word (read x, read y, write); swiglu waits for silu_unit's 3 stages.
+// The single activation port (one read or one write per cycle, read data one cycle after the
+// address) is the bound of every op, and each runs at it:
+//   add:        3 cycles per word (read x, read y, write);
+//   swiglu:     3 cycles per word in rounds (read gate w, read up w, write w - 1): silu_unit's 3
+//               stages overlap the next round's reads, one extra round writes the last word;
+//   requantize: per token the row's max/min (one read per cycle), the exponent search started
+//               at the candidate the row max's bit length gives (<= 3 candidates instead of up
+//               to 64), then per A8 word 4 reads + 1 write of the 32 codes, and the exponent
+//               byte (read-modify-write).
 module vector_unit #(
     parameter int ACT_AW = 12,
     parameter int DESC_AW = 8
@@ -55,9 +62,9 @@ module vector_unit #(
   logic [15:0] d_tokens, d_xrw, d_orw;
   logic d_from_act;  // the running command came in on the `act` port
 
-  typedef enum logic [4:0] {
+  typedef enum logic [3:0] {
     S_IDLE, S_DESC, S_LOAD, S_LOADW, S_SEARCH, S_QRD, S_QWR, S_FXRD, S_FXWR, S_RDX, S_RDY,
-    S_CAPY, S_SILU_IN, S_SILU_OUT, S_WR, S_DONE
+    S_WR, S_GX, S_GY, S_GW, S_DONE
   } state_t;
   state_t st;
 
@@ -67,6 +74,8 @@ module vector_unit #(
   logic signed [31:0] hi_q, lo_q;  // running max(row, 0), min(row, 0)
   logic signed [7:0] e_q;  // exponent candidate / result
   logic [255:0] x_q, y_q, s_q;  // operand words, SiLU of the gate word
+  logic [191:0] qacc;  // requantize: codes of the A8 word's first three input words
+  logic s_v;  // swiglu: s_q holds the SiLU of the word to write
 
   assign cmd_ready = (st == S_IDLE) && !act_cmd_valid;
   assign act_cmd_ready = (st == S_IDLE);
@@ -90,6 +99,22 @@ module vector_unit #(
   always_comb
     e_ok = (rshift(64'(hi_q), RES_FRAC - 32'(e_q)) <= 64'sd127) &&
            (rshift(64'(lo_q), RES_FRAC - 32'(e_q)) >= -64'sd127);
+
+  // First exponent candidate: with b = bitlen(max(hi, -lo)) >= 1, 25 - b never fits (the
+  // largest |value| >= 2^(b-1) would quantize to >= 128) and 22 - b always does, so the search
+  // from 24 - b takes at most 3 cycles and ends where the search from 31 would; an all-zero
+  // row keeps 31.
+  function automatic logic signed [7:0] e_start(input logic signed [31:0] hi,
+                                                input logic signed [31:0] lo);
+    logic signed [32:0] hh, ll;  // hi >= 0, -lo <= 2^31
+    logic [5:0] b;
+    hh = 33'(hi);
+    ll = -(33'(lo));
+    if (ll > hh) hh = ll;
+    b = '0;
+    for (int i = 0; i < 33; i++) if (hh[i]) b = 6'(i + 1);
+    e_start = (b == 0) ? 8'(EXP_MAX) : 8'sd24 - 8'(b);
+  endfunction
 
   // Row statistics of the word arriving from the buffer (pass 1 of requantize).
   logic signed [31:0] hi_n, lo_n;
@@ -132,11 +157,15 @@ module vector_unit #(
     act_wdata = '0;
     case (st)
       S_LOAD, S_QRD: act_addr = ACT_AW'(xrow + 32'(w_q));
-      S_QWR: begin  // 8 codes = lanes 2 (w mod 4) and 2 (w mod 4) + 1 of A8 word w / 4
+      S_QWR: begin  // A8 word w / 4: lanes 2 j, 2 j + 1 = the codes of input word 4 (w / 4) + j
+        // (the row's last A8 word is padded with zero codes, tiling.act_words' layout)
         act_addr = ACT_AW'(orow + 32'(w_q) / 4);
         act_we = 1'b1;
-        act_lane_we = 8'b11 << (2 * w_q[1:0]);
-        act_wdata = {4{qcodes}};
+        act_lane_we = 8'hff;
+        for (int j = 0; j < 3; j++)
+          act_wdata[64*j+:64] = (2'(j) == w_q[1:0]) ? qcodes
+                              : (2'(j) < w_q[1:0]) ? qacc[64*j+:64] : 64'd0;
+        act_wdata[255:192] = (w_q[1:0] == 2'd3) ? qcodes : 64'd0;
       end
       S_FXRD: act_addr = ACT_AW'(32'(d_fo_base) + 32'(tok_q) / 32);
       S_FXWR: begin  // read-modify-write of the token's exponent byte (32-bit lane writes)
@@ -145,13 +174,19 @@ module vector_unit #(
         act_lane_we = 8'd1 << tok_q[4:2];
         act_wdata = fx_word;
       end
-      S_RDX: act_addr = ACT_AW'(32'(d_x_base) + 32'(w_q));
-      S_RDY: act_addr = ACT_AW'(32'(d_y_base) + 32'(w_q));
+      S_RDX, S_GX: act_addr = ACT_AW'(32'(d_x_base) + 32'(w_q));
+      S_RDY, S_GY: act_addr = ACT_AW'(32'(d_y_base) + 32'(w_q));
       S_WR: begin
         act_addr = ACT_AW'(32'(d_o_base) + 32'(w_q));
         act_we = 1'b1;
         act_lane_we = 8'hff;
-        act_wdata = (d_op == OP_ADD) ? sum_w : glu_w;
+        act_wdata = sum_w;
+      end
+      S_GW: begin  // the previous round's word
+        act_addr = ACT_AW'(32'(d_o_base) + 32'(w_q) - 32'd1);
+        act_we = s_v;
+        act_lane_we = {8{s_v}};
+        act_wdata = glu_w;
       end
       default: ;
     endcase
@@ -160,16 +195,20 @@ module vector_unit #(
   // ---- SiLU of the gate word ---------------------------------------------------------------------
   logic silu_s_ready, silu_m_valid;
   logic [255:0] silu_m_data;
+  // Fed with the gate word as it lands (S_GY of a round that read one), drained every cycle:
+  // its result is there in the next round's S_GY, before that round's S_GW writes it.
+  logic g_feed;
+  assign g_feed = (st == S_GY) && 32'(w_q) < nwords;
   silu_unit #(
       .LANES(8)
   ) u_silu (
       .clk,
       .rst,
-      .s_valid(st == S_SILU_IN),
+      .s_valid(g_feed),
       .s_ready(silu_s_ready),
-      .s_data (x_q),
+      .s_data (act_rdata),
       .m_valid(silu_m_valid),
-      .m_ready(st == S_SILU_OUT),
+      .m_ready(1'b1),
       .m_data (silu_m_data)
   );
 
@@ -179,6 +218,7 @@ module vector_unit #(
     if (rst) begin
       st <= S_IDLE;
       err <= 1'b0;
+      s_v <= 1'b0;
     end else begin
       case (st)
         S_IDLE:
@@ -196,6 +236,7 @@ module vector_unit #(
           if (d_from_act ? (desc_data[7:0] == OP_SWIGLU)
                          : (desc_data[7:0] == OP_REQUANT || desc_data[7:0] == OP_ADD)) begin
             if (desc_data[7:0] == OP_REQUANT) st <= S_LOAD;
+            else if (desc_data[7:0] == OP_SWIGLU) st <= S_GX;
             else st <= S_RDX;
           end else begin
             err <= 1'b1;
@@ -214,7 +255,7 @@ module vector_unit #(
         S_LOADW: begin  // the last word lands now
           hi_q <= hi_n;
           lo_q <= lo_n;
-          e_q <= 8'(EXP_MAX);
+          e_q <= e_start(hi_n, lo_n);
           st <= S_SEARCH;
         end
         S_SEARCH: begin  // largest exponent that fits, one candidate per cycle
@@ -224,8 +265,12 @@ module vector_unit #(
             st <= S_QRD;
           end else e_q <= e_q - 8'd1;
         end
-        S_QRD: st <= S_QWR;
-        S_QWR: begin
+        S_QRD: begin  // read word w_q; word w_q - 1 of the same A8 word lands now
+          if (w_q[1:0] != 2'd0) qacc[64*(32'(w_q[1:0])-1)+:64] <= qcodes;
+          if (w_q[1:0] == 2'd3 || w_q + 16'd1 == d_xrw) st <= S_QWR;
+          else w_q <= w_q + 16'd1;
+        end
+        S_QWR: begin  // the A8 word's last input word lands: write its codes with the others
           w_q <= w_q + 16'd1;
           if (w_q + 16'd1 == d_xrw) st <= S_FXRD;
           else st <= S_QRD;
@@ -243,22 +288,22 @@ module vector_unit #(
         S_RDX: st <= S_RDY;
         S_RDY: begin
           x_q <= act_rdata;
-          st <= (d_op == OP_ADD) ? S_WR : S_CAPY;
-        end
-        S_CAPY: begin  // the up word lands now (the port reads every cycle: take it once)
-          y_q <= act_rdata;
-          st <= S_SILU_IN;
-        end
-        S_SILU_IN: if (silu_s_ready) st <= S_SILU_OUT;
-        S_SILU_OUT:
-        if (silu_m_valid) begin
-          s_q <= silu_m_data;
           st <= S_WR;
         end
         S_WR: begin
           w_q <= w_q + 16'd1;
           if (32'(w_q) + 1 == nwords) st <= S_DONE;
           else st <= S_RDX;
+        end
+        // ---- swiglu: round w reads gate w (S_GX) and up w (S_GY, the gate word into silu_unit),
+        // writes word w - 1 (S_GW, the up word w lands); round nwords only writes.
+        S_GX: st <= S_GY;
+        S_GY: st <= S_GW;
+        S_GW: begin
+          y_q <= act_rdata;
+          if (w_q != 0 && !s_v) err <= 1'b1;  // silu_unit is 3 stages: never late
+          w_q <= w_q + 16'd1;
+          st <= (32'(w_q) == nwords) ? S_DONE : S_GX;
         end
         S_DONE: begin
           if (d_from_act) act_done <= 1'b1;
@@ -267,9 +312,15 @@ module vector_unit #(
         end
         default: st <= S_IDLE;
       endcase
+      // The gate word's SiLU, held for S_GW (silu_unit never stalls: m_ready is tied high).
+      if (silu_m_valid) begin
+        s_q <= silu_m_data;
+        s_v <= 1'b1;
+      end else if (st == S_GW) s_v <= 1'b0;
+      if (g_feed && !silu_s_ready) err <= 1'b1;
     end
   end
 
   logic unused_ok;
-  assign unused_ok = ^{cmd_payload[55:DESC_AW], act_cmd_payload[55:DESC_AW], desc_data[255:152]};
+  assign unused_ok = ^{d_op, cmd_payload[55:DESC_AW], act_cmd_payload[55:DESC_AW], desc_data[255:152]};
 endmodule
