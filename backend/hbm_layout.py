@@ -6,7 +6,7 @@ the contract between the two: `layout_items` walks the module's schedules once a
 every HBM region (name, kind, channel(s), byte offset, size) with its format and the format's
 parameters (a linear's row split and stream layout, a table's rows, a norm's length), grouped
 into items (a linear's regions on all its channels are one item: one tensor, one encoding).
-`write_layout` writes them as `hbm_layout.json` (docs/hardware.md) and `encode_item` turns one
+`layout_json` is the `hbm_layout.json` document (docs/hardware.md) and `encode_item` turns one
 item's integer components (the compressed form the passes write: `codes`, `meta`, ...) into the
 words of each of its regions -- the one encoder both the simulator's HBM image builder
 (`backend/sim/hbm_image.py`, components from the compressed archive) and `accllm pack-weights`
@@ -20,10 +20,8 @@ descriptor's `gain_base`, so the packer can write the checkpoint's shifts into i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
@@ -221,14 +219,6 @@ def norm_shift_field() -> dict:
     return out
 
 
-@dataclass(frozen=True)
-class WrittenLayout:
-    path: Path
-    regions: list[dict]
-    channels: int
-    total_bytes: int
-
-
 def layout_json(module: ModuleOp) -> dict:
     """The hbm_layout.json document of an accel module (format: docs/hardware.md)."""
     engine = next(o for o in module.ops if isinstance(o, accel.EngineOp))
@@ -275,10 +265,3 @@ def layout_json(module: ModuleOp) -> dict:
         "norm_descriptors": {"rom": NORM_DESC_ROM, "fields": norm_shift_field()},
         "regions": out_regions,
     }
-
-
-def write_layout(module: ModuleOp, out_dir: Path) -> WrittenLayout:
-    doc = layout_json(module)
-    path = Path(out_dir) / LAYOUT_FILE
-    path.write_text(json.dumps(doc, indent=1) + "\n")
-    return WrittenLayout(path, doc["regions"], doc["channels"], sum(doc["images"]["bytes"]))

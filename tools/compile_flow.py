@@ -259,21 +259,23 @@ def _stage_lower(state: FlowState) -> None:
         )
     both = out / "model.prefill_decode.mlir"
     accel_ir, hw_ir = out / "model.accel.mlir", out / "model.hw.mlir"
-    for spec, src, dst in (
-        # the design's two programs, cloned from the imported @forward with run-time
-        # positions: a prefill chunk of --chunk tokens and the one-token decode step
-        (
-            "accllm-derive-step{source=forward step=decode tokens=1},"
-            f"accllm-derive-step{{source=forward step=chunk tokens={args.chunk} replace=true}}",
-            compressed,
-            both,
-        ),
-        (f"lower-to-accel{{target={args.target}}},accel-insert-barriers", both, accel_ir),
-        ("accel-to-hw", accel_ir, hw_ir),
-    ):
-        print(f"  accllm-opt -p '{spec}' -> {dst.name}")
-        if accllm_opt.main(["-p", spec, str(src), "-o", str(dst)]) != 0:
-            raise CommandError(f"{spec} of {src} failed (diagnostics above)")
+    # the design's two programs, cloned from the imported @forward with run-time positions: a
+    # prefill chunk of --chunk tokens and the one-token decode step
+    spec = (
+        "accllm-derive-step{source=forward step=decode tokens=1},"
+        f"accllm-derive-step{{source=forward step=chunk tokens={args.chunk} replace=true}}"
+    )
+    print(f"  accllm-opt -p '{spec}' -> {both.name}")
+    if accllm_opt.main(["-p", spec, str(compressed), "-o", str(both)]) != 0:
+        raise CommandError(f"{spec} of {compressed} failed (diagnostics above)")
+    # Lowering and netlist on one parsed module (a 7B design's IR is parsed once, not per
+    # pass): each pass is verified as accllm-opt does and its IR written out.
+    module, chunk = _parse(both)
+    state.artefacts["hbm_layout"] = _opt_in_memory(
+        f"lower-to-accel{{target={args.target}}},accel-insert-barriers", module, chunk, accel_ir
+    )
+    _opt_in_memory("accel-to-hw", module, chunk, hw_ir)
+    state.artefacts["hw_module"] = module
     state.artefacts["accel_ir"], state.artefacts["hw_ir"] = accel_ir, hw_ir
     print(f"  note: {EMBEDDING_NOTE}")
     state.summary["lower"] = {
@@ -282,6 +284,53 @@ def _stage_lower(state: FlowState) -> None:
         "target": args.target,
         "embedding": EMBEDDING_NOTE,
     }
+
+
+def _parse(path: Path):
+    from xdsl.context import Context
+
+    from accllm.dialects.registry import register_all_dialects
+    from accllm.ir.io import Chunk, ToolError, parse_chunk, read_input, verify_module
+
+    ctx = Context()
+    register_all_dialects(ctx)
+    text, name = read_input(str(path))
+    chunk = Chunk(text, name, 0)
+    try:
+        module = parse_chunk(ctx, chunk)
+        verify_module(module, chunk)
+    except ToolError as err:
+        raise CommandError("; ".join(str(d) for d in err.diagnostics)) from err
+    return module, chunk
+
+
+def _opt_in_memory(spec: str, module, chunk, dst: Path) -> dict:
+    """`accllm-opt -p spec` applied to `module` in place (verified after every pass), its IR
+    written to `dst`; returns the HBM layout document when the result is at the accel level."""
+    from xdsl.context import Context
+
+    from accllm.backend.hbm_layout import layout_json
+    from accllm.dialects import accel
+    from accllm.dialects.registry import register_all_dialects
+    from accllm.ir.io import ToolError, run_guarded
+    from accllm.tools import accllm_opt
+
+    print(f"  accllm-opt -p '{spec}' -> {dst.name}")
+    args = accllm_opt.build_arg_parser().parse_args(["-p", spec, chunk.name, "-o", str(dst)])
+    ctx = Context()
+    register_all_dialects(ctx)
+    try:
+        pipeline, holder = accllm_opt.build_pipeline(args, sys.stderr)
+        holder[:] = [chunk]
+        run_guarded(chunk, lambda: pipeline.apply(ctx, module))
+    except ToolError as err:
+        for d in err.diagnostics:
+            sys.stderr.write(f"{d}\n")
+        raise CommandError(f"{spec} of {chunk.name} failed (diagnostics above)") from err
+    atomic_write_text(dst, accllm_opt.print_module(module, args))
+    if any(isinstance(o, accel.EngineOp) for o in module.ops):
+        return layout_json(module)
+    return {}
 
 
 def _stage_emit(state: FlowState) -> None:
@@ -295,25 +344,25 @@ def _stage_emit(state: FlowState) -> None:
     state.artefacts["verilog"] = vdir
     state.summary["emit"] = {"dir": str(vdir), "files": len(files)}
     print(f"  wrote {vdir}: {len(files)} sources in filelist.f, ROM images")
-    from accllm.backend.hbm_layout import write_layout
-    from accllm.interpreter.runner import load_module
+    from accllm.backend.hbm_layout import LAYOUT_FILE
 
-    layout = write_layout(load_module(state.artefacts["accel_ir"]), state.out)
-    state.summary["emit"]["hbm_layout"] = str(layout.path)
+    doc = state.artefacts["hbm_layout"]
+    path = state.out / LAYOUT_FILE
+    atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
+    state.summary["emit"]["hbm_layout"] = str(path)
     print(
-        f"  wrote {layout.path}: {len(layout.regions)} HBM regions on {layout.channels} "
-        f"channels, {layout.total_bytes / 2**20:.1f} MiB"
+        f"  wrote {path}: {len(doc['regions'])} HBM regions on {doc['channels']} channels, "
+        f"{sum(doc['images']['bytes']) / 2**20:.1f} MiB"
     )
     if state.args.target != "sim":  # a card: the Vitis RTL kernel packaging
         from accllm.backend.target_desc import load_target
         from accllm.backend.vitis.package import write_kernel
         from accllm.backend.vitis.regmap import KernelError
-        from accllm.interpreter.runner import load_module
 
         kdir = state.out / "vitis"
         try:
             spec = write_kernel(
-                load_module(state.artefacts["hw_ir"]),
+                state.artefacts["hw_module"],
                 vdir,
                 kdir,
                 load_target(state.args.target).clock_mhz,
