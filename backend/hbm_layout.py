@@ -181,9 +181,9 @@ def embedding_table_image(values, exps) -> list[int]:
     """The embedding table region (lower-to-accel sizes it `int8_words_per_row(hidden + 1)` per
     row): row r's int8 values as bytes 0..hidden-1, then its pow2 exponent byte
     (`contract.embedding_int8`), each row word-aligned."""
-    values, exps = np.asarray(values, dtype=np.int64), np.asarray(exps, dtype=np.int64)
-    rows = [np.append(v, e) for v, e in zip(values, exps, strict=True)]
-    return [w for r in rows for w in accel_program.int8_row_words(r)]
+    values, exps = np.asarray(values), np.asarray(exps, dtype=np.int64)
+    pairs = zip(values, exps, strict=True)  # row by row: no int64 copy of the whole table
+    return [w for v, e in pairs for w in accel_program.int8_row_words(np.append(v, e))]
 
 
 def encode_item(item: LayoutItem, get: Callable[[str], np.ndarray]) -> list[list[int]]:
@@ -196,7 +196,7 @@ def encode_item(item: LayoutItem, get: Callable[[str], np.ndarray]) -> list[list
     if item.format == "int8_stream":
         n, k = p["n"], p["k"]
         return accel_program.int8_stream_image(
-            np.asarray(get("codes"), dtype=np.int64).reshape(n, k),
+            np.asarray(get("codes")).reshape(n, k),
             np.asarray(get("scale_mant"), dtype=np.int64).reshape(n),
             np.asarray(get("scale_exp"), dtype=np.int64).reshape(n),
             stream_layout_of(p),

@@ -157,6 +157,17 @@ class Checkpoint:
         return t.to(torch.float32).numpy()
 
 
+ROW_BLOCK = 2048  # rows per call of a row-wise quantizer (a 32 k-row table in 16 blocks)
+
+
+def _by_rows(quantize, w: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A row-wise contract quantizer over row blocks (its float64 temporaries stay small; the
+    rows are independent, so the result is the one call's), the codes kept as int8."""
+    parts = [quantize(w[i : i + ROW_BLOCK]) for i in range(0, len(w), ROW_BLOCK)]
+    codes = np.concatenate([p[0] for p in parts]).astype(np.int8)
+    return (codes, *(np.concatenate([p[j] for p in parts]) for j in range(1, len(parts[0]))))
+
+
 def compress_tensor(item: LayoutItem, w: np.ndarray) -> tuple[dict[str, np.ndarray], int | None]:
     """The integer components of `item`'s format from its float tensor (and a norm's gain
     shift), by the contract functions the compression passes call."""
@@ -167,10 +178,10 @@ def compress_tensor(item: LayoutItem, w: np.ndarray) -> tuple[dict[str, np.ndarr
             raise PackError(f"{item.tensor}: group {comp.group}, the layout has {p['group']}")
         return comp.arrays(), None
     if item.format == "int8_stream":
-        q, m, e = ct.quantize_int8_rows(w)
+        q, m, e = _by_rows(ct.quantize_int8_rows, w)
         return {"codes": q, "scale_mant": m, "scale_exp": e}, None
     if item.format == "embedding_rows":
-        q, f = ct.quantize_rows_pow2(w)
+        q, f = _by_rows(ct.quantize_rows_pow2, w)
         return {"values": q, "exp": f}, None
     if item.format == "norm_gain":
         gain, shift, _ = ct.rmsnorm_params(w, 0.0)  # eps is the design's (eps_q)
