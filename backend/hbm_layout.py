@@ -219,6 +219,17 @@ def norm_shift_field() -> dict:
     return out
 
 
+def channel_extents(module: ModuleOp) -> dict[int, int]:
+    """Bytes each HBM channel's image (a host's buffer) must hold: the end of its last region,
+    KV rings included (which start as zeros), per channel any region occupies."""
+    ends: dict[int, int] = {}
+    for op in module.ops:
+        if isinstance(op, accel.HBMRegionOp):
+            for c in op.channels():
+                ends[c] = max(ends.get(c, 0), _i(op, "offset") + _i(op, "bytes"))
+    return ends
+
+
 def layout_json(module: ModuleOp) -> dict:
     """The hbm_layout.json document of an accel module (format: docs/hardware.md)."""
     engine = next(o for o in module.ops if isinstance(o, accel.EngineOp))
@@ -248,10 +259,8 @@ def layout_json(module: ModuleOp) -> dict:
             )
         out_regions.append(entry)
     channels = engine.get("channels")
-    ends = [0] * channels
-    for e in out_regions:
-        for c in range(e["channel"], e["channel"] + e["stripes"]):
-            ends[c] = max(ends[c], e["offset"] + e["bytes"])
+    extents = channel_extents(module)
+    ends = [extents.get(c, 0) for c in range(channels)]
     return {
         "format": LAYOUT_FORMAT,
         "version": LAYOUT_VERSION,

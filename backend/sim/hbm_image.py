@@ -89,15 +89,3 @@ def hbm_images(module: ModuleOp, base_dir: Path | None = None) -> dict[int, dict
             f"(source {region.source.data if region.source else 'none'}) yet",
         )
     return image
-
-
-def channel_extents(module: ModuleOp) -> dict[int, int]:
-    """Bytes each HBM channel's buffer must hold: the end of its last region (KV rings
-    included, which the image leaves zero), per channel any region occupies."""
-    ends: dict[int, int] = {}
-    for op in module.ops:
-        if isinstance(op, accel.HBMRegionOp):
-            end = op.offset.value.data + op.bytes.value.data
-            for c in op.channels():
-                ends[c] = max(ends.get(c, 0), end)
-    return ends
