@@ -53,6 +53,8 @@ COMPONENTS: tuple[Component, ...] = (
             "backend/tiling.py",
             "backend/accel_program",
             "backend/fetch_program.py",
+            "backend/hbm_layout.py",
+            "backend/weight_packer.py",
         ),
     ),
     Component("interpreter", 5, ("interpreter/",)),
