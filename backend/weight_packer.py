@@ -151,10 +151,13 @@ class Checkpoint:
         """The tensor as fp32 (bf16 / fp16 widen exactly; fp64 is rounded as the import does)."""
         import torch
 
-        t = self._handle(key).get_tensor(key)
-        if not t.is_floating_point():
-            raise PackError(f"{self.files[key]}: tensor {key} is {t.dtype}, not a float tensor")
-        return t.to(torch.float32).numpy()
+        # A shard of its own per tensor: closing it unmaps the shard, so the pages read stay
+        # out of the packer's resident memory (a 500 MB shard would otherwise stay mapped).
+        with self._open(self.files[key]) as f:
+            t = f.get_tensor(key)
+            if not t.is_floating_point():
+                raise PackError(f"{self.files[key]}: tensor {key} is {t.dtype}, not a float tensor")
+            return t.to(torch.float32, copy=True).numpy()
 
 
 ROW_BLOCK = 2048  # rows per call of a row-wise quantizer (a 32 k-row table in 16 blocks)

@@ -55,11 +55,10 @@ def main() -> None:
         print(f"  {stage:10s} {s:6.1f} s")
     print(
         f"wall {wall:.1f} s (target <= {TARGET_SECONDS:.0f} s; CPU time {cpu:.1f} s, load "
-        f"average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores), "
-        f"peak memory {peak_gb:.2f} GB "
-        f"(target <= {TARGET_GB:.0f} GB); {len(verilog)} files in verilog/, {len(regions)} HBM "
-        f"regions ({len(data_regions)} hold weights) on {layout['channels']} channels, "
-        f"{sum(layout['images']['bytes']) / 2**30:.2f} GiB of HBM"
+        f"average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores), peak memory "
+        f"{peak_gb:.2f} GB (target <= {TARGET_GB:.0f} GB); {len(verilog)} files in verilog/, "
+        f"{len(regions)} HBM regions ({len(data_regions)} hold weights) on "
+        f"{layout['channels']} channels, {sum(layout['images']['bytes']) / 2**30:.2f} GiB of HBM"
     )
     write_results(
         "emit_7b",

@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -68,6 +70,11 @@ def accllm(*args: str) -> tuple[subprocess.CompletedProcess, float]:
     return run, time.perf_counter() - t0
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -95,10 +102,12 @@ def main() -> None:
             "compile", str(ckpt / "config.json"), "--config-only", "--target", "u280",
             "--stop-after", "emit", "-o", str(design),
         )  # fmt: skip
+        cpu0 = _children_cpu()
         run, wall = accllm(
             "pack-weights", str(ckpt), "--layout", str(design / "hbm_layout.json"),
             "-o", str(design / "hbm"),
         )  # fmt: skip
+        cpu = _children_cpu() - cpu0
         stats = json.loads((design / "hbm" / "pack_summary.json").read_text())
         image_bytes = sum(p.stat().st_size for p in (design / "hbm").glob("hbm_c*.bin"))
     peak_gb = stats["peak_rss_mib"] / 2**10  # pack-weights' own getrusage peak
@@ -107,7 +116,9 @@ def main() -> None:
     print(run.stdout.strip())
     print(
         f"{stats['weights'] / 1e6:.0f} M weights in {sum(stats['seconds'].values()):.1f} s of "
-        f"packing ({wall:.1f} s wall with start-up): {rate / 1e6:.1f} M weights/s (target >= "
+        f"packing ({wall:.1f} s wall with start-up, {cpu:.1f} s CPU, load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores): {rate / 1e6:.1f} M weights/s "
+        f"({stats['weights'] / cpu / 1e6:.1f} per CPU second; target >= "
         f"{TARGET_RATE / 1e6:.0f}); peak memory {peak_gb:.2f} GB (target <= 2 GB + the largest "
         f"tensor {largest / 2**30:.2f} GB as fp32 = {limit_gb:.2f} GB); emit {emit_s:.1f} s"
     )
@@ -121,6 +132,9 @@ def main() -> None:
             "seconds": stats["seconds"],
             "wall_seconds": round(wall, 2),
             "weights_per_second": round(rate),
+            "cpu_seconds": round(cpu, 2),
+            "weights_per_cpu_second": round(stats["weights"] / cpu),
+            "load_average": round(os.getloadavg()[0], 2),
             "peak_rss_gb": round(peak_gb, 3),
             "largest_tensor_fp32_gb": round(largest / 2**30, 3),
             "image_bytes": image_bytes,

@@ -333,10 +333,14 @@ def _w2_grid(w: np.ndarray, n_scales: int) -> tuple[np.ndarray, np.ndarray]:
     # codes - z = clip(u + z, 0, 3) - z = clip(u, -z, 3 - z), u = round(w / s): one division
     # and rounding per scale serve the four zero points (integer-valued floats: exact)
     u = round_half_up(w[..., None, :] / s[..., None])  # [N, ng, R, G/2]
-    err = np.stack(
-        [((s[..., None] * np.clip(u, -z, 3 - z) - w[..., None, :]) ** 2).sum(-1) for z in range(4)],
-        axis=-1,
-    )  # [N, ng, R, 4]: candidate r * 4 + z
+    err = np.empty((*s.shape, 4))  # [N, ng, R, 4]: candidate r * 4 + z
+    d = np.empty_like(u)
+    for z in range(4):  # (s * (codes - z) - w)^2 summed over the group, in place
+        np.clip(u, -z, 3 - z, out=d)
+        np.multiply(s[..., None], d, out=d)
+        np.subtract(d, w[..., None, :], out=d)
+        np.square(d, out=d)
+        err[..., z] = d.sum(-1)
     best = err.reshape(*base.shape, -1).argmin(-1)
     s_best = np.take_along_axis(s, best[..., None] // 4, -1)[..., 0]
     z_best = (best % 4).astype(np.float64)

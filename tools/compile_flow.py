@@ -309,7 +309,7 @@ def _opt_in_memory(spec: str, module, chunk, dst: Path) -> dict:
     written to `dst`; returns the HBM layout document when the result is at the accel level."""
     from xdsl.context import Context
 
-    from accllm.backend.hbm_layout import layout_json
+    from accllm.backend.hbm_layout import LayoutError, layout_json
     from accllm.dialects import accel
     from accllm.dialects.registry import register_all_dialects
     from accllm.ir.io import ToolError, run_guarded
@@ -328,9 +328,12 @@ def _opt_in_memory(spec: str, module, chunk, dst: Path) -> dict:
             sys.stderr.write(f"{d}\n")
         raise CommandError(f"{spec} of {chunk.name} failed (diagnostics above)") from err
     atomic_write_text(dst, accllm_opt.print_module(module, args))
-    if any(isinstance(o, accel.EngineOp) for o in module.ops):
+    if not any(isinstance(o, accel.EngineOp) for o in module.ops):
+        return {}
+    try:
         return layout_json(module)
-    return {}
+    except LayoutError as err:
+        raise CommandError(f"HBM layout of {dst}: {err}") from err
 
 
 def _stage_emit(state: FlowState) -> None:
