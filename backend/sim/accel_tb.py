@@ -19,6 +19,7 @@ import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 from accllm.backend import accel_program_vector as apv
+from accllm.backend.kernel_host import step_runner
 from accllm.backend.sim.accelerator import (
     JOB_ENV,
     PROGRESS_ENV,
@@ -53,27 +54,6 @@ class _Progress:
     def tick(self) -> None:
         if self._file is not None:
             self._file.write(".\n")
-
-
-def _step_runner(load, run_program, read, progress: _Progress, before_read=None):
-    """`run_steps(programs, positions, step_ins, step_reads, cycles, step_act)` of a bench:
-    per program, its inputs loaded, the program run at its position (cycles appended), the
-    progress ticked, then its words read back (after `before_read()`, a phase change the bench
-    needs) -- the one loop of `accel_tb` (the top's pins) and `kernel_tb` (the kernel's
-    registers), in the first run and in server mode."""
-
-    async def run_steps(programs, positions, step_ins, step_reads, cycles, step_act) -> None:
-        for i, base in enumerate(programs):
-            if i < len(step_ins):
-                await load(step_ins[i])
-            cycles.append(await run_program(base, positions[i] if i < len(positions) else 0))
-            progress.tick()
-            if i < len(step_reads):
-                if before_read is not None:
-                    await before_read()
-                step_act.append(await read(step_reads[i]))
-
-    return run_steps
 
 
 async def _serve(address: str, run_steps, chans, channels) -> None:
@@ -239,7 +219,7 @@ async def run_programs(dut):
         return n
 
     progress = _Progress()
-    run_steps = _step_runner(load, run_program, read, progress, lambda: FallingEdge(dut.clk))
+    run_steps = step_runner(load, run_program, read, progress, lambda: FallingEdge(dut.clk))
 
     await run_steps(job.programs, job.positions, job.step_in, job.step_reads, cycles, step_act)
     if job.serve:  # 2a. server mode: the host sends program batches until it says quit

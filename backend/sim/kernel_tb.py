@@ -1,6 +1,8 @@
 """cocotb bench of the Vitis RTL kernel (`backend/vitis`: `accllm_kernel` around the top),
 driven the way a host drives a card: every access goes through the AXI4-Lite control slave
-`s_axi_control` (the register map of `job.regmap`, regmap.json), the HBM images are served
+`s_axi_control` (the register map of `job.regmap`, regmap.json; cocotbext-axi's AXI4-Lite
+master runs `backend/kernel_host.KernelHost`, the protocol the `device` backend runs on a
+card), the HBM images are served
 behind the `m_axi_hbm<c>` masters at the buffer addresses the host wrote into the pointer
 registers (channel c at (c + 1) << 32: the kernel's address adder is exercised).
 
@@ -14,21 +16,20 @@ the sequencer's and units' errors read from the status registers after each prog
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.utils import get_sim_time
+from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 
-from accllm.backend.sim.accel_tb import _Progress, _serve, _step_runner
+from accllm.backend.kernel_host import KernelHost, step_runner
+from accllm.backend.sim.accel_tb import _Progress, _serve
 from accllm.backend.sim.accelerator import JOB_ENV, AccelJob, AccelRun
 from accllm.backend.sim.hbm import AxiHbm, serve_axi
-
-ALL_LANES = 0xFF
-AP_START, AP_DONE = 1, 2
-ERROR_REGS = ("error", "hbm_err", "attn_err", "vec_err", "emb_err", "norm_err", "rope_err")
-ERROR_REGS += ("fetch_err",)
 
 
 def pointer(channel: int) -> int:
@@ -36,71 +37,34 @@ def pointer(channel: int) -> int:
     return (channel + 1) << 32
 
 
-class AxiLite:
-    """A host's AXI4-Lite accesses to `s_axi_control` (one at a time, as a driver does)."""
+CLOCK_NS = 10
 
-    def __init__(self, dut, clk):
-        self.dut, self.clk = dut, clk
-        self.cycles = 0
-        p = "s_axi_control_"
-        for sig in ("awvalid", "wvalid", "arvalid", "awaddr", "araddr", "wdata"):
-            getattr(dut, p + sig).value = 0
-        dut.s_axi_control_wstrb.value = 0xF
-        dut.s_axi_control_bready.value = 1
-        dut.s_axi_control_rready.value = 1
 
-    async def _edge(self) -> None:
-        await RisingEdge(self.clk)
-        self.cycles += 1
+class HostBus:
+    """A host's register accesses to `s_axi_control`, one at a time as a driver makes them,
+    through cocotbext-axi's AXI4-Lite master (`KernelHost`'s bus: timeouts in cycles)."""
+
+    def __init__(self, dut):
+        bus = AxiLiteBus.from_prefix(dut, "s_axi_control")
+        self.master = AxiLiteMaster(bus, dut.ap_clk, dut.ap_rst_n, reset_active_level=False)
+        for side in (self.master.write_if, self.master.read_if):
+            side.log.setLevel(logging.WARNING)  # its start-up banner, not per-access noise
 
     async def write(self, addr: int, value: int) -> None:
-        d = self.dut
-        d.s_axi_control_awaddr.value = addr
-        d.s_axi_control_wdata.value = value & 0xFFFFFFFF
-        d.s_axi_control_awvalid.value = 1
-        d.s_axi_control_wvalid.value = 1
-        while True:
-            await ReadOnly()
-            accepted = int(d.s_axi_control_awready.value)
-            await self._edge()
-            if accepted:
-                break
-        d.s_axi_control_awvalid.value = 0
-        d.s_axi_control_wvalid.value = 0
-        while True:  # the B response
-            await ReadOnly()
-            if int(d.s_axi_control_bvalid.value):
-                assert int(d.s_axi_control_bresp.value) == 0, f"write {addr:#x}: bresp error"
-                await self._edge()
-                return
-            await self._edge()
+        await self.master.write_dword(addr, value)
 
     async def read(self, addr: int) -> int:
-        d = self.dut
-        d.s_axi_control_araddr.value = addr
-        d.s_axi_control_arvalid.value = 1
-        while True:
-            await ReadOnly()
-            accepted = int(d.s_axi_control_arready.value)
-            await self._edge()
-            if accepted:
-                break
-        d.s_axi_control_arvalid.value = 0
-        while True:
-            await ReadOnly()
-            if int(d.s_axi_control_rvalid.value):
-                value = int(d.s_axi_control_rdata.value)
-                await self._edge()
-                return value
-            await self._edge()
+        return await self.master.read_dword(addr)
+
+    def now(self) -> int:
+        return get_sim_time("ns") // CLOCK_NS
 
 
 @cocotb.test()
 async def run_kernel(dut):
     job = AccelJob.from_json(Path(os.environ[JOB_ENV]).read_text())
-    regs = job.regmap
-    cocotb.start_soon(Clock(dut.ap_clk, 10, unit="ns").start())
-    bus = AxiLite(dut, dut.ap_clk)
+    cocotb.start_soon(Clock(dut.ap_clk, CLOCK_NS, unit="ns").start())
+    bus = HostBus(dut)
     mems = {
         c: {pointer(c) // 32 + a: w for a, w in job.hbm.get(c, {}).items()} for c in job.channels
     }
@@ -119,79 +83,20 @@ async def run_kernel(dut):
     await RisingEdge(dut.ap_clk)
     cocotb.start_soon(serve_axi(dut, dut.ap_clk, chans + tables))
 
-    async def put(name: str, value: int) -> None:
-        await bus.write(regs[name], value)
-
+    host = KernelHost(bus, job.regmap, job.rope_tables, job.fetch_bases, job.max_cycles)
     ptrs = {f"hbm{c}_ptr": pointer(c) for c in job.channels}
     if tables:
         ptrs["tbl_ptr"] = pointer(job.table_channel)
-    for name, ptr in ptrs.items():
-        await put(name, ptr & 0xFFFFFFFF)
-        await bus.write(regs[name] + 4, ptr >> 32)
-    wide = sorted(n for n in regs if n.startswith("host_wdata_"))
-    rdata = sorted(n for n in regs if n.startswith("host_rdata_"))
-    if "host_lane_we" in regs:
-        await put("host_lane_we", ALL_LANES)
-
-    async def load(words: dict[int, int]) -> None:
-        for addr, word in sorted(words.items()):
-            await put("host_addr", addr)
-            for i, name in enumerate(wide):
-                await put(name, word >> (32 * i))
-            await put("host_we", 1)  # a one-cycle strobe
-
-    async def read(ranges) -> dict[int, int]:
-        act: dict[int, int] = {}
-        for start, count in ranges:
-            for addr in range(start, start + count):
-                await put("host_addr", addr)
-                parts = [await bus.read(regs[n]) for n in rdata]
-                act[addr] = sum(v << (32 * i) for i, v in enumerate(parts))
-        return act
-
-    # 1. RoPE tables through their strobe register, then inputs
-    sel = None
-    for s, addr, value in job.rope_tables:
-        if s != sel:
-            await put("rope_tbl_sel", s)
-            sel = s
-        await put("rope_tbl_addr", addr)
-        await put("rope_tbl_data", value & 0xFFFF)
-        await put("rope_tbl_we", 1)
-    await load(job.act_in)
-    progress = _Progress()
-
-    async def run_program(base: int, pos: int) -> int:
-        if "fetch_base" in regs:
-            assert await bus.read(regs["fetch_idle"]), (
-                f"before the program at {base}: a prefetcher still holds unconsumed words"
-            )
-            await put("fetch_base", job.fetch_bases[base])
-        await put("prog_base", base)
-        if "pos" in regs:
-            await put("pos", pos)
-        start = bus.cycles
-        await bus.write(0x00, AP_START)
-        while not (await bus.read(0x00)) & AP_DONE:
-            assert bus.cycles - start < job.max_cycles, f"program at {base}: no ap_done"
-        cycles = bus.cycles - start
-        errors = {n: await bus.read(regs[n]) for n in ERROR_REGS if n in regs}
-        if errors.get("error"):
-            code = await bus.read(regs["err_code"])
-            pc = await bus.read(regs["err_pc"])
-            raise AssertionError(f"sequencer error code {code} at pc {pc} of the program at {base}")
-        raised = [n for n, v in errors.items() if v]
-        assert not raised, f"{', '.join(raised)} raised in the program at {base}"
-        return cycles
-
-    run_steps = _step_runner(load, run_program, read, progress)
+    await host.setup(ptrs)
+    await host.load(job.act_in)
+    run_steps = step_runner(host.load, host.run_program, host.read, _Progress())
 
     cycles: list[int] = []
     step_act: list[dict[int, int]] = []
     await run_steps(job.programs, job.positions, job.step_in, job.step_reads, cycles, step_act)
     if job.serve:
         await _serve(job.serve, run_steps, chans, job.channels)
-    act = await read(job.reads)
+    act = await host.read(job.reads)
     violations = [v for ch in chans for v in ch.violations]
     assert not violations, f"AXI rules broken: {violations[:3]}"
     run = AccelRun(

@@ -38,15 +38,10 @@ class SimBackend:
             KERNEL_TB_MODULE,
             AccelServer,
             AccelServerError,
-            accel_job,
-            top_job_fields,
         )
-        from accllm.backend.sim.hbm_image import hbm_images
-        from accllm.backend.sim.model_run import design_map
-        from accllm.backend.target_desc import load_target
         from accllm.backend.vitis.package import write_kernel
         from accllm.backend.vitis.wrapper import KERNEL
-        from accllm.interpreter.runner import load_module
+        from accllm.runtime.backends.kernel_design import load_kernel_design
 
         build.require_design()
         if build.target != "sim":
@@ -54,33 +49,22 @@ class SimBackend:
                 f"{build.path} was lowered for the '{build.target}' target: only the small "
                 "'sim' target is simulated (compile with --target sim, or use --backend golden)"
             )
-        accel_module = load_module(build.path / "model.accel.mlir")
-        hw_module = load_module(build.path / "model.hw.mlir")
-        self._map = d = design_map(accel_module, hw_module)
-        self.vocab = d.vocab
-        self.max_positions = min(d.max_pos, int(build.config()["max_position_embeddings"]))
-        self.clock_mhz = load_target(build.target).clock_mhz
+        design = load_kernel_design(build)
+        self._map = design.map
+        self.vocab = design.map.vocab
+        self.max_positions = design.max_positions
+        self.clock_mhz = design.clock_mhz
         self.log_file = log_file if log_file is not None else build.path / "runtime-sim.log"
-        job = accel_job(
-            build.target,
-            d.channels,
-            hbm_images(accel_module, build.path),
-            {},
-            [],
-            [],
-            rope_tables=d.rope,
-            max_cycles=5_000_000,
-            **top_job_fields(hw_module),
-        )
         self._kdir = tempfile.TemporaryDirectory(prefix="accllm-kernel-")
         kdir = Path(self._kdir.name)
-        spec = write_kernel(hw_module, build.path / "verilog", kdir, self.clock_mhz)
-        job.regmap = {r.name: r.offset for r in spec.registers}
+        write_kernel(design.hw_module, build.path / "verilog", kdir, self.clock_mhz)
         (kdir / "filelist.f").write_text(
             (build.path / "verilog" / "filelist.f").read_text().rstrip() + f"\n{KERNEL}.sv\n"
         )
         try:
-            self._server = AccelServer(kdir, KERNEL, job, self.log_file, tb_module=KERNEL_TB_MODULE)
+            self._server = AccelServer(
+                kdir, KERNEL, design.job, self.log_file, tb_module=KERNEL_TB_MODULE
+            )
         except (AccelServerError, RuntimeError) as err:
             self._kdir.cleanup()
             raise SessionError(f"the simulation did not start: {err}") from err

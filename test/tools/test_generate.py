@@ -82,7 +82,7 @@ def test_byte_level_golden_streams_the_prompt_and_its_continuation(tiny_build, t
             ["{build}", "--prompt", "x", "--backend", "golden", "--max-new-tokens", "300"],
             "past the model's 256 positions",
         ),  # fmt: skip
-        (["{build}", "--prompt", "x", "--backend", "device"], "XRT's Python bindings"),
+        (["{build}", "--prompt", "x", "--backend", "device"], "the device backend needs pynq"),
     ],
 )
 def test_errors_are_one_line(tiny_build, tmp_path, args, message):
