@@ -252,8 +252,10 @@ def w2_stream_image(lin: ct.W2Linear, layout: tiling.StreamLayout) -> list[list[
 def int8_stream_image(w_q, mult, exp, layout: tiling.StreamLayout) -> list[list[int]]:
     """Per weight channel, the stream words of an int8 layer (the LM head): rows of 32 int8
     weights per word, one entry per row (exponent byte, 16-bit mantissa M above it)."""
-    w_q = np.asarray(w_q, dtype=np.int64)
-    if np.any(np.abs(w_q) > ct.NUMERICS.act_qmax):
+    w_q = np.asarray(w_q)
+    if w_q.dtype != np.int8:  # int8 codes stay int8 (an LM head of 32 k rows: 8x less memory)
+        w_q = w_q.astype(np.int64)
+    if np.any((w_q < -ct.NUMERICS.act_qmax) | (w_q > ct.NUMERICS.act_qmax)):
         raise EncodingError("int8 weights must lie in [-127, 127] (contract quantize_int8_rows)")
     mult, exp = np.asarray(mult, dtype=np.int64), np.asarray(exp, dtype=np.int64)
     return _stream_image(

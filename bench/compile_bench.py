@@ -3,9 +3,9 @@
     python -m accllm.bench.compile_bench [--layers 1,2,4,8,16,32]
 
 Stages: the config-only import (build on the meta device, torch-mlir export, conversion to
-smla/lattn, write), parsing the IR back, and accllm-estimate on u280.  Compression and lowering
-need weight data and are not part of a config-only compile.  Prints a table and writes
-results/compile_bench.json.
+smla/lattn, write), parsing the IR back, and accllm-estimate on u280.  The whole design from
+the config (shapes-only compression, lower, emit) is `bench/emit_7b.py`.  Prints a table and
+writes results/compile_bench.json.
 """
 
 from __future__ import annotations

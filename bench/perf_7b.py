@@ -1,6 +1,7 @@
 """The Llama-2-7B estimate of the emitted stream engine on u280 (docs/performance.md figures).
 
     python -m accllm.bench.perf_7b [--mlir l7b.mlir] [--png docs/img/roofline_llama2_7b_u280.png]
+        [--power-png docs/img/power_llama2_7b_u280.png]
 
 Imports test/Passes/estimate/Inputs/llama2_7b/config.json config-only (unless --mlir gives the
 import) and estimates, for S = 4 and W in {1020, 2044}, the engine the compiler emits for u280
@@ -10,7 +11,10 @@ per token and the roofline, cycles by kind of step, resources and the fit verdic
 beside the previous engine's figure (3.39 decode tokens/s, linear_unit / attention_unit with the
 KV cache on chip), AccLLM (164) and FlightLLM (55).  Breaks the decode bytes per token down by
 component, draws the roofline plot and writes results/perf_7b.json.  These are estimates of the
-RTL as generated (the cost rules of docs/performance.md), not of a full-width simulation.
+RTL as generated (the cost rules of docs/performance.md), not of a full-width simulation.  The
+decode power and tokens per joule (`backend/perf/power.py`, by unit and HBM, a stacked-bar plot)
+are printed beside AccLLM's 33 W / 4.96 tokens/J and FlightLLM's: a pre-silicon estimate, no
+board measurement.
 """
 
 from __future__ import annotations
@@ -66,13 +70,20 @@ def bytes_by_component(module, window: int) -> dict[str, int]:
     return {k: round(v) for k, v in parts.items() if v}
 
 
+def _rel(path: str) -> str:
+    return str(Path(path).relative_to(REPO)) if path.startswith(str(REPO)) else path
+
+
 def main() -> None:
     from accllm.backend.perf.estimate import estimate_module
+    from accllm.backend.perf.power import LIMITS, headline, published
+    from accllm.backend.perf.power_plot import draw_power
     from accllm.backend.perf.roofline_plot import draw_roofline
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mlir")
     ap.add_argument("--png", default=str(REPO / "docs" / "img" / "roofline_llama2_7b_u280.png"))
+    ap.add_argument("--power-png", default=str(REPO / "docs" / "img" / "power_llama2_7b_u280.png"))
     args = ap.parse_args()
     module = load(args.mlir)
     contexts = (1, 64, 128, 256, 512, 1024, 2048, 4096)
@@ -116,6 +127,7 @@ def main() -> None:
             },
             "resources": res,
             "engine": r["engine"],
+            "power": w["power"],
         }
         out["estimates"][f"S=4 W={window}"] = row
         print(
@@ -128,6 +140,7 @@ def main() -> None:
         )
         print(f"        decode cycles by kind: {row['decode_cycles_by_kind']}")
         util = res["utilisation"]
+        print(f"        power: {headline(w['power'])}")
         print(
             f"        resources: fits {res['fits']}"
             + (
@@ -154,6 +167,29 @@ def main() -> None:
         ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in parts.items()),
         f"= {sum(parts.values()) / 1e9:.3f} GB",
     )
+    pw = w1020["power"]
+    if "decode" in pw:
+        d = pw["decode"]
+        print(f"decode energy, W=1020, context 4096 ({LIMITS}):")
+        print(
+            f"  accllm (estimate): {d['tokens_per_s']:.1f} tok/s, {d['watts']:.1f} W "
+            f"({d['watts_range'][0]:.1f}-{d['watts_range'][1]:.1f}), "
+            f"{d['tokens_per_joule']:.2f} tok/J ({d['tokens_per_joule_range'][0]:.2f}-"
+            f"{d['tokens_per_joule_range'][1]:.2f})"
+        )
+        for name, p in published().items():
+            print(
+                f"  {name}: {p['tokens_per_s']:.0f} tok/s, {p['watts']:.1f} W, "
+                f"{p['tokens_per_joule']:.2f} tok/J"
+            )
+        print(
+            "  by part (W): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in d["breakdown_w"].items() if v >= 0.005)
+        )
+        Path(args.power_png).parent.mkdir(parents=True, exist_ok=True)
+        draw_power(pw, Path(args.power_png), label="accllm (estimate)")
+        print(f"wrote {args.power_png}")
+        out["power_plot"] = _rel(args.power_png)
     Path(args.png).parent.mkdir(parents=True, exist_ok=True)
     draw_roofline(
         reports[1020], Path(args.png), extra=[("W=2044", reports[2044])], label="STREAM ENGINE"
@@ -162,9 +198,7 @@ def main() -> None:
     out["command"] = "python -m accllm.bench.perf_7b" + (
         f" --mlir {args.mlir}" if args.mlir else ""
     )
-    out["plot"] = (
-        str(Path(args.png).relative_to(REPO)) if args.png.startswith(str(REPO)) else args.png
-    )
+    out["plot"] = _rel(args.png)
     write_results("perf_7b", out)
 
 

@@ -16,6 +16,8 @@ have the right kind, and that sizes fit (tiles, modes, channels).
 
 from __future__ import annotations
 
+import bisect
+import weakref
 from typing import ClassVar
 
 from xdsl.dialects.builtin import (
@@ -155,9 +157,83 @@ def _top(op: Operation) -> ModuleOp:
     return cur
 
 
+class _ModuleIndex:
+    """The module's symbols, engines and HBM regions per channel, built in one walk.
+
+    Verifying a 7B design looks up thousands of symbols and checks thousands of regions for
+    overlaps: walking the module each time is quadratic.  The index is kept per module and
+    rebuilt whenever an entry it returns is stale (detached, renamed or moved), so a
+    verifier never acts on a changed module's old state; see `_index`."""
+
+    def __init__(self, module: ModuleOp):
+        self.module = module
+        self.symbols: dict[str, Operation] = {}
+        self.engines: list[EngineOp] = []
+        self.regions: dict[HBMRegionOp, tuple] = {}  # region -> (order, channels, off, size)
+        per_channel: dict[int, list[tuple[int, int, int, HBMRegionOp]]] = {}
+        for i, o in enumerate(module.ops):
+            name = o.properties.get("sym_name")
+            if isinstance(name, StringAttr):
+                self.symbols.setdefault(name.data, o)
+            if isinstance(o, EngineOp):
+                self.engines.append(o)
+            elif isinstance(o, HBMRegionOp) and (key := _region_key(o)) is not None:
+                self.regions[o] = (i, *key)
+                for c in key[0]:
+                    per_channel.setdefault(c, []).append((key[1], key[1] + key[2], i, o))
+        self.starts: dict[int, list[int]] = {}
+        self.spans: dict[int, list[tuple[int, int, int, HBMRegionOp]]] = {}
+        self.longest: dict[int, int] = {}
+        for c, spans in per_channel.items():
+            spans.sort(key=lambda s: s[0])
+            self.spans[c], self.starts[c] = spans, [s[0] for s in spans]
+            self.longest[c] = max(e - b for b, e, _, _ in spans)
+
+    def earlier_overlap(self, region: HBMRegionOp) -> tuple[HBMRegionOp, int] | None:
+        """A region before `region` in the module sharing bytes with it on some channel."""
+        order, channels, off, size = self.regions[region]
+        for c in channels:
+            spans, starts = self.spans[c], self.starts[c]
+            j = bisect.bisect_left(starts, off + size) - 1
+            while j >= 0 and spans[j][0] + self.longest[c] > off:
+                b, e, i, other = spans[j]
+                if i < order and b < off + size and off < e:
+                    return other, c
+                j -= 1
+        return None
+
+
+_INDEX: weakref.WeakKeyDictionary[ModuleOp, _ModuleIndex] = weakref.WeakKeyDictionary()
+
+
+def _region_key(o: HBMRegionOp) -> tuple | None:
+    props = (o.properties.get(n) for n in ("channel", "offset", "bytes"))
+    if not all(isinstance(v, IntegerAttr) for v in props):
+        return None  # malformed: reported by its own verifier
+    return tuple(o.channels()), _int(o, "offset"), _int(o, "bytes")
+
+
+def _index(module: ModuleOp, fresh: bool = False) -> _ModuleIndex:
+    idx = _INDEX.get(module)
+    if idx is None or fresh:
+        idx = _INDEX[module] = _ModuleIndex(module)
+    return idx
+
+
+def _current(module: ModuleOp, o: Operation, name: str | None = None) -> bool:
+    """`o` (from the index) is still in `module`, under `name`."""
+    if o.parent_op() is not module:
+        return False
+    sym = o.properties.get("sym_name")
+    return name is None or (isinstance(sym, StringAttr) and sym.data == name)
+
+
 def engine_of(op: Operation) -> EngineOp:
     """The module's one accel.engine."""
-    engines = [o for o in _top(op).ops if isinstance(o, EngineOp)]
+    module = _top(op)
+    engines = _index(module).engines
+    if len(engines) != 1 or not _current(module, engines[0]):
+        engines = _index(module, fresh=True).engines
     if len(engines) != 1:
         raise VerifyException(
             f"the module must hold exactly one accel.engine, found {len(engines)}"
@@ -166,7 +242,13 @@ def engine_of(op: Operation) -> EngineOp:
 
 
 def _lookup(op: Operation, ref: SymbolRefAttr, cls: type, kind: tuple[str, ...] | None = None):
-    target = SymbolTable.lookup_symbol(op, ref)
+    if ref.nested_references.data:
+        target = SymbolTable.lookup_symbol(op, ref)
+    else:
+        module, name = _top(op), ref.root_reference.data
+        target = _index(module).symbols.get(name)
+        if target is None or not _current(module, target, name):
+            target = _index(module, fresh=True).symbols.get(name)
     if not isinstance(target, cls):
         raise VerifyException(f"{ref} does not name an '{cls.name}'")
     if kind is not None:
@@ -287,20 +369,20 @@ class HBMRegionOp(IRDLOperation):
             raise VerifyException(
                 f"region ends at byte {off + size}, beyond the channel's {eng.get('channel_bytes')}"
             )
-        for other in _top(self).ops:
-            if other is self or not isinstance(other, HBMRegionOp):
-                continue
-            if not all(
-                isinstance(other.properties.get(n), IntegerAttr)
-                for n in ("channel", "offset", "bytes")
-            ):
-                continue  # malformed: reported by its own verifier
-            shared = set(mine) & set(other.channels())
-            if not shared:
-                continue
-            o_off, o_size = _int(other, "offset"), _int(other, "bytes")
-            if off < o_off + o_size and o_off < off + size:
-                raise VerifyException(f"overlaps @{other.sym_name.data} on channel {min(shared)}")
+        # Overlaps are reported at the later of two regions, from the module's index (an
+        # index entry that no longer matches the module is rebuilt first).
+        module = _top(self)
+        idx = _index(module)
+        if idx.regions.get(self, (None,))[1:] != _region_key(self):
+            idx = _index(module, fresh=True)
+        hit = idx.earlier_overlap(self)
+        if hit is not None and (
+            not _current(module, hit[0]) or idx.regions[hit[0]][1:] != _region_key(hit[0])
+        ):
+            idx = _index(module, fresh=True)
+            hit = idx.earlier_overlap(self)
+        if hit is not None:
+            raise VerifyException(f"overlaps @{hit[0].sym_name.data} on channel {hit[1]}")
 
     def channels(self) -> range:
         """The channels the region occupies (`stripes` of them from `channel`)."""

@@ -49,8 +49,15 @@ def build_model(config: LlamaConfig, seed: int = 0) -> LlamaForCausalLM:
     seed and the config: linears N(0, 1/sqrt(fan_in)), LM head N(0, 0.4), embedding N(0, 1),
     RMSNorm gains 1 + N(0, 0.1).
     """
+    model = init_parameters(LlamaForCausalLM(config).to(torch.float32), seed)
+    model.eval()
+    return model
+
+
+def init_parameters(model: LlamaForCausalLM, seed: int) -> LlamaForCausalLM:
+    """Draw every parameter of `model` from `seed` (build_model's distributions, in place, in
+    the parameters' own dtype)."""
     gen = torch.Generator().manual_seed(seed)
-    model = LlamaForCausalLM(config).to(torch.float32)
     with torch.no_grad():
         for name, p in sorted(model.named_parameters()):
             if name.endswith("norm.weight"):
@@ -62,7 +69,6 @@ def build_model(config: LlamaConfig, seed: int = 0) -> LlamaForCausalLM:
             else:
                 std = 1.0 / p.shape[1] ** 0.5
                 p.copy_(std * torch.randn(p.shape, generator=gen))
-    model.eval()
     return model
 
 

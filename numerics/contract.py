@@ -299,20 +299,13 @@ def quantize_w2_groups(w_kept, n_scales: int = 16):
     Returns (codes uint8 [N,ng,G/2], zp uint8 [N,ng], S uint16->int64 [N,ng], e int64 [N]).
     """
     w = np.asarray(w_kept, dtype=np.float64)
-    lo = np.minimum(w.min(axis=-1), 0.0)
-    hi = np.maximum(w.max(axis=-1), 0.0)
-    base = (hi - lo) / 3.0
-    base = np.where(base > 0, base, 1.0)  # all-zero group: any scale, codes == z
-    ratios = np.linspace(0.5, 1.0, n_scales)
-    s = base[..., None, None] * ratios[:, None]  # [N, ng, R, 1]
-    z = np.arange(4, dtype=np.float64)[None, :]  # [1, 4]
-    s = np.broadcast_to(s, (*base.shape, n_scales, 4))
-    z = np.broadcast_to(z, s.shape)
-    codes = np.clip(round_half_up(w[..., None, None, :] / s[..., None]) + z[..., None], 0, 3)
-    err = ((s[..., None] * (codes - z[..., None]) - w[..., None, None, :]) ** 2).sum(-1)
-    best = err.reshape(*base.shape, -1).argmin(-1)
-    s_best = np.take_along_axis(s.reshape(*base.shape, -1), best[..., None], -1)[..., 0]
-    z_best = np.take_along_axis(z.reshape(*base.shape, -1), best[..., None], -1)[..., 0]
+    # The grid holds 4 * n_scales candidates per weight: rows go through it in blocks of about
+    # _GRID_WEIGHTS weights, so its arrays stay ~100 MB whatever the layer (every step is
+    # row-local, so the blocks give the result of one pass over all rows).
+    step = max(1, _GRID_WEIGHTS // max(1, w[0].size)) if w.ndim == 3 else len(w)
+    parts = [_w2_grid(w[i : i + step], n_scales) for i in range(0, max(len(w), 1), step)]
+    s_best = np.concatenate([p[0] for p in parts])
+    z_best = np.concatenate([p[1] for p in parts])
     # Dyadic scales: exponent per output channel from its largest group scale.
     _, e = dyadic_unsigned(s_best.max(axis=-1), C.scale_mant_bits, C.scale_exp_min, C.scale_exp_max)
     S = w2_scale_mantissas(s_best, e)
@@ -324,6 +317,34 @@ def quantize_w2_groups(w_kept, n_scales: int = 16):
         S.astype(np.int64),
         e.astype(np.int64),
     )
+
+
+_GRID_WEIGHTS = 1 << 16
+
+
+def _w2_grid(w: np.ndarray, n_scales: int) -> tuple[np.ndarray, np.ndarray]:
+    """The grid search of quantize_w2_groups on rows `w` [n, ng, G/2]: (scale, zero point)."""
+    lo = np.minimum(w.min(axis=-1), 0.0)
+    hi = np.maximum(w.max(axis=-1), 0.0)
+    base = (hi - lo) / 3.0
+    base = np.where(base > 0, base, 1.0)  # all-zero group: any scale, codes == z
+    ratios = np.linspace(0.5, 1.0, n_scales)
+    s = base[..., None] * ratios  # [N, ng, R]
+    # codes - z = clip(u + z, 0, 3) - z = clip(u, -z, 3 - z), u = round(w / s): one division
+    # and rounding per scale serve the four zero points (integer-valued floats: exact)
+    u = round_half_up(w[..., None, :] / s[..., None])  # [N, ng, R, G/2]
+    err = np.empty((*s.shape, 4))  # [N, ng, R, 4]: candidate r * 4 + z
+    d = np.empty_like(u)
+    for z in range(4):  # (s * (codes - z) - w)^2 summed over the group, in place
+        np.clip(u, -z, 3 - z, out=d)
+        np.multiply(s[..., None], d, out=d)
+        np.subtract(d, w[..., None, :], out=d)
+        np.square(d, out=d)
+        err[..., z] = d.sum(-1)
+    best = err.reshape(*base.shape, -1).argmin(-1)
+    s_best = np.take_along_axis(s, best[..., None] // 4, -1)[..., 0]
+    z_best = (best % 4).astype(np.float64)
+    return s_best, z_best
 
 
 def w2_scale_mantissas(s, e) -> np.ndarray:

@@ -165,6 +165,7 @@ class Compiled:
     vec: list[apv.VectorDescriptor] = field(default_factory=list)  # units vec and act
     norm: list[apv.NormDescriptor] = field(default_factory=list)
     norm_max_h: int = 0  # longest normalised row (norm_unit's MAX_H)
+    requant_max_h: int = 0  # longest requantized row (vector_unit's MAX_H: its row buffer)
     rope: list[apv.RopeDescriptor] = field(default_factory=list)
     # (head_dim, inverse frequencies, max_positions): the tables the host writes
     rope_table: tuple[int, tuple[float, ...], int] | None = None
@@ -432,6 +433,8 @@ def _vector_descriptor(
                 tokens=tokens,
                 position=pos,
             )
+        if kind == "requantize":
+            comp.requant_max_h = max(comp.requant_max_h, length)
         return comp.vec, apv.vector_descriptor(
             kind, inputs=ins, o_base=word(op.output), length=length, tokens=tokens
         )
@@ -793,7 +796,9 @@ def _vector_units(
 
     if comp.vec:
         aw = clog2(len(comp.vec))
-        params = {"ACT_AW": act_aw, "DESC_AW": aw}
+        # MAX_H: whole A8 words of the longest requantized row (at least one)
+        max_h = max(tiling.ceil_div(comp.requant_max_h, 32), 1) * 32
+        params = {"MAX_H": max_h, "ACT_AW": act_aw, "DESC_AW": aw}
         assert set(params) == set(PRIMITIVES["vector_unit"].params), "vector_unit changed"
         _declare_rom(net, "vec_desc_rom", tiling.WORD_BITS, aw)
         net.declare("vector_unit", "vector_unit", params)

@@ -4,15 +4,18 @@ Works on the hardware level (accel schedules, as lowered) and on the model / com
 (smla/lattn; float weights are costed as the AccLLM compression makes them: 2:4 W2 with group
 `group`, A8, KV4, Λ `sink` + `window`).  The IR is not changed except for one summary attribute
 on the module, `accllm.estimate` (decode tokens/s at the full Λ window, prefill tokens/s, HBM
-bytes per token and utilisation, roofline tokens/s, resource fit); `report=PATH` writes the whole
+bytes per token and utilisation, roofline tokens/s, resource fit, decode watts and tokens per
+joule where the target has power figures); `report=PATH` writes the whole
 estimate as JSON and `plot=PATH` draws the roofline (PNG).  The estimate is of the engine the
 compiler emits for the target (the stream engine, docs/engine.md); there are no what-if
-options.
+options.  The power figure is a pre-silicon estimate (no board measurement); the pass says so
+on stderr with the figure.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +55,12 @@ def summary(report: dict) -> dict[str, float | int | str]:
         out[f"prefill{p['tokens']}_tokens_per_s"] = p["tokens_per_s"]
     for cat, u in res["utilisation"].items():
         out[f"util_{cat.lower()}"] = u
+    pw = w["power"]
+    if "decode" in pw:
+        d = pw["decode"]
+        out["decode_watts"] = d["watts"]
+        out["decode_tokens_per_joule"] = d["tokens_per_joule"]
+        out["power_note"] = pw["limits"]
     return out
 
 
@@ -89,6 +98,13 @@ class Estimate(ModulePass):
         except (EstimateError, WorkloadError, TargetError, ValueError) as err:
             raise error_at(op, f"accllm-estimate: {err}") from err
         head = summary(report)
+        # Said wherever the figure appears: the watts are modelled, not measured.
+        from accllm.backend.perf.power import headline, published_line
+
+        power = report["workloads"][0]["power"]
+        sys.stderr.write(f"accllm-estimate: {headline(power)}\n")
+        if "decode" in power:
+            sys.stderr.write(f"accllm-estimate: {published_line()}\n")
         op.attributes["accllm.estimate"] = DictionaryAttr({k: _attr(v) for k, v in head.items()})
         if self.report:
             Path(self.report).write_text(json.dumps(report, indent=2) + "\n")

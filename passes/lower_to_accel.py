@@ -119,20 +119,25 @@ class _Lowering:
     resources: list[Operation] = field(default_factory=list)
     alloc: _Allocator = field(init=False)
     names: set[str] = field(default_factory=set)
+    next_suffix: dict[str, int] = field(default_factory=dict)  # hint -> first suffix to try
     # The KV region of each attention layer, in order: the cache identity shared by every
     # schedule (prefill writes it, later decode steps read and extend the same bytes).
     kv_by_layer: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)
-    # (parameter, n, k, group, precision) -> its stream regions, shared by every schedule
-    weight_regions: dict[tuple, list[str]] = field(default_factory=dict)
+    # (parameter, n, k, group, precision) -> its stream regions, ("table", parameter, rows,
+    # row words) -> its table region: shared by every schedule
+    weight_regions: dict[tuple, list[str] | str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.alloc = _Allocator(self.engine)
 
     def fresh(self, hint: str) -> str:
-        name, n = hint, 0
+        name, n = hint, self.next_suffix.get(hint, 0)
+        if n:
+            name = f"{hint}_{n}"
         while name in self.names:
             n += 1
             name = f"{hint}_{n}"
+        self.next_suffix[hint] = n + 1
         self.names.add(name)
         return name
 
@@ -229,10 +234,17 @@ class _FuncLowering:
 
     def table(self, w: SSAValue, op: Operation, rows: int, row_words: int) -> str:
         if w not in self.region_of:
-            hint = (w.name_hint or "table") + "_tab"
-            self.region_of[w] = self.low.region(
-                hint, "table", self.eng.misc_channel, rows * row_words, _source(self.weights[w])
-            )
+            # like a weight stream, one copy in HBM per parameter for every schedule
+            src = _source(self.weights[w])
+            key = ("table", src, rows, row_words) if src != "inline" else None
+            name = self.low.weight_regions.get(key) if key else None
+            if name is None:
+                hint = (w.name_hint or "table") + "_tab"
+                words = rows * row_words
+                name = self.low.region(hint, "table", self.eng.misc_channel, words, src)
+                if key:
+                    self.low.weight_regions[key] = name
+            self.region_of[w] = name
         return self.region_of[w]
 
     # ---- ordering --------------------------------------------------------------------------

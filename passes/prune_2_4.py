@@ -86,6 +86,10 @@ class Prune24(ModulePass):
     # Output safetensors file for parameter-backed weights, relative to the IR directory;
     # default: `<first source file stem>.pruned.safetensors` beside it.
     archive: str = ""
+    # Shapes only (a config-only compile, no weight data): retype the weights as 2:4 and keep
+    # their references; `accllm pack-weights` prunes the checkpoint's tensors later with the
+    # same contract function (magnitude only: the other methods need the weights here).
+    shapes_only: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.method not in METHODS:
@@ -103,6 +107,23 @@ class Prune24(ModulePass):
                 )
             if not isinstance(lin.weight.owner, WeightOp):
                 raise error_at(lin, "the weight must be an smla.weight to be pruned offline")
+        if self.shapes_only:
+            if self.method != "magnitude":
+                raise PassFailedException(
+                    f"accllm-prune-2-4: shapes_only prunes by magnitude only (method "
+                    f"'{self.method}' needs the weights and calibration data)"
+                )
+            retyped: dict[WeightOp, SSAValue] = {}
+            for lin in linears:
+                wop = lin.weight.owner
+                if wop not in retyped:
+                    retyped[wop] = _retype(wop)
+                lin.operands[1] = retyped[wop]
+            for wop in retyped:
+                if not wop.result.uses:
+                    wop.detach()
+                    wop.erase()
+            return
         hs = None
         if self.method != "magnitude" and linears:
             hs = linear_input_hessians(
@@ -114,6 +135,16 @@ class Prune24(ModulePass):
                 self.method,
             )
         _Pruner(op, self.archive, self.method).run(linears, hs)
+
+
+def _retype(wop: WeightOp) -> SSAValue:
+    """`wop` typed 2:4-sparse with the same (unread) value: the shapes-only form."""
+    t: TensorType = wop.result.type
+    new = WeightOp(wop.value, TensorType(t.element_type, t.get_shape(), SparsityAttr()))
+    new.location = wop.location
+    new.result.name_hint = wop.result.name_hint
+    wop.parent_block().insert_op_after(new, wop)
+    return new.result
 
 
 class _Pruner:

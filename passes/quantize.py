@@ -129,12 +129,34 @@ def check_options(pass_name: str, weights: int, activations: int, kv: int, group
         )
 
 
+def _weight_name(wop: WeightOp) -> str:
+    return wop.value.key.data if isinstance(wop.value, ParamAttr) else "smla.linear"
+
+
+def w2_type(shape, group: int, sparse: bool) -> QWeightType:
+    """The type of a W2 weight of float shape [N, K]: K zero-padded (contract.padded_k)."""
+    return QWeightType(
+        (shape[0], ct.padded_k(shape[1])),
+        IntegerType(NUMERICS.w_bits, Signedness.UNSIGNED),
+        group,
+        SparsityAttr() if sparse else None,
+    )
+
+
+def gain_type(shape, shift: int) -> QTensorType:
+    """RMSNorm gain mantissas with the layer's gain shift as the fraction."""
+    return QTensorType(shape, IntegerType(NUMERICS.norm_gain_bits, Signedness.SIGNED), shift)
+
+
 class _WeightQuantizer:
     """Quantizes the float tensors of `smla.weight` ops (inline or from safetensors), one per
     (weight op, role), writing parameter-backed results to one streamed archive."""
 
-    def __init__(self, module: ModuleOp, archive: str, group: int):
+    def __init__(self, module: ModuleOp, archive: str, group: int, shapes_only: bool = False):
         self.reader = ParamReader(module)
+        # Types only (config-only compile): every weight keeps its float checkpoint reference
+        # under its quantized type; `accllm pack-weights` quantizes the data later.
+        self.shapes_only = shapes_only
         self.archive = archive
         self.group = group
         self.writer: ArchiveWriter | None = None
@@ -194,10 +216,19 @@ class _WeightQuantizer:
         wop.parent_block().insert_op_after(new, wop)
         return new.result
 
-    def get(self, value: SSAValue, user: Operation, role: str, build) -> SSAValue:
+    def get(self, value: SSAValue, user: Operation, role: str, build, shape_type=None) -> SSAValue:
+        """The `role` form of weight `value`: `build(wop)` quantizes the data; in shapes-only
+        mode `shape_type(wop)` gives the quantized type and the float reference is kept."""
         wop = self.source(value, user, role)
         if (wop, role) not in self.cache:
-            self.cache[(wop, role)] = build(wop)
+            if self.shapes_only:
+                new = WeightOp(wop.value, shape_type(wop))
+                new.location = wop.location
+                new.result.name_hint = wop.result.name_hint
+                wop.parent_block().insert_op_after(new, wop)
+                self.cache[(wop, role)] = new.result
+            else:
+                self.cache[(wop, role)] = build(wop)
         return self.cache[(wop, role)]
 
     # --- the four roles -------------------------------------------------------------------
@@ -207,7 +238,7 @@ class _WeightQuantizer:
             ft = wop.result.type
             w = self.read(wop)
             sparse = isinstance(ft.encoding, SparsityAttr)
-            name = wop.value.key.data if isinstance(wop.value, ParamAttr) else "smla.linear"
+            name = _weight_name(wop)
             if sparse:
                 nz = (w.reshape(w.shape[0], -1, 4) != 0).sum(-1)
                 if np.any(nz > 2):
@@ -223,12 +254,7 @@ class _WeightQuantizer:
                     comp = w2_components(w, name, self.group, sparse)
             except ValueError as err:
                 raise error_at(user, str(err)) from err
-            qt = QWeightType(
-                (w.shape[0], ct.padded_k(w.shape[1])),  # K zero-padded by w2_components
-                IntegerType(NUMERICS.w_bits, Signedness.UNSIGNED),
-                comp.group,
-                SparsityAttr() if sparse else None,
-            )
+            qt = w2_type(w.shape, comp.group, sparse)
             arrays = comp.arrays()
             return self.emit(
                 wop,
@@ -237,7 +263,16 @@ class _WeightQuantizer:
                 {c: (a.astype(_STORAGE[c][0]), _STORAGE[c][1]) for c, a in arrays.items()},
             )
 
-        return self.get(value, user, "w2", build)
+        def shape_type(wop: WeightOp) -> QWeightType:
+            ft = wop.result.type
+            n, k = ft.get_shape()
+            try:
+                group = ct.group_size_for(ct.padded_k(k), self.group, _weight_name(wop))
+            except ValueError as err:
+                raise error_at(user, str(err)) from err
+            return w2_type((n, k), group, isinstance(ft.encoding, SparsityAttr))
+
+        return self.get(value, user, "w2", build, shape_type)
 
     def int8_rows(self, value: SSAValue, user: Operation) -> SSAValue:
         def build(wop: WeightOp) -> SSAValue:
@@ -250,7 +285,10 @@ class _WeightQuantizer:
             }
             return self.emit(wop, "int8", qt, comps)
 
-        return self.get(value, user, "int8", build)
+        def shape_type(wop: WeightOp) -> QWeightType:
+            return QWeightType(tuple(wop.result.type.get_shape()), A8)
+
+        return self.get(value, user, "int8", build, shape_type)
 
     def embedding(self, value: SSAValue, user: Operation) -> SSAValue:
         def build(wop: WeightOp) -> SSAValue:
@@ -258,7 +296,9 @@ class _WeightQuantizer:
             comps = {"values": (q.astype(np.int8), 8), "exp": (f.astype(np.int8), 8)}
             return self.emit(wop, "a8rows", a8_type(q.shape), comps)
 
-        return self.get(value, user, "a8rows", build)
+        return self.get(
+            value, user, "a8rows", build, lambda wop: a8_type(tuple(wop.result.type.get_shape()))
+        )
 
     def bias(self, value: SSAValue, user: LinearOp) -> SSAValue:
         """A linear bias in the output's Q15.16 format (contract.quantize_bias)."""
@@ -268,17 +308,27 @@ class _WeightQuantizer:
             qt = residual_type(b.shape)
             return self.emit(wop, "bias", qt, {"values": (b.astype(np.int32), 32)})
 
-        return self.get(value, user, "bias", build)
+        return self.get(
+            value, user, "bias", build, lambda wop: residual_type(wop.result.type.get_shape())
+        )
 
     def norm_gain(self, value: SSAValue, user: RMSNormOp) -> SSAValue:
         def build(wop: WeightOp) -> SSAValue:
             gain, shift, _ = ct.rmsnorm_params(self.read(wop), user.epsilon.value.data)
-            qt = QTensorType(
-                gain.shape, IntegerType(NUMERICS.norm_gain_bits, Signedness.SIGNED), shift
+            return self.emit(
+                wop, "gain", gain_type(gain.shape, shift), {"values": (gain.astype(np.int16), 16)}
             )
-            return self.emit(wop, "gain", qt, {"values": (gain.astype(np.int16), 16)})
 
-        return self.get(value, user, "gain", build)
+        def shape_type(wop: WeightOp) -> QTensorType:
+            # The gain shift depends on max |gamma|: without data, the shift of unit gains
+            # (a model at initialisation). It is the design's one weight-dependent field
+            # (the norm descriptors' gain_shift): `accllm pack-weights` writes the
+            # checkpoint's shifts into the descriptor ROM (docs/hardware.md, hbm_layout.json).
+            (h,) = wop.result.type.get_shape()
+            _, shift, _ = ct.rmsnorm_params(np.ones(h), user.epsilon.value.data)
+            return gain_type((h,), shift)
+
+        return self.get(value, user, "gain", build, shape_type)
 
 
 class _FunctionQuantizer:
@@ -469,14 +519,21 @@ class QuantizeW2A8KV4(ModulePass):
     calibration_seqs: int = 4
     calibration_seed: int = 0
     calibration_text: str = ""
+    # Types only, no weight data (a config-only compile): see _WeightQuantizer.shapes_only.
+    shapes_only: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         check_options(self.name, self.weights, self.activations, self.kv, self.group)
+        if self.shapes_only and self.method != "rtn":
+            raise PassFailedException(
+                f"accllm-quantize: shapes_only quantizes with rtn only (method '{self.method}' "
+                "needs the weights and calibration data)"
+            )
         if self.method not in ("rtn", "gptq"):
             raise PassFailedException(
                 f"accllm-quantize: unknown method '{self.method}' (one of rtn, gptq)"
             )
-        weights = _WeightQuantizer(op, self.archive, self.group)
+        weights = _WeightQuantizer(op, self.archive, self.group, self.shapes_only)
         if self.method == "gptq":
             weights.hessians = self._hessians(op)
         ok = False

@@ -33,13 +33,19 @@ PROJECT_PASSES: dict[str, tuple[str, str]] = {
 
 
 def compress_pipeline(
-    sink: int = 4, window: int = 1020, group: int = 128, method: str = "magnitude"
+    sink: int = 4,
+    window: int = 1020,
+    group: int = 128,
+    method: str = "magnitude",
+    shapes_only: bool = False,
 ) -> str:
-    """The AccLLM compression passes in xDSL `-p` syntax (the driver passes its own S, W)."""
+    """The AccLLM compression passes in xDSL `-p` syntax (the driver passes its own S, W);
+    `shapes_only`: the types alone, no weight data (a config-only compile)."""
+    only = " shapes_only=true" if shapes_only else ""
     return (
-        f"accllm-prune-2-4{{method={method}}},"
+        f"accllm-prune-2-4{{method={method}{only}}},"
         f"accllm-lambda-attention{{sink={sink} window={window}}},"
-        f"accllm-quantize{{weights=2 activations=8 kv=4 group={group}}},"
+        f"accllm-quantize{{weights=2 activations=8 kv=4 group={group}{only}}},"
         "accllm-fold-quantize-pairs"
     )
 

@@ -9,9 +9,10 @@
 // 16 (i mod 16) of word i / 16: accel_program_vector.norm_gain_image) are read once per command
 // from the misc HBM channel (`g_*`: the read-command / word-stream interface of
 // axi_read_master) into an on-chip gain memory (MAX_H / 16 words, BRAM), then streamed with x.
-// Order per token: feed the row (one act read, then 8 beats into rmsnorm_unit per word), then
-// collect the outputs 8 at a time and write each word (rmsnorm_unit returns a row only after the
-// whole row is in, so input and output never compete for the single activation port).
+// Order per token: stream the row's words from the activation buffer into rmsnorm_unit, one read
+// per cycle (its input pass stores them and takes max|x|), then write its output words as they
+// come, one per cycle (rmsnorm_unit returns a row only after the whole row is in, so input and
+// output never compete for the single activation port).
 module norm_unit #(
     parameter int MAX_H = 4096,
     parameter int ADDR_W = 34,
@@ -53,16 +54,13 @@ module norm_unit #(
   logic [31:0] d_g_base, d_eps;
   logic [7:0] d_gsh;
 
-  typedef enum logic [3:0] {
-    S_IDLE, S_DESC, S_GCMD, S_GLOAD, S_XRD, S_XCAP, S_FEED, S_OUT, S_OWR, S_DONE
-  } state_t;
+  typedef enum logic [2:0] {S_IDLE, S_DESC, S_GCMD, S_GLOAD, S_FEED, S_OUT, S_DONE} state_t;
   state_t st;
 
-  logic [15:0] tok_q, w_q, gcnt_q;
-  logic [2:0] lane_q;
-  logic [255:0] x_q, out_q;
+  logic [15:0] tok_q, w_q, wo_q, gcnt_q;
+  logic rd_v, rd_half, rd_last;  // the act word read last cycle: present, gain half, row end
   logic [255:0] gmem[GWORDS];
-  logic [255:0] g_rd;  // gain word of act word w_q (16 gains = two act words)
+  logic [255:0] g_rd;  // gain word of the act word being read (16 gains = two act words)
 
   assign cmd_ready = (st == S_IDLE);
   assign desc_addr = cmd_payload[DESC_AW-1:0];
@@ -71,41 +69,25 @@ module norm_unit #(
   assign g_cmd_len = 24'(d_gwords);
   assign g_ready = (st == S_GLOAD);
 
-  logic [31:0] xrow;  // first word of token tok_q's row (input and output rows have one shape)
-  assign xrow = 32'(tok_q) * 32'(d_xrw) + 32'(w_q);
-
-  always_comb begin
-    act_addr = '0;
-    act_we = 1'b0;
-    act_lane_we = '0;
-    act_wdata = '0;
-    case (st)
-      S_XRD: act_addr = ACT_AW'(32'(d_x_base) + xrow);
-      S_OWR: begin
-        act_addr = ACT_AW'(32'(d_o_base) + xrow);
-        act_we = 1'b1;
-        act_lane_we = 8'hff;
-        act_wdata = out_q;
-      end
-      default: ;
-    endcase
-  end
+  // Rows are read from w_q and written from wo_q; input and output rows have one shape.
+  logic x_issue;
+  logic [31:0] row0;
+  assign x_issue = (st == S_FEED) && w_q != d_xrw;
+  assign row0 = 32'(tok_q) * 32'(d_xrw);
 
   // ---- rmsnorm_unit ------------------------------------------------------------------------------
   logic n_s_ready, n_m_valid, n_m_last, n_ovf;
-  logic [31:0] n_m_data;
-  logic feed_last;
-  assign feed_last = (w_q + 16'd1 == d_xrw) && (lane_q == 3'd7);
+  logic [255:0] n_m_data;
   rmsnorm_unit #(
       .MAX_H(MAX_H)
   ) u_norm (
       .clk,
       .rst,
-      .s_valid(st == S_FEED),
+      .s_valid(rd_v),
       .s_ready(n_s_ready),
-      .s_data(x_q[32*lane_q+:32]),
-      .s_gain(g_rd[16*{w_q[0], lane_q}+:16]),
-      .s_last(feed_last),
+      .s_data(act_rdata),
+      .s_gain(rd_half ? g_rd[255:128] : g_rd[127:0]),
+      .s_last(rd_last),
       .s_gain_shift(d_gsh[5:0]),
       .s_eps(d_eps),
       .m_valid(n_m_valid),
@@ -115,10 +97,24 @@ module norm_unit #(
       .row_overflow(n_ovf)
   );
 
-  // Gain memory: written while the table streams in, read (registered: BRAM) per act word.
+  always_comb begin
+    act_addr = '0;
+    act_we = 1'b0;
+    act_lane_we = '0;
+    act_wdata = '0;
+    if (x_issue) act_addr = ACT_AW'(32'(d_x_base) + row0 + 32'(w_q));
+    else if (st == S_OUT) begin
+      act_addr = ACT_AW'(32'(d_o_base) + row0 + 32'(wo_q));
+      act_we = n_m_valid;
+      act_lane_we = {8{n_m_valid}};
+      act_wdata = n_m_data;
+    end
+  end
+
+  // Gain memory: written while the table streams in, read (registered: BRAM) with each act word.
   always_ff @(posedge clk) begin
     if (st == S_GLOAD && g_valid && 32'(gcnt_q) < GWORDS) gmem[G_AW'(gcnt_q)] <= g_data;
-    if (st == S_XRD) g_rd <= gmem[G_AW'(w_q >> 1)];
+    if (x_issue) g_rd <= gmem[G_AW'(w_q >> 1)];
   end
 
   always_ff @(posedge clk) begin
@@ -126,16 +122,22 @@ module norm_unit #(
     if (rst) begin
       st <= S_IDLE;
       err <= 1'b0;
+      rd_v <= 1'b0;
     end else begin
       if (n_ovf) err <= 1'b1;
+      // rmsnorm_unit is in its input pass for the whole feed (the previous row has left).
+      if (rd_v && !n_s_ready) err <= 1'b1;
+      rd_v <= x_issue;
+      rd_half <= w_q[0];
+      rd_last <= w_q + 16'd1 == d_xrw;
       case (st)
         S_IDLE: if (cmd_valid) st <= S_DESC;
         S_DESC: begin  // the ROM answers the address of the accepted command
           {d_eps, d_gsh, d_gwords, d_g_base, d_xrw, d_tokens, d_o_base, d_x_base} <= desc_data[167:0];
           tok_q <= '0;
           w_q <= '0;
+          wo_q <= '0;
           gcnt_q <= '0;
-          lane_q <= '0;
           st <= S_GCMD;
         end
         S_GCMD: if (g_cmd_ready) st <= S_GLOAD;
@@ -143,41 +145,22 @@ module norm_unit #(
         if (g_valid) begin
           if (32'(gcnt_q) >= GWORDS) err <= 1'b1;
           gcnt_q <= gcnt_q + 16'd1;
-          if (gcnt_q + 16'd1 == d_gwords) st <= S_XRD;
+          if (gcnt_q + 16'd1 == d_gwords) st <= S_FEED;
         end
-        // ---- per token: feed the row, then write the normalised row
-        S_XRD: st <= S_XCAP;
-        S_XCAP: begin  // the row word lands now (the port reads every cycle: take it once)
-          x_q <= act_rdata;
-          lane_q <= '0;
-          st <= S_FEED;
-        end
-        S_FEED:
-        if (n_s_ready) begin
-          lane_q <= lane_q + 3'd1;
-          if (lane_q == 3'd7) begin
-            if (feed_last) begin
-              w_q <= '0;
-              st <= S_OUT;
-            end else begin
-              w_q <= w_q + 16'd1;
-              st <= S_XRD;
-            end
-          end
+        // ---- per token: read the row (one word per cycle), then write the normalised row
+        S_FEED: begin
+          if (x_issue) w_q <= w_q + 16'd1;
+          if (rd_v && rd_last) st <= S_OUT;
         end
         S_OUT:
         if (n_m_valid) begin
-          out_q[32*lane_q+:32] <= n_m_data;
-          lane_q <= lane_q + 3'd1;
-          if (lane_q == 3'd7) st <= S_OWR;
-        end
-        S_OWR: begin
-          w_q <= w_q + 16'd1;
-          if (w_q + 16'd1 == d_xrw) begin
+          wo_q <= wo_q + 16'd1;
+          if (n_m_last) begin
             w_q <= '0;
+            wo_q <= '0;
             tok_q <= tok_q + 16'd1;
-            st <= (tok_q + 16'd1 == d_tokens) ? S_DONE : S_XRD;
-          end else st <= S_OUT;
+            st <= (tok_q + 16'd1 == d_tokens) ? S_DONE : S_FEED;
+          end
         end
         S_DONE: begin
           done <= 1'b1;
@@ -189,5 +172,5 @@ module norm_unit #(
   end
 
   logic unused_ok;
-  assign unused_ok = ^{cmd_payload[55:DESC_AW], desc_data[255:168], d_gsh[7:6], n_m_last};
+  assign unused_ok = ^{cmd_payload[55:DESC_AW], desc_data[255:168], d_gsh[7:6]};
 endmodule

@@ -246,7 +246,7 @@ PRIMITIVES: Mapping[str, Primitive] = _registry(
         name="vector_unit",
         top="vector_unit",
         sources=("pipe_valid.sv", "sigmoid_rom.sv", "silu_unit.sv", "vector_unit.sv"),
-        params={"ACT_AW": 12, "DESC_AW": 8},
+        params={"MAX_H": 4096, "ACT_AW": 12, "DESC_AW": 8},
         summary="vector units vec (A8 requantize, residual add) and act (SwiGLU) descriptors",
     ),
     Primitive(

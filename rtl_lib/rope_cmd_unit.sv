@@ -10,8 +10,11 @@
 // contract.rope_tables once before the first command (they depend on the model's theta and
 // head_dim only). HALF (head_dim / 2, a multiple of 8) is fixed at build time: a descriptor
 // whose half differs sets `err` and completes without writing.
-// Order: per token, head, chunk j of 8 pairs: read x1 word (pairs 8j..8j+7), read the x2 word
-// HALF/8 words later, 8 beats into rope_unit (collecting its outputs meanwhile), write y1, y2.
+// Order: per token, head, chunk j of 8 pairs, one round of 4 cycles on the activation port: read
+// the x1 word (pairs 8j..8j+7), read the x2 word HALF/8 words later (the x1 word lands), write
+// y1 of the previous chunk (the x2 word lands: both go into rope_unit, 8 pairs in one beat),
+// write its y2. rope_unit's 3 stages end in the next round's second cycle, so the rounds
+// overlap; one more round writes the last chunk.
 module rope_cmd_unit #(
     parameter int HALF = 64,
     parameter int MAX_POS = 4096,
@@ -44,7 +47,6 @@ module rope_cmd_unit #(
     output logic               err
 );
   localparam int CH = HALF / 8;  // words per half head
-  localparam int I_W = $clog2(HALF);
 
   // ---- descriptor (accel_program_vector.RopeDescriptor, LSB first) ----------------------------
   logic [23:0] d_x_base, d_o_base;
@@ -52,17 +54,16 @@ module rope_cmd_unit #(
   logic [7:0] d_heads, d_half, d_flags;
   logic [31:0] d_pos_base;
 
-  typedef enum logic [3:0] {
-    S_IDLE, S_DESC, S_R1, S_R2, S_C2, S_FEED, S_WAIT, S_W1, S_W2, S_DONE
-  } state_t;
+  typedef enum logic [2:0] {S_IDLE, S_DESC, S_R1, S_R2, S_W1, S_W2, S_DONE} state_t;
   state_t st;
 
   logic [15:0] tok_q;
   logic [7:0] h_q;
   logic [15:0] j_q;  // chunk of 8 pairs within the half head
-  logic [2:0] lane_q;  // beat fed
-  logic [3:0] got_q;  // beats collected
-  logic [255:0] x1_q, x2_q, y1_q, y2_q;
+  logic more;  // the round reads a chunk (not the final write-only round)
+  logic y_v;  // y1_q / y2_q hold the previous chunk's result
+  logic [255:0] x1_q, y1_q, y2_q;
+  logic [31:0] wp_q;  // offset of the previous chunk's x1 word
   logic [POS_W-1:0] tpos;
 
   assign cmd_ready = (st == S_IDLE);
@@ -81,18 +82,18 @@ module rope_cmd_unit #(
       S_R1: act_addr = ACT_AW'(32'(d_x_base) + w1);
       S_R2: act_addr = ACT_AW'(32'(d_x_base) + w1 + CH);
       S_W1, S_W2: begin
-        act_addr = ACT_AW'(32'(d_o_base) + w1 + ((st == S_W2) ? CH : 0));
-        act_we = 1'b1;
-        act_lane_we = 8'hff;
+        act_addr = ACT_AW'(32'(d_o_base) + wp_q + ((st == S_W2) ? CH : 0));
+        act_we = y_v;
+        act_lane_we = {8{y_v}};
         act_wdata = (st == S_W2) ? y2_q : y1_q;
       end
       default: ;
     endcase
   end
 
-  logic r_s_ready, r_m_valid, r_pos_err, r_m_ready;
-  logic [31:0] r_y1, r_y2;
-  assign r_m_ready = (st == S_FEED) || (st == S_WAIT);
+  logic r_s_ready, r_m_valid, r_pos_err, r_feed;
+  logic [255:0] r_y1, r_y2;
+  assign r_feed = (st == S_W1) && more;
   rope_unit #(
       .HALF(HALF),
       .MAX_POS(MAX_POS),
@@ -104,14 +105,14 @@ module rope_cmd_unit #(
       .tbl_sel,
       .tbl_addr,
       .tbl_data,
-      .s_valid(st == S_FEED),
+      .s_valid(r_feed),
       .s_ready(r_s_ready),
       .s_pos(tpos),
-      .s_idx(I_W'(32'(j_q) * 8 + 32'(lane_q))),
-      .s_x1(x1_q[32*lane_q+:32]),
-      .s_x2(x2_q[32*lane_q+:32]),
+      .s_chunk($clog2(CH + 1)'(j_q)),
+      .s_x1(x1_q),
+      .s_x2(act_rdata),
       .m_valid(r_m_valid),
-      .m_ready(r_m_ready),
+      .m_ready(1'b1),
       .m_y1(r_y1),
       .m_y2(r_y2),
       .pos_error(r_pos_err)
@@ -122,13 +123,10 @@ module rope_cmd_unit #(
     if (rst) begin
       st <= S_IDLE;
       err <= 1'b0;
+      y_v <= 1'b0;
     end else begin
       if (r_pos_err) err <= 1'b1;
-      if (r_m_valid && r_m_ready) begin
-        y1_q[32*got_q[2:0]+:32] <= r_y1;
-        y2_q[32*got_q[2:0]+:32] <= r_y2;
-        got_q <= got_q + 4'd1;
-      end
+      if (r_feed && !r_s_ready) err <= 1'b1;  // rope_unit never stalls (m_ready tied high)
       case (st)
         S_IDLE: if (cmd_valid) st <= S_DESC;
         S_DESC: begin  // the ROM answers the address of the accepted command
@@ -137,6 +135,7 @@ module rope_cmd_unit #(
           tok_q <= '0;
           h_q <= '0;
           j_q <= '0;
+          more <= 1'b1;
           if (32'(desc_data[79:72]) == HALF) st <= S_R1;
           else begin
             err <= 1'b1;
@@ -144,33 +143,27 @@ module rope_cmd_unit #(
           end
         end
         S_R1: st <= S_R2;
-        S_R2: begin
+        S_R2: begin  // the x1 word lands now
           x1_q <= act_rdata;
-          st <= S_C2;
+          st <= S_W1;
         end
-        S_C2: begin  // the x2 word lands now (the port reads every cycle: take it once)
-          x2_q <= act_rdata;
-          lane_q <= '0;
-          got_q <= '0;
-          st <= S_FEED;
+        S_W1: begin  // the x2 word lands now: into rope_unit with x1 (r_feed)
+          if (!more && !y_v) err <= 1'b1;
+          st <= S_W2;
         end
-        S_FEED:
-        if (r_s_ready) begin
-          lane_q <= lane_q + 3'd1;
-          if (lane_q == 3'd7) st <= S_WAIT;
-        end
-        S_WAIT: if (got_q == 4'd8) st <= S_W1;
-        S_W1: st <= S_W2;
-        S_W2: begin
-          st <= S_R1;
-          if (32'(j_q) + 1 < CH) j_q <= j_q + 16'd1;
-          else begin
-            j_q <= '0;
-            if (h_q + 8'd1 < d_heads) h_q <= h_q + 8'd1;
+        S_W2: begin  // next round: the next chunk, or the write-only round, or done
+          wp_q <= w1;
+          st <= more ? S_R1 : S_DONE;
+          if (more) begin
+            if (32'(j_q) + 1 < CH) j_q <= j_q + 16'd1;
             else begin
-              h_q <= '0;
-              tok_q <= tok_q + 16'd1;
-              if (tok_q + 16'd1 == d_tokens) st <= S_DONE;
+              j_q <= '0;
+              if (h_q + 8'd1 < d_heads) h_q <= h_q + 8'd1;
+              else begin
+                h_q <= '0;
+                tok_q <= tok_q + 16'd1;
+                if (tok_q + 16'd1 == d_tokens) more <= 1'b0;
+              end
             end
           end
         end
@@ -180,6 +173,12 @@ module rope_cmd_unit #(
         end
         default: st <= S_IDLE;
       endcase
+      // The chunk's result, held for the next round's writes.
+      if (r_m_valid) begin
+        y1_q <= r_y1;
+        y2_q <= r_y2;
+        y_v  <= 1'b1;
+      end else if (st == S_W2) y_v <= 1'b0;
     end
   end
 

@@ -7,7 +7,10 @@ Public API (stable; other rtl_lib tests rely on it):
   the cocotb tests defined in `test_file` (pass `__file__` from a `tests/test_<name>.py`). Raises
   `AssertionError` naming the failing cocotb tests.
 - `run(test_file, top, sources, parameters=None, ...)`: the same for any top module / file list.
-- `build(top, sources, parameters=None, simulator="verilator") -> Path`: compile once and cache.
+- `build(top, sources, parameters=None, simulator="verilator", coverage=False) -> Path`: compile
+  once and cache; `coverage=True` builds with Verilator's toggle coverage (`TOGGLE_COVERAGE`),
+  a separate cached binary that writes `coverage.dat` when the simulation ends (the switching
+  activity of `accllm.backend.sim.activity`).
 - `test_parameters() -> dict[str, int]`: inside a cocotb test, the parameters the running design was
   elaborated with (so a test needs no second copy of them).
 - `lint(files, top, params=None) -> str`: `verilator --lint-only -Wall`; raises `LintError` with
@@ -118,10 +121,26 @@ def _cocotb_libs() -> list[str]:
     return [cocotb.__version__, str(Path(libs_dir).resolve())]
 
 
-def _build_key(simulator: str, top: str, sources: Sequence[Path], params: dict[str, int]) -> str:
+# Verilator's toggle coverage: one counter per bit of every signal up to this width (the
+# default, 256, would skip the 512-bit stream beats and wide unit buses).
+TOGGLE_COVERAGE = ["--coverage-toggle", "--coverage-max-width", "4096"]
+
+
+def _build_key(
+    simulator: str,
+    top: str,
+    sources: Sequence[Path],
+    params: dict[str, int],
+    extra_args: Sequence[str] = (),
+) -> str:
     h = hashlib.sha256()
     version = _verilator_version() if simulator == "verilator" else shutil.which("iverilog")
-    h.update(json.dumps([simulator, version, _cocotb_libs(), top, params]).encode())
+    # The extra build flags are part of the key (a coverage build is another binary); a build
+    # without them hashes exactly as before, so existing cached builds stay valid.
+    key = [simulator, version, _cocotb_libs(), top, params]
+    if extra_args:
+        key.append(list(extra_args))
+    h.update(json.dumps(key).encode())
     for src in sources:
         h.update(src.name.encode())
         h.update(src.read_bytes())
@@ -144,17 +163,22 @@ def build(
     sources: Sequence[str | os.PathLike],
     parameters: Mapping[str, object] | None = None,
     simulator: str = "verilator",
+    coverage: bool = False,
 ) -> Path:
     """Compile `sources` with `top` as top module and `parameters`; return the build directory.
 
     The build is cached (see the module docstring); a second call with the same inputs returns
     at once. Verilator builds use `-Wno-fatal` only for style warnings that lint already rejects,
-    so a design that lints clean never fails here for style reasons.
+    so a design that lints clean never fails here for style reasons. `coverage` adds
+    Verilator's toggle coverage (`TOGGLE_COVERAGE`; Verilator only).
     """
+    if coverage and simulator != "verilator":
+        raise RuntimeError(f"toggle coverage needs Verilator, not {simulator}")
     srcs = [Path(s).resolve() for s in sources]
     params = _norm_params(parameters)
-    key = _build_key(simulator, top, srcs, params)
-    bdir = build_root() / f"{top}-{simulator}-{key}"
+    extra = TOGGLE_COVERAGE if coverage else []
+    key = _build_key(simulator, top, srcs, params, extra)
+    bdir = build_root() / f"{top}-{simulator}{'-cov' if coverage else ''}-{key}"
     bdir.mkdir(parents=True, exist_ok=True)
     stamp = bdir / ".accllm_built"
     with open(bdir / ".lock", "w") as lock:
@@ -171,7 +195,7 @@ def build(
                     parameters=params,
                     build_dir=bdir,
                     timescale=("1ns", "1ps"),
-                    build_args=["-Wno-fatal", "-O3"] if simulator == "verilator" else [],
+                    build_args=["-Wno-fatal", "-O3", *extra] if simulator == "verilator" else [],
                     log_file=log,
                 )
             except (RuntimeError, SystemExit) as exc:
@@ -221,16 +245,18 @@ def run(
     testcase: str | Sequence[str] | None = None,
     seed: int | None = None,
     extra_env: Mapping[str, str] | None = None,
+    coverage_file: str | os.PathLike | None = None,
 ) -> None:
     """Build (cached) and run the cocotb tests of `test_file` against `top`.
 
     `test_file` is the path of a Python file inside the repository (normally the caller's
     `__file__`); cocotb imports it as its `accllm.*` module. `testcase` restricts the run to the
-    named cocotb tests. `seed` overrides `$ACCLLM_RTL_SEED` (default 1). Raises AssertionError
-    listing every failing cocotb test, or if no cocotb test ran at all.
+    named cocotb tests. `seed` overrides `$ACCLLM_RTL_SEED` (default 1). With `coverage_file`
+    the design is the toggle-coverage build and its counts are written there at the end.
+    Raises AssertionError listing every failing cocotb test, or if no cocotb test ran at all.
     """
     params = _norm_params(parameters)
-    bdir = build(top, sources, params, simulator)
+    bdir = build(top, sources, params, simulator, coverage=coverage_file is not None)
     runner = _runner(simulator)
     if seed is None:
         env_seed = os.environ.get("ACCLLM_RTL_SEED", "1")
@@ -252,6 +278,7 @@ def run(
                 seed=seed,
                 extra_env=env,
                 timescale=("1ns", "1ps") if simulator == "icarus" else None,
+                **coverage_run_args(coverage_file),
             )
         except SystemExit:
             pass  # cocotb's runner exits on failures under pytest; the results file says which
@@ -259,6 +286,18 @@ def run(
     if failed or total == 0:
         detail = "\n".join(failed) if failed else "no cocotb test ran"
         raise AssertionError(f"{module} on {top} {params} ({simulator}):\n{detail}")
+
+
+def coverage_run_args(coverage_file: str | os.PathLike | None) -> dict[str, list[str]]:
+    """`runner.test` keyword arguments that make a coverage build write its counts to
+    `coverage_file`, one point per instance (cocotb's Verilator main otherwise merges the
+    instances of a module into one wildcard entry); none without a file."""
+    if coverage_file is None:
+        return {}
+    return {
+        "plusargs": [f"+verilator+coverage+file+{Path(coverage_file).resolve()}"],
+        "test_args": ["--coverage-per-instance"],
+    }
 
 
 def run_primitive(

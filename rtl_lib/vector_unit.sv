@@ -14,9 +14,19 @@
 // sequencer counts completions per unit); `act` wins when both are valid (the activation port
 // is shared, so the two streams are serialised).
 // Activation buffer: Q15.16 rows of 8 int32 lanes per word; A8 rows of 32 int8 per word.
-// The single activation port reads the word addressed in the previous cycle, so element-wise
-// ops cost 3 cycles per word (read x, read y, write); swiglu waits for silu_unit's 3 stages.
+// The single activation port (one read or one write per cycle, read data one cycle after the
+// address) is the bound of every op, and each runs at it:
+//   add:        3 cycles per word (read x, read y, write);
+//   swiglu:     3 cycles per word in rounds (read gate w, read up w, write w - 1): silu_unit's 3
+//               stages overlap the next round's reads, one extra round writes the last word;
+//   requantize: per token the row's max/min (one read per cycle, each word also kept in a row
+//               buffer of A8-word-sized entries), the exponent search started at the candidate
+//               the row max's bit length gives (<= 3 candidates instead of up to 64), then one
+//               write per A8 word (32 codes from one buffer entry, 32 lanes), and the exponent
+//               byte (read-modify-write). A row longer than MAX_H sets `err` and the command
+//               completes without writing.
 module vector_unit #(
+    parameter int MAX_H = 4096,  // longest requantize row (values; the row buffer)
     parameter int ACT_AW = 12,
     parameter int DESC_AW = 8
 ) (
@@ -41,13 +51,19 @@ module vector_unit #(
     output logic [       7:0] act_lane_we,
     output logic [     255:0] act_wdata,
     input  logic [     255:0] act_rdata,
-    // sticky: an op code this port does not execute
+    // sticky: an op code this port does not execute, a requantize row longer than MAX_H
     output logic              err
 );
   localparam int RES_FRAC = 16;  // contract res_frac (Q15.16)
   localparam int EXP_MAX = 31;  // contract act_exp_max / act_exp_min
   localparam int EXP_MIN = -32;
   localparam logic [7:0] OP_REQUANT = 8'd0, OP_ADD = 8'd1, OP_SWIGLU = 8'd2;
+  localparam int QW = (MAX_H + 31) / 32;  // row buffer entries: 4 Q15.16 words = one A8 word
+  localparam int Q_AW = (QW > 1) ? $clog2(QW) : 1;
+
+  initial begin
+    if (MAX_H < 8) $error("vector_unit: MAX_H must be >= 8");
+  end
 
   // ---- descriptor (accel_program_vector.VectorDescriptor, LSB first) --------------------------
   logic [7:0] d_op;
@@ -55,9 +71,9 @@ module vector_unit #(
   logic [15:0] d_tokens, d_xrw, d_orw;
   logic d_from_act;  // the running command came in on the `act` port
 
-  typedef enum logic [4:0] {
+  typedef enum logic [3:0] {
     S_IDLE, S_DESC, S_LOAD, S_LOADW, S_SEARCH, S_QRD, S_QWR, S_FXRD, S_FXWR, S_RDX, S_RDY,
-    S_CAPY, S_SILU_IN, S_SILU_OUT, S_WR, S_DONE
+    S_WR, S_GX, S_GY, S_GW, S_DONE
   } state_t;
   state_t st;
 
@@ -67,6 +83,12 @@ module vector_unit #(
   logic signed [31:0] hi_q, lo_q;  // running max(row, 0), min(row, 0)
   logic signed [7:0] e_q;  // exponent candidate / result
   logic [255:0] x_q, y_q, s_q;  // operand words, SiLU of the gate word
+  logic [1023:0] rbuf[QW];  // requantize: the row, 4 words per entry
+  logic [1023:0] rb_q;  // the entry read for the A8 word being written
+  logic [15:0] g_q;  // A8 word of the row being written
+  logic [15:0] nq;  // A8 words of a row
+  assign nq = (d_xrw + 16'd3) >> 2;
+  logic s_v;  // swiglu: s_q holds the SiLU of the word to write
 
   assign cmd_ready = (st == S_IDLE) && !act_cmd_valid;
   assign act_cmd_ready = (st == S_IDLE);
@@ -91,6 +113,22 @@ module vector_unit #(
     e_ok = (rshift(64'(hi_q), RES_FRAC - 32'(e_q)) <= 64'sd127) &&
            (rshift(64'(lo_q), RES_FRAC - 32'(e_q)) >= -64'sd127);
 
+  // First exponent candidate: with b = bitlen(max(hi, -lo)) >= 1, 25 - b never fits (the
+  // largest |value| >= 2^(b-1) would quantize to >= 128) and 22 - b always does, so the search
+  // from 24 - b takes at most 3 cycles and ends where the search from 31 would; an all-zero
+  // row keeps 31.
+  function automatic logic signed [7:0] e_start(input logic signed [31:0] hi,
+                                                input logic signed [31:0] lo);
+    logic signed [32:0] hh, ll;  // hi >= 0, -lo <= 2^31
+    logic [5:0] b;
+    hh = 33'(hi);
+    ll = -(33'(lo));
+    if (ll > hh) hh = ll;
+    b = '0;
+    for (int i = 0; i < 33; i++) if (hh[i]) b = 6'(i + 1);
+    e_start = (b == 0) ? 8'(EXP_MAX) : 8'sd24 - 8'(b);
+  endfunction
+
   // Row statistics of the word arriving from the buffer (pass 1 of requantize).
   logic signed [31:0] hi_n, lo_n;
   always_comb begin
@@ -103,15 +141,29 @@ module vector_unit #(
   end
 
   // Lane results of the word being written: A8 codes (8 bytes of an A8 word), sum, SwiGLU.
-  logic [63:0] qcodes;
+  logic [255:0] qcodes;  // the 32 codes of A8 word g_q (zero past the row's last word)
   logic [255:0] sum_w, glu_w;
   always_comb begin
     for (int l = 0; l < 8; l++) begin
-      qcodes[8*l+:8] = 8'(rshift(64'(signed'(act_rdata[32*l+:32])), RES_FRAC - 32'(e_q)));
       sum_w[32*l+:32] = sat32(64'(signed'(x_q[32*l+:32])) + 64'(signed'(act_rdata[32*l+:32])));
       glu_w[32*l+:32] = sat32(rshift(64'(signed'(s_q[32*l+:32])) * 64'(signed'(y_q[32*l+:32])),
                                      RES_FRAC));
     end
+  end
+
+  always_comb begin
+    for (int l = 0; l < 32; l++)
+      qcodes[8*l+:8] = (32'(g_q) * 32 + 32'(l) < 32'(d_xrw) * 8) ?
+          8'(rshift(64'(signed'(rb_q[32*l+:32])), RES_FRAC - 32'(e_q))) : 8'd0;
+  end
+
+  // Row buffer: written as pass 1's words land, read one entry ahead of each A8 word's write.
+  logic [15:0] wl;  // the word landing in S_LOAD / S_LOADW
+  assign wl = w_q - 16'd1;
+  always_ff @(posedge clk) begin
+    if ((st == S_LOAD && w_q != 0) || st == S_LOADW)
+      rbuf[Q_AW'(wl >> 2)][256*wl[1:0]+:256] <= act_rdata;
+    if (st == S_QRD || st == S_QWR) rb_q <= rbuf[Q_AW'((st == S_QRD) ? 16'd0 : g_q + 16'd1)];
   end
 
   // The exponent word of token tok_q with its byte replaced by f.
@@ -131,12 +183,12 @@ module vector_unit #(
     act_lane_we = '0;
     act_wdata = '0;
     case (st)
-      S_LOAD, S_QRD: act_addr = ACT_AW'(xrow + 32'(w_q));
-      S_QWR: begin  // 8 codes = lanes 2 (w mod 4) and 2 (w mod 4) + 1 of A8 word w / 4
-        act_addr = ACT_AW'(orow + 32'(w_q) / 4);
+      S_LOAD: act_addr = ACT_AW'(xrow + 32'(w_q));
+      S_QWR: begin  // A8 word g (the row's last one padded with zero codes: tiling.act_words)
+        act_addr = ACT_AW'(orow + 32'(g_q));
         act_we = 1'b1;
-        act_lane_we = 8'b11 << (2 * w_q[1:0]);
-        act_wdata = {4{qcodes}};
+        act_lane_we = 8'hff;
+        act_wdata = qcodes;
       end
       S_FXRD: act_addr = ACT_AW'(32'(d_fo_base) + 32'(tok_q) / 32);
       S_FXWR: begin  // read-modify-write of the token's exponent byte (32-bit lane writes)
@@ -145,13 +197,19 @@ module vector_unit #(
         act_lane_we = 8'd1 << tok_q[4:2];
         act_wdata = fx_word;
       end
-      S_RDX: act_addr = ACT_AW'(32'(d_x_base) + 32'(w_q));
-      S_RDY: act_addr = ACT_AW'(32'(d_y_base) + 32'(w_q));
+      S_RDX, S_GX: act_addr = ACT_AW'(32'(d_x_base) + 32'(w_q));
+      S_RDY, S_GY: act_addr = ACT_AW'(32'(d_y_base) + 32'(w_q));
       S_WR: begin
         act_addr = ACT_AW'(32'(d_o_base) + 32'(w_q));
         act_we = 1'b1;
         act_lane_we = 8'hff;
-        act_wdata = (d_op == OP_ADD) ? sum_w : glu_w;
+        act_wdata = sum_w;
+      end
+      S_GW: begin  // the previous round's word
+        act_addr = ACT_AW'(32'(d_o_base) + 32'(w_q) - 32'd1);
+        act_we = s_v;
+        act_lane_we = {8{s_v}};
+        act_wdata = glu_w;
       end
       default: ;
     endcase
@@ -160,16 +218,20 @@ module vector_unit #(
   // ---- SiLU of the gate word ---------------------------------------------------------------------
   logic silu_s_ready, silu_m_valid;
   logic [255:0] silu_m_data;
+  // Fed with the gate word as it lands (S_GY of a round that read one), drained every cycle:
+  // its result is there in the next round's S_GY, before that round's S_GW writes it.
+  logic g_feed;
+  assign g_feed = (st == S_GY) && 32'(w_q) < nwords;
   silu_unit #(
       .LANES(8)
   ) u_silu (
       .clk,
       .rst,
-      .s_valid(st == S_SILU_IN),
+      .s_valid(g_feed),
       .s_ready(silu_s_ready),
-      .s_data (x_q),
+      .s_data (act_rdata),
       .m_valid(silu_m_valid),
-      .m_ready(st == S_SILU_OUT),
+      .m_ready(1'b1),
       .m_data (silu_m_data)
   );
 
@@ -179,6 +241,7 @@ module vector_unit #(
     if (rst) begin
       st <= S_IDLE;
       err <= 1'b0;
+      s_v <= 1'b0;
     end else begin
       case (st)
         S_IDLE:
@@ -195,7 +258,14 @@ module vector_unit #(
           // `act` executes swiglu, `vec` requantize and add; anything else is refused.
           if (d_from_act ? (desc_data[7:0] == OP_SWIGLU)
                          : (desc_data[7:0] == OP_REQUANT || desc_data[7:0] == OP_ADD)) begin
-            if (desc_data[7:0] == OP_REQUANT) st <= S_LOAD;
+            if (desc_data[7:0] == OP_REQUANT) begin
+              // desc_data[135:120] = x_row_words
+              if (32'(desc_data[135:120]) * 8 > MAX_H) begin
+                err <= 1'b1;
+                st  <= S_DONE;
+              end else st <= S_LOAD;
+            end
+            else if (desc_data[7:0] == OP_SWIGLU) st <= S_GX;
             else st <= S_RDX;
           end else begin
             err <= 1'b1;
@@ -214,21 +284,20 @@ module vector_unit #(
         S_LOADW: begin  // the last word lands now
           hi_q <= hi_n;
           lo_q <= lo_n;
-          e_q <= 8'(EXP_MAX);
+          e_q <= e_start(hi_n, lo_n);
           st <= S_SEARCH;
         end
         S_SEARCH: begin  // largest exponent that fits, one candidate per cycle
           // e = -32 always fits a 32-bit row (shift 48), so the search ends there at the latest.
           if (e_ok || e_q == 8'(EXP_MIN)) begin
-            w_q <= '0;
-            st <= S_QRD;
+            g_q <= '0;
+            st  <= S_QRD;
           end else e_q <= e_q - 8'd1;
         end
-        S_QRD: st <= S_QWR;
-        S_QWR: begin
-          w_q <= w_q + 16'd1;
-          if (w_q + 16'd1 == d_xrw) st <= S_FXRD;
-          else st <= S_QRD;
+        S_QRD: st <= S_QWR;  // the buffer's first entry
+        S_QWR: begin  // write A8 word g_q, the next entry is read meanwhile
+          g_q <= g_q + 16'd1;
+          if (g_q + 16'd1 == nq) st <= S_FXRD;
         end
         S_FXRD: st <= S_FXWR;
         S_FXWR: begin
@@ -243,22 +312,22 @@ module vector_unit #(
         S_RDX: st <= S_RDY;
         S_RDY: begin
           x_q <= act_rdata;
-          st <= (d_op == OP_ADD) ? S_WR : S_CAPY;
-        end
-        S_CAPY: begin  // the up word lands now (the port reads every cycle: take it once)
-          y_q <= act_rdata;
-          st <= S_SILU_IN;
-        end
-        S_SILU_IN: if (silu_s_ready) st <= S_SILU_OUT;
-        S_SILU_OUT:
-        if (silu_m_valid) begin
-          s_q <= silu_m_data;
           st <= S_WR;
         end
         S_WR: begin
           w_q <= w_q + 16'd1;
           if (32'(w_q) + 1 == nwords) st <= S_DONE;
           else st <= S_RDX;
+        end
+        // ---- swiglu: round w reads gate w (S_GX) and up w (S_GY, the gate word into silu_unit),
+        // writes word w - 1 (S_GW, the up word w lands); round nwords only writes.
+        S_GX: st <= S_GY;
+        S_GY: st <= S_GW;
+        S_GW: begin
+          y_q <= act_rdata;
+          if (w_q != 0 && !s_v) err <= 1'b1;  // silu_unit is 3 stages: never late
+          w_q <= w_q + 16'd1;
+          st <= (32'(w_q) == nwords) ? S_DONE : S_GX;
         end
         S_DONE: begin
           if (d_from_act) act_done <= 1'b1;
@@ -267,9 +336,15 @@ module vector_unit #(
         end
         default: st <= S_IDLE;
       endcase
+      // The gate word's SiLU, held for S_GW (silu_unit never stalls: m_ready is tied high).
+      if (silu_m_valid) begin
+        s_q <= silu_m_data;
+        s_v <= 1'b1;
+      end else if (st == S_GW) s_v <= 1'b0;
+      if (g_feed && !silu_s_ready) err <= 1'b1;
     end
   end
 
   logic unused_ok;
-  assign unused_ok = ^{cmd_payload[55:DESC_AW], act_cmd_payload[55:DESC_AW], desc_data[255:152]};
+  assign unused_ok = ^{d_op, cmd_payload[55:DESC_AW], act_cmd_payload[55:DESC_AW], desc_data[255:152]};
 endmodule

@@ -54,6 +54,8 @@ COMPONENTS: tuple[Component, ...] = (
             "backend/accel_program",
             "backend/fetch_program.py",
             "backend/kernel_host.py",
+            "backend/hbm_layout.py",
+            "backend/weight_packer.py",
         ),
     ),
     Component("interpreter", 5, ("interpreter/",)),

@@ -1,6 +1,8 @@
 """accllm: the driver that compiles a model end to end.
 
     accllm compile [MODEL] -o DIR [--target sim|u280] [--simulate] [--stop-after STAGE]
+    accllm compile CONFIG --config-only -o DIR     # hardware from shapes alone
+    accllm pack-weights CHECKPOINT --layout DIR/hbm_layout.json -o DIR/hbm/
 
 MODEL is a checkpoint directory (config.json + safetensors) or omitted for the built-in default
 model.  The flow is a fixed list of stages (`accllm.tools.compile_flow.STAGES`); a stage whose
@@ -30,6 +32,7 @@ SUBCOMMAND_MODULES: list[str] = [
     "accllm.tools.run_command",
     "accllm.tools.eval_command",
     "accllm.tools.generate_command",
+    "accllm.tools.pack_weights_command",
 ]
 
 
@@ -47,7 +50,14 @@ def build_arg_parser() -> argparse.ArgumentParser:
         "model",
         nargs="?",
         default=None,
-        help="checkpoint directory (config.json + *.safetensors); default: built-in tiny Llama",
+        help="checkpoint directory (config.json + *.safetensors), or with --config-only a "
+        "config.json (or its directory); default: built-in tiny Llama",
+    )
+    comp.add_argument(
+        "--config-only",
+        action="store_true",
+        help="build the hardware from the config's shapes alone (no weights read; the HBM "
+        "layout goes to DIR/hbm_layout.json, `accllm pack-weights` fills it)",
     )
     comp.add_argument(
         "-o",
@@ -68,7 +78,8 @@ def build_arg_parser() -> argparse.ArgumentParser:
         "--prompt-len",
         type=int_at_least(2, "RoPE's theta is read off 2 positions"),
         default=8,
-        help="prompt tokens for the check run",
+        help="prompt tokens of the check run (the default demo prompt; the design prefills any "
+        "length in --chunk chunks)",
     )
     comp.add_argument(
         "--chunk",

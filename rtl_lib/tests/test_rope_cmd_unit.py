@@ -4,8 +4,9 @@ Tables: `contract.rope_tables(contract.rope_inv_freq(theta, head_dim), MAX_POS)`
 the unit's table port; descriptors from `accel_program_vector.rope_descriptor`; Q15.16 rows in
 the modelled activation buffer of `test_vector_unit`. Cases (HALF = 8: the tiny model's
 head_dim 16): a 12-token prefill of 4 heads at position 0, then 3 decode tokens of 2 heads at
-the position register (70, 71, 4000: the high table), full-range rows (saturation). Checked:
-every output word, nothing written outside the output, no `err`.
+the position register (70, 71, 4000: the high table), full-range rows (saturation); a second
+build with HALF = 16 (two chunks per half head). Checked: every output word, nothing written
+outside the output, no `err`, and the cycles against the estimator's rule (`cost.rope_cycles`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from cocotb.triggers import RisingEdge
 
 from accllm.backend import accel_program_vector as apv
+from accllm.backend.perf import cost
 from accllm.numerics import contract as ct
 from accllm.rtl_lib import sim
 from accllm.rtl_lib.stream import UnitMemories, clock_and_reset, run_command
@@ -80,9 +82,17 @@ async def rope_rows_match_the_contract(dut):
         bad = [i for i in range(words) if got[i] != want[i]]
         assert not bad, f"rope case {idx}: {len(bad)} of {words} words differ, first {bad[0]}"
     for tokens, heads, n in cycles:
-        dut._log.info(f"rope_cmd_unit T={tokens} heads={heads} hd={hd}: {n} cycles")
+        want_n = cost.rope_cycles(tokens, heads * hd)
+        dut._log.info(f"rope_cmd_unit T={tokens} heads={heads} hd={hd}: {n} cycles (rule {want_n})")
+        assert n == want_n, f"T={tokens} heads={heads}: {n} cycles, the rule says {want_n}"
 
 
 @pytest.mark.rtl
 def test_rope_cmd_unit():
     sim.run_primitive("rope_cmd_unit", __file__, {"HALF": 8})
+
+
+@pytest.mark.rtl
+def test_rope_cmd_unit_two_chunks():
+    """head_dim 32: two chunks of 8 pairs per half head (rounds within a head)."""
+    sim.run_primitive("rope_cmd_unit", __file__, {"HALF": 16})

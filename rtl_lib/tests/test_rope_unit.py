@@ -3,9 +3,9 @@
 The cos/sin tables are `contract.rope_tables` of Llama-style inverse frequencies
 (theta = 10000 and 500000), written through the table port. Vectors: whole head vectors at random
 positions and at the table edges (0, 63, 64, the last position), components uniform over a
-typical range and over all of int32 (rotations of extreme values saturate), each sent as HALF
-rotate-half pairs in shuffled order. Also checks that a position beyond the table raises
-`pos_error`.
+typical range and over all of int32 (rotations of extreme values saturate), each sent as HALF/8
+beats of 8 rotate-half pairs (the chunks in shuffled order). Also checks that a position beyond
+the table raises `pos_error`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from cocotb.triggers import RisingEdge, with_timeout
 from accllm.numerics import contract
 from accllm.rtl_lib import sim
 from accllm.rtl_lib.stream import StreamSink, StreamSource, clock_and_reset
+from accllm.rtl_lib.tests.test_vector_unit import q15_words
 
 I32 = (-(1 << 31), (1 << 31) - 1)
 
@@ -62,31 +63,32 @@ async def rope_matches_contract(dut):
             x = np.array([random.randint(*lim) for _ in range(2 * half)], dtype=np.int64)
             xs.append(x)
             y = contract.rope_int(x[None, None, :], np.array([pos]), tables)[0, 0]
-            order = list(range(half))
+            order = list(range(half // 8))
             random.shuffle(order)
-            for i in order:
+            for j in order:
+                lanes = slice(8 * j, 8 * j + 8)
                 beats.append(
                     {
                         "s_pos": pos,
-                        "s_idx": i,
-                        "s_x1": int(x[i]) & 0xFFFFFFFF,
-                        "s_x2": int(x[i + half]) & 0xFFFFFFFF,
+                        "s_chunk": j,
+                        "s_x1": q15_words(x[lanes])[0],
+                        "s_x2": q15_words(x[half:][lanes])[0],
                     }
                 )
-                want.append((int(y[i]), int(y[i + half]), pos, i))
+                want.append((q15_words(y[lanes])[0], q15_words(y[half:][lanes])[0], pos, j))
         src = StreamSource(dut, gap_prob=0.3)
-        sink = StreamSink(dut, ["m_y1", "m_y2"], stall_prob=0.3, signed_fields=["m_y1", "m_y2"])
+        sink = StreamSink(dut, ["m_y1", "m_y2"], stall_prob=0.3)
         cocotb.start_soon(src.send(beats))
         got = await with_timeout(sink.collect(len(beats)), 100_000_000, "ns")
-        for g, (y1, y2, pos, i) in zip(got, want, strict=True):
-            assert (g["m_y1"], g["m_y2"]) == (y1, y2), f"theta {theta} pos {pos} pair {i}: {g}"
+        for g, (y1, y2, pos, j) in zip(got, want, strict=True):
+            assert (g["m_y1"], g["m_y2"]) == (y1, y2), f"theta {theta} pos {pos} chunk {j}"
     assert dut.pos_error.value == 0
     # One position past the tables: the contract rejects it, the hardware flags it.
     with pytest.raises(ValueError):
         contract.rope_cos_sin(np.array([top + 1]), tables)
     src = StreamSource(dut, gap_prob=0.0)
     sink = StreamSink(dut, ["m_y1"], stall_prob=0.0)
-    cocotb.start_soon(src.send([{"s_pos": top + 1, "s_idx": 0, "s_x1": 1, "s_x2": 1}]))
+    cocotb.start_soon(src.send([{"s_pos": top + 1, "s_chunk": 0, "s_x1": 1, "s_x2": 1}]))
     await sink.collect(1)
     assert dut.pos_error.value == 1
 

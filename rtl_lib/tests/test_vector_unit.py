@@ -7,12 +7,15 @@ whose every other word holds random garbage. Expected values: `contract.quantize
 `contract.residual_add` (add), `contract.swiglu_int` (swiglu). Checked after each descriptor:
 every output word, the exponent bytes (and that the other bytes of the exponent words keep
 their old contents), that nothing outside the output is written, and that the command's own
-done pulse (`done` for unit vec, `act_done` for unit act) is the one that fires.
+done pulse (`done` for unit vec, `act_done` for unit act) is the one that fires; then the
+command's cycles against the estimator's rule (`cost.vector_unit_cycles`, the requantize search
+per token from the row's data by `cost.a8_search_cycles`).
 
 Data: per-token magnitudes from 0 to 2^31 (A8 exponents from 31 down to -15, left and right
-shifts, an all-zero token, int32 extremes), 40 tokens so the exponent bytes span two words;
-full-range operands so the add and the SwiGLU product saturate; gates across and beyond the
-sigmoid table's [-16, 16].
+shifts, an all-zero token, int32 extremes), 40 tokens so the exponent bytes span two words,
+rows of 5 and 6 words (a last A8 word of 8 and 16 codes); full-range operands so the add and
+the SwiGLU product saturate; gates across and beyond the sigmoid table's [-16, 16]. A requantize
+row longer than the row buffer (MAX_H) is refused with `err`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import pytest
 
 from accllm.backend import accel_program_vector as apv
 from accllm.backend import tiling
+from accllm.backend.perf import cost
 from accllm.backend.sim.stream_linear_unit_run import act_words
 from accllm.numerics import contract as ct
 from accllm.rtl_lib import sim
@@ -96,7 +100,17 @@ class Harness:
         d = apv.vector_descriptor(kind, inputs=bases, o_base=o_base, length=length, tokens=tokens)
         mems.written.clear()
         n = await self.dispatch(d, apv.unit_of(kind))
-        self.cycles.append((kind, tokens, length, n))
+        search: list[int] = []
+        if kind == "requantize":
+            _, f = ct.quantize_act_pow2(inputs[0], RES_FRAC)
+            x = np.asarray(inputs[0], dtype=np.int64)
+            m = np.maximum(np.maximum(x.max(axis=-1), 0), -np.minimum(x.min(axis=-1), 0))
+            search = [
+                cost.a8_search_cycles(int(v).bit_length(), int(e))
+                for v, e in zip(m, f, strict=True)
+            ]
+        want_n = cost.vector_unit_cycles(kind, tokens, length, search)
+        self.cycles.append((kind, tokens, length, n, want_n))
         assert mems.written <= set(range(o_base, o_base + out_words)), (
             f"{kind}: wrote outside its output: {sorted(mems.written)[:8]}"
         )
@@ -138,6 +152,8 @@ async def vector_ops_match_the_contract(dut):
     # requantize: 40 tokens (exponent bytes span two words), then a longer row.
     await h.run("requantize", [random_rows(rng, 40, 64)], 40, 64)
     await h.run("requantize", [random_rows(rng, 3, 128)], 3, 128)
+    await h.run("requantize", [random_rows(rng, 4, 40)], 4, 40)
+    await h.run("requantize", [random_rows(rng, 2, 48)], 2, 48)
     # add: full-range int32 operands (frequent saturation) and small residual-like values.
     full = [rng.integers(-(1 << 31), 1 << 31, size=(12, 64)) for _ in range(2)]
     await h.run("add", full, 12, 64)
@@ -149,14 +165,31 @@ async def vector_ops_match_the_contract(dut):
     up[1] = rng.integers(-(1 << 18), 1 << 18, size=128)
     await h.run("swiglu", [gate, up], 5, 128)
     await h.run("swiglu", [random_rows(rng, 1, 128), random_rows(rng, 1, 128)], 1, 128)
-    for kind, t, length, n in h.cycles:
-        dut._log.info(f"vector_unit {kind} T={t} L={length}: {n} cycles")
+    await h.run("swiglu", [random_rows(rng, 1, 8), random_rows(rng, 1, 8)], 1, 8)
+    for kind, t, length, n, want_n in h.cycles:
+        dut._log.info(f"vector_unit {kind} T={t} L={length}: {n} cycles (rule {want_n})")
+    assert all(n == want_n for *_, n, want_n in h.cycles), "cycles differ from the rule"
 
     # A kind sent to the wrong unit is refused: err, the unit's own done, nothing written.
     assert not int(dut.err.value)
     mems.written.clear()
     bad = apv.vector_descriptor("swiglu", inputs=[0, 0], o_base=0, length=8, tokens=1)
     await h.dispatch(bad, "vec")
+    assert int(dut.err.value) and not mems.written
+
+
+@cocotb.test()
+async def overlong_requantize_row_is_refused(dut):
+    """A requantize row longer than MAX_H (the row buffer): err, done, nothing written."""
+    max_h = sim.test_parameters()["MAX_H"]
+    dut.cmd_valid.value = 0
+    dut.act_cmd_valid.value = 0
+    mems = UnitMemories(dut)
+    cocotb.start_soon(mems.run())
+    await clock_and_reset(dut)
+    h = Harness(dut, mems, np.random.default_rng(1))
+    d = apv.vector_descriptor("requantize", inputs=[0], o_base=0, length=max_h + 8, tokens=1)
+    await h.dispatch(d, "vec")
     assert int(dut.err.value) and not mems.written
 
 

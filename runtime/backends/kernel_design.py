@@ -24,8 +24,9 @@ class KernelDesign:
 
 
 def load_kernel_design(build, max_cycles: int = 5_000_000) -> KernelDesign:
+    from accllm.backend.hbm_layout import channel_extents
     from accllm.backend.sim.accelerator import accel_job, top_job_fields
-    from accllm.backend.sim.hbm_image import channel_extents, hbm_images
+    from accllm.backend.sim.hbm_image import hbm_images
     from accllm.backend.sim.model_run import design_map
     from accllm.backend.target_desc import load_target
     from accllm.backend.vitis.regmap import kernel_spec
