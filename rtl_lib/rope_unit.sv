@@ -71,6 +71,7 @@ module rope_unit #(
   end
 
   logic ce;
+  logic [2:0] en;  // stage i loads only a valid beat (pipe_valid)
   pipe_valid #(
       .DEPTH(3)
   ) u_pipe (
@@ -80,7 +81,8 @@ module rope_unit #(
       .s_ready,
       .m_valid,
       .m_ready,
-      .ce
+      .ce,
+      .en
   );
 
   always_ff @(posedge clk) begin
@@ -99,7 +101,7 @@ module rope_unit #(
   assign lo_addr = LA_W'(s_pos[5:0]) * LA_W'(CH) + LA_W'(s_chunk);
   assign hi_addr = HA_W'(HA_W'(s_pos >> 6) * HA_W'(CH) + HA_W'(s_chunk));
   always_ff @(posedge clk) begin
-    if (ce) begin
+    if (en[0]) begin
       cl1 <= cos_lo[lo_addr];
       sl1 <= sin_lo[lo_addr];
       ch1 <= cos_hi[hi_addr];
@@ -145,13 +147,15 @@ module rope_unit #(
   end
 
   always_ff @(posedge clk) begin
-    if (ce) begin
+    if (en[1]) begin
       for (int l = 0; l < L; l++) begin
         c2[l] <= c_n[l];
         s2[l] <= s_n[l];
       end
-      xa2  <= xa1;
-      xb2  <= xb1;
+      xa2 <= xa1;
+      xb2 <= xb1;
+    end
+    if (en[2]) begin
       m_y1 <= y1_n;
       m_y2 <= y2_n;
     end

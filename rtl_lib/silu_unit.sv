@@ -20,7 +20,10 @@ module silu_unit #(
   localparam int STEP = 11;  // res_frac - sig_step_bits
   localparam logic signed [21:0] NLUT = 22'sd1024;  // 2 * sig_range << sig_step_bits
 
-  logic ce;
+  logic ce;  // every stage loads on its own `en` instead
+  logic [2:0] en;  // stage i loads only a valid beat (pipe_valid)
+  logic unused_ce;
+  assign unused_ce = ce;
   pipe_valid #(
       .DEPTH(3)
   ) u_pipe (
@@ -30,7 +33,8 @@ module silu_unit #(
       .s_ready,
       .m_valid,
       .m_ready,
-      .ce
+      .ce,
+      .en
   );
 
   for (genvar l = 0; l < LANES; l++) begin : g_lane
@@ -50,12 +54,12 @@ module silu_unit #(
     // Stage 1: ROM read at the clamped index; remember the fraction and the out-of-range side.
     sigmoid_rom u_rom (
         .clk (clk),
-        .en  (ce),
+        .en  (en[0]),
         .addr(i0[21] ? 10'd0 : (i0 >= NLUT) ? 10'd1023 : i0[9:0]),
         .data(pair1)
     );
     always_ff @(posedge clk) begin
-      if (ce) begin
+      if (en[0]) begin
         x1  <= x0;
         fr1 <= u0[STEP-1:0];
         lo1 <= i0[21];
@@ -67,7 +71,7 @@ module silu_unit #(
     logic [19:0] interp;
     assign interp = 20'(pair1[24:16]) * 20'(fr1) + 20'(1 << (STEP - 1));
     always_ff @(posedge clk) begin
-      if (ce) begin
+      if (en[1]) begin
         x2 <= x1;
         if (lo1) sig2 <= '0;
         else if (hi1) sig2 <= 16'h8000;
@@ -79,7 +83,7 @@ module silu_unit #(
     logic signed [48:0] prod;
     assign prod = 49'(x2) * $signed({33'd0, sig2}) + 49'sd16384;
     always_ff @(posedge clk) begin
-      if (ce) y3 <= prod[46:15];
+      if (en[2]) y3 <= prod[46:15];
     end
     assign m_data[l*32+:32] = y3;
 

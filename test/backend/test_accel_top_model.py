@@ -17,8 +17,6 @@ the rows from the table image in HBM (`contract.embedding_int8`; docs/hardware.m
 
 from __future__ import annotations
 
-import argparse
-
 import pytest
 
 from accllm.tools import compile_flow as cf
@@ -28,18 +26,12 @@ STEPS = 3 * (SINK + WINDOW)
 
 
 def _args(out, target="sim"):
-    return argparse.Namespace(
-        model=None,
-        output_dir=str(out),
-        target=target,
-        simulate=False,
-        stop_after=None,
-        prompt_len=P,
-        chunk=8,
-        decode_steps=STEPS,
-        sink=SINK,
-        window=WINDOW,
-    )
+    """The flow's arguments as `accllm compile` parses them (every option at its default)."""
+    from accllm.tools.accllm_driver import build_arg_parser
+
+    argv = ["compile", "-o", str(out), "--target", target, "--prompt-len", str(P)]
+    argv += ["--chunk", "8", "--decode-steps", str(STEPS), "--sink", str(SINK)]
+    return build_arg_parser().parse_args([*argv, "--window", str(WINDOW)])
 
 
 @pytest.fixture(scope="module")
