@@ -28,7 +28,7 @@ UNITS = (
 )
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 @pytest.mark.rtl
 def test_whole_accelerator_activity(tmp_path):
     from accllm.backend.sim.activity import measure_compiled

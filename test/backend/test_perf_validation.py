@@ -24,8 +24,9 @@ Two validations, each within 5 % on every configuration:
   The estimator prices attention on `stream_attention_unit` (KV rings in HBM, decode one fused
   append + attend command): this validation holds once the emitted top has that unit.
 
-Run: `.venv/bin/pytest -s -m slow test/backend/test_perf_validation.py` (prints the tables; the
-first run builds the Verilator models, several minutes each on 2 cores; later runs reuse them).
+The suite runs a subset (`SUITE_LINEAR`, `SUITE_MODEL`); `python -m accllm.bench.validation` runs
+every configuration (the tests marked `bench`) and writes results/validation.json (prints the
+tables; the first run builds the Verilator models, several minutes each on 2 cores).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from xdsl.printer import Printer
 from accllm.backend.perf.estimate import schedule_cycles
 from accllm.backend.sim.stream_linear_unit_run import act_words
 from accllm.backend.target_desc import TARGETS_DIR
+from accllm.bench.validation import record
 from accllm.dialects.registry import register_all_dialects
 from accllm.ir.io import Chunk, parse_chunk, verify_module
 from accllm.passes.accel_insert_barriers import AccelInsertBarriers
@@ -241,14 +243,30 @@ def linear_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# The suite runs these; `python -m accllm.bench.validation` runs every configuration.
+SUITE_LINEAR = ("sim decode", "sim-fast 512-bit decode")
+SUITE_MODEL = ("gqa-S2-W6",)
+
+
+def check_linear_programs(tmp_path, configs) -> None:
+    rows = [run_linear_config(tmp_path, *c) for c in configs]
+    text = linear_table(rows)
+    print("\nestimator vs Verilator, emitted stream engine, linear programs\n" + text)
+    record("linear_programs", rows)
+    bad = [r["config"] for r in rows if abs(r["err"]) > TOLERANCE]
+    assert not bad, f"estimate off by more than 5 % on {bad}:\n{text}"
+
+
 @pytest.mark.rtl
 @pytest.mark.slow
 def test_linear_programs_within_5_percent_of_the_emitted_top(tmp_path):
-    rows = [run_linear_config(tmp_path, *c) for c in LINEAR_CONFIGS]
-    text = linear_table(rows)
-    print("\nestimator vs Verilator, emitted stream engine, linear programs\n" + text)
-    bad = [r["config"] for r in rows if abs(r["err"]) > TOLERANCE]
-    assert not bad, f"estimate off by more than 5 % on {bad}:\n{text}"
+    check_linear_programs(tmp_path, [c for c in LINEAR_CONFIGS if c[0] in SUITE_LINEAR])
+
+
+@pytest.mark.bench
+@pytest.mark.rtl
+def test_every_linear_program_within_5_percent(tmp_path):
+    check_linear_programs(tmp_path, LINEAR_CONFIGS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -292,10 +310,10 @@ def simulate_config(
     return load_module(out / "model.accel.mlir"), runs
 
 
-def validate_model(tmp_path) -> list[dict]:
+def validate_model(tmp_path, configs=MODEL_CONFIGS) -> list[dict]:
     """One row per configuration and program: estimated and simulated cycles."""
     rows = []
-    for name, gqa, sink, window, prompt, steps, chunk in MODEL_CONFIGS:
+    for name, gqa, sink, window, prompt, steps, chunk in configs:
         module, sims = simulate_config(tmp_path, gqa, sink, window, prompt, steps, chunk)
         runs = []
         for sched, pos, sim_c in sims:  # each program at its position register's value
@@ -325,12 +343,23 @@ def model_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def check_whole_accelerator(tmp_path, configs) -> None:
+    rows = validate_model(tmp_path, configs)
+    text = model_table(rows)
+    print("\nestimator vs Verilator, whole accelerator (sim target), cycles per program\n" + text)
+    record("whole_accelerator", rows)
+    assert {r["config"] for r in rows} == {c[0] for c in configs}
+    bad = [(r["config"], r["program"]) for r in rows if abs(r["err"]) > TOLERANCE]
+    assert not bad, f"estimate off by more than 5 % on {bad}:\n{text}"
+
+
 @pytest.mark.rtl
 @pytest.mark.slow
 def test_schedule_cycles_within_5_percent_of_whole_accelerator(tmp_path):
-    rows = validate_model(tmp_path)
-    text = model_table(rows)
-    print("\nestimator vs Verilator, whole accelerator (sim target), cycles per program\n" + text)
-    assert len({r["config"] for r in rows}) >= 3
-    bad = [(r["config"], r["program"]) for r in rows if abs(r["err"]) > TOLERANCE]
-    assert not bad, f"estimate off by more than 5 % on {bad}:\n{text}"
+    check_whole_accelerator(tmp_path, [c for c in MODEL_CONFIGS if c[0] in SUITE_MODEL])
+
+
+@pytest.mark.bench
+@pytest.mark.rtl
+def test_every_model_configuration_within_5_percent(tmp_path):
+    check_whole_accelerator(tmp_path, MODEL_CONFIGS)

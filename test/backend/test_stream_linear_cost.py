@@ -21,6 +21,7 @@ import pytest
 
 from accllm.backend.perf.cost import StreamUnit, stream_linear_cycles
 from accllm.backend.sim import stream_linear_unit_run as slr
+from accllm.bench.validation import record
 
 TOLERANCE = 0.05
 
@@ -41,9 +42,17 @@ CONFIGS = [
 ]
 
 
-def validate() -> list[dict]:
+# The suite's subset; `python -m accllm.bench.validation` runs them all.
+SUITE = (
+    "256-bit decode, stream bound",
+    "256-bit biased GEMM tile",
+    "512-bit GEMM tile, full rate",
+)
+
+
+def validate(configs=CONFIGS) -> list[dict]:
     rows = []
-    for name, (ch, lanes, dw), wpc, layers in CONFIGS:
+    for name, (ch, lanes, dw), wpc, layers in configs:
         jobs = slr.packed_jobs(layers, ch)
         params = slr.unit_parameters(ch, lanes, jobs, dw=dw, tok=4)
         # the builds of rtl_lib/tests/test_stream_linear_unit.py (with the bias path, which an
@@ -89,15 +98,26 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def check(configs) -> None:
+    rows = validate(configs)
+    text = table(rows)
+    print("\nestimator vs Verilator, stream_linear_unit cycles per descriptor\n" + text)
+    record("stream_linear_unit", rows)
+    assert {r["config"] for r in rows} == {c[0] for c in configs}
+    bad = [r["config"] for r in rows if abs(r["err"]) > TOLERANCE]
+    assert not bad, f"estimate off by more than 5 % on {bad}:\n{text}"
+
+
 @pytest.mark.rtl
 @pytest.mark.slow
 def test_stream_linear_cost_within_5_percent_of_verilator():
-    rows = validate()
-    text = table(rows)
-    print("\nestimator vs Verilator, stream_linear_unit cycles per descriptor\n" + text)
-    assert len(rows) >= 3
-    bad = [r["config"] for r in rows if abs(r["err"]) > TOLERANCE]
-    assert not bad, f"estimate off by more than 5 % on {bad}:\n{text}"
+    check([c for c in CONFIGS if c[0] in SUITE])
+
+
+@pytest.mark.bench
+@pytest.mark.rtl
+def test_stream_linear_cost_of_every_configuration():
+    check(CONFIGS)
 
 
 def test_stream_linear_cost_of_a_7b_step_on_u280():
