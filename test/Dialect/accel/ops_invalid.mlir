@@ -129,6 +129,18 @@ accel.schedule @s attributes {mode = "gemv", tokens = 1} {
 
 // -----
 
+// input_k: a K zero-padded within the last activation word (80 -> 96 reads the same 10 words;
+// 16 -> 64 would leave 6 words of the row unwritten).
+accel.engine @engine {target = "sim", channels = 4, weight_channels = 4, kv_channels = 1, misc_channel = 3, mac_lanes = 4, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
+accel.hbm_region @w0 {kind = "weights", channel = 0, offset = 0, bytes = 4096}
+accel.buffer @h {kind = "act", offset = 0, bytes = 256}
+accel.schedule @s attributes {mode = "gemv", tokens = 1} {
+  // expected-error @+1 {{input_k 16 must be a w2 linear's K zero-padded to k = 64 within the last activation word}}
+  accel.linear {mode = "gemv", precision = "w2", weights = [@w0], input = @h, output = @h, n = 8, k = 64, group = 32, tokens = 1, rows_per_channel = 8, input_k = 16}
+}
+
+// -----
+
 accel.engine @engine {target = "sim", channels = 4, weight_channels = 2, kv_channels = 1, misc_channel = 3, mac_lanes = 2, mac_blocks = 4, lanes_per_channel = 1, attn_lanes = 8, act_buffer_bytes = 4096, kv_buffer_bytes = 2048, gemm_tokens = 8, words_per_beat = 1, tile_tokens = 4, fifo_beats = 256, channel_bytes = 1048576}
 accel.hbm_region @w0 {kind = "weights", channel = 0, offset = 0, bytes = 1184}
 accel.hbm_region @w3 {kind = "weights", channel = 3, offset = 0, bytes = 1184}
