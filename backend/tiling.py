@@ -7,6 +7,7 @@ channels.  Everything is in 256-bit stream words (`WORD_BYTES` bytes).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from accllm.backend.target_desc import EngineConfig
@@ -140,12 +141,13 @@ class StreamLayout:
     def pass_words(self, p: int) -> int:
         return self.lanes_in_pass(p) * (self.meta_words(p) + self.words_per_row)
 
-    @property
+    @functools.cached_property
     def words(self) -> int:
-        """Stream words of one channel (before the padding to a whole beat)."""
+        """Stream words of one channel (before the padding to a whole beat).  Cached: the
+        estimator asks a layout for it once per GEMM tile of every program it prices."""
         return sum(self.pass_words(p) for p in range(self.split.passes))
 
-    @property
+    @functools.cached_property
     def beats(self) -> int:
         return ceil_div(self.words, self.words_per_beat)
 
